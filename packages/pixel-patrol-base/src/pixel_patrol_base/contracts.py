@@ -1,0 +1,215 @@
+"""Contracts between the pipeline and its plugins: value types and protocols.
+
+Loaders turn a file into :class:`ImageHeader` values and pixel arrays; processors turn pixel
+arrays into column values. Every column a plugin can emit is declared once as a :class:`Column`
+(Arrow type, description, how it rolls up), so the report schema is known before the first file
+is read and the rollup needs no processor-specific code.
+
+Axis letters are normalised everywhere to ``T`` (time), ``C`` (channel), ``Z`` (depth),
+``Y``, ``X`` (plane) and ``S`` (samples of an RGB/RGBA pixel).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+
+AXES = "TCZYXS"
+"""Every axis letter an image may have after normalisation."""
+
+ROW_AXES = "ZTCS"
+"""Non-plane axes in the order their ``dim_*`` columns and obs-level rows are emitted."""
+
+Region = tuple[slice, ...]
+"""A box inside an image: one ``slice(start, stop)`` per axis of its ``dim_order``."""
+
+
+class Agg(enum.StrEnum):
+    """How a column's leaf values combine into a coarser obs-level row."""
+
+    MIN = "min"
+    """Smallest non-null value."""
+    MAX = "max"
+    """Largest non-null value."""
+    SUM = "sum"
+    """Sum of non-null values (counts)."""
+    MEAN = "mean"
+    """Mean weighted by the column named in ``Column.weight`` (leaves with weight 0 ignored)."""
+    STD = "std"
+    """Pooled population standard deviation; needs ``Column.weight`` and ``Column.mean``."""
+    HIST = "hist"
+    """Element-wise sum of fixed-length count vectors (all rows of an image share bin edges)."""
+    FIRST = "first"
+    """Only defined at obs_level 0 (memory processors) or constant per image (metadata)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """Declaration of one report column.
+
+    Parameters
+    ----------
+    name
+        Column name in the report.
+    type
+        Arrow type; the report never infers types from data.
+    description
+        One sentence stored in the Parquet field metadata.
+    agg
+        Roll-up rule from leaf blocks to coarser rows.
+    weight
+        For ``MEAN``/``STD``: the column holding each leaf's count.
+    mean
+        For ``STD``: the column holding each leaf's mean.
+    internal
+        Helper column used by the rollup only (e.g. a weight); never written to the report.
+    """
+
+    name: str
+    type: pa.DataType
+    description: str
+    agg: Agg = Agg.FIRST
+    weight: str | None = None
+    mean: str | None = None
+    internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImageHeader:
+    """What a loader knows about one image (or one sub-image of a container) without pixels.
+
+    ``dim_order`` uses the letters of :data:`AXES`; axes of extent 1 are dropped except Y and X.
+    ``metadata`` maps loader column names (declared in the loader's ``COLUMNS``) to values.
+    """
+
+    dim_order: str
+    shape: tuple[int, ...]
+    dtype: str
+    child_id: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        """Uncompressed size of the pixel data in bytes."""
+        n = int(np.dtype(self.dtype).itemsize)
+        for s in self.shape:
+            n *= int(s)
+        return n
+
+    def size(self, axis: str) -> int:
+        """Extent of ``axis`` (1 when the image does not have it)."""
+        i = self.dim_order.find(axis)
+        return 1 if i < 0 else int(self.shape[i])
+
+
+@runtime_checkable
+class ImageFile(Protocol):
+    """An opened file: its images' headers and region reads. Close it (or use ``with``)."""
+
+    @property
+    def images(self) -> Sequence[ImageHeader]:
+        """Headers of the images in the file (one for ordinary files)."""
+        ...
+
+    def read(self, index: int, region: Region | None = None) -> np.ndarray:
+        """Decode image ``index`` (or only ``region`` of it) into a numpy array in dim_order."""
+        ...
+
+    def close(self) -> None:
+        """Release file handles."""
+        ...
+
+    def __enter__(self) -> ImageFile: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class Loader(Protocol):
+    """A loader plugin (entry-point group ``pixel_patrol.loaders``, id = ``NAME``).
+
+    Instances must be cheap to create and picklable: they travel to Dask workers.
+    ``SUPPORTED_EXTENSIONS`` are lower case without the leading dot and may be compound
+    (``ome.tif``); ``FOLDER_EXTENSIONS`` name directories that are one dataset (``zarr``).
+    ``open`` raises :class:`~pixel_patrol_base.errors.ImageReadError` for unreadable files.
+    """
+
+    NAME: ClassVar[str]
+    SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]]
+    FOLDER_EXTENSIONS: ClassVar[frozenset[str]]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+
+    def open(self, path: str) -> ImageFile:
+        """Open ``path`` lazily: headers are read, pixels are not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageContext:
+    """Facts about the whole image that processors may need while seeing only part of it.
+
+    ``value_range`` is the finite (min, max) over the whole image, or ``None`` when the image
+    has no finite value or no processor asked for it (``NEEDS_RANGE``).
+    """
+
+    dim_order: str
+    shape: tuple[int, ...]
+    dtype: str
+    value_range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeafStack:
+    """``n`` leaf blocks of identical shape stacked on a new first axis.
+
+    ``data.shape == (n, *leaf_shape)`` and the leaf axes are ``image.dim_order``.
+    Processors reduce every block independently and return arrays whose first axis is ``n``.
+    """
+
+    data: np.ndarray
+    image: ImageContext
+
+
+@runtime_checkable
+class LeafProcessor(Protocol):
+    """A processor that reduces leaf blocks (entry-point group ``pixel_patrol.processors``)."""
+
+    NAME: ClassVar[str]
+    KIND: ClassVar[Literal["leaf"]]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+    NEEDS_RANGE: ClassVar[bool]
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Return one array per declared column, first axis = ``len(stack.data)``."""
+        ...
+
+
+@runtime_checkable
+class MemoryProcessor(Protocol):
+    """A processor that sees whole memory chunks and produces obs_level-0 values only.
+
+    ``run`` returns a small picklable partial for one chunk (``region`` = where the chunk lies
+    in the image); ``finish`` combines the partials of all chunks of an image. The result must
+    not depend on how the image was split.
+    """
+
+    NAME: ClassVar[str]
+    KIND: ClassVar[Literal["memory"]]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+    NEEDS_RANGE: ClassVar[bool]
+
+    def run(self, chunk: np.ndarray, region: Region, image: ImageContext) -> Any:
+        """Partial result for one chunk."""
+        ...
+
+    def finish(self, partials: Sequence[Any], image: ImageContext) -> Mapping[str, Any]:
+        """Column values of the obs_level-0 row."""
+        ...
+
+
+Processor = LeafProcessor | MemoryProcessor

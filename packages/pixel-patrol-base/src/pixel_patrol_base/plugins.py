@@ -1,0 +1,105 @@
+"""Plugin registry: loaders and processors found through entry points, loaded lazily.
+
+Groups: ``pixel_patrol.loaders`` and ``pixel_patrol.processors``; one entry per class, the entry
+name is the plugin id and must equal the class's ``NAME``. Nothing is imported until a plugin is
+asked for, so ``pixel-patrol --help`` stays instant and a broken plugin only hurts when used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from pixel_patrol_base.contracts import Loader, Processor
+from pixel_patrol_base.errors import PluginError
+
+LOADER_GROUP = "pixel_patrol.loaders"
+PROCESSOR_GROUP = "pixel_patrol.processors"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """One installed plugin, as listed by ``pixel-patrol list-plugins``."""
+
+    id: str
+    group: str
+    package: str
+    version: str
+    target: str
+
+
+def _entry_points(group: str) -> dict[str, EntryPoint]:
+    eps = sorted(entry_points(group=group), key=lambda e: e.name)
+    return {ep.name: ep for ep in eps}
+
+
+def list_plugins(group: str) -> list[PluginInfo]:
+    """Installed plugins of ``group`` with the distribution that provides each."""
+    out = []
+    for name, ep in _entry_points(group).items():
+        dist = ep.dist
+        out.append(
+            PluginInfo(
+                id=name,
+                group=group,
+                package=dist.name if dist else "?",
+                version=dist.version if dist else "?",
+                target=ep.value,
+            )
+        )
+    return out
+
+
+def available_ids(group: str) -> list[str]:
+    """Sorted ids of the plugins installed for ``group``."""
+    return list(_entry_points(group))
+
+
+@cache
+def _load_class(group: str, name: str) -> Any:
+    eps = _entry_points(group)
+    kind = "loader" if group == LOADER_GROUP else "processor"
+    if name not in eps:
+        known = ", ".join(eps) or "none installed"
+        raise PluginError(f"unknown {kind} '{name}'; available: {known}")
+    try:
+        cls = eps[name].load()
+    except Exception as exc:  # noqa: BLE001 - any import failure of a plugin becomes a named error
+        raise PluginError(
+            f"{kind} '{name}' ({eps[name].value}) failed to import: {type(exc).__name__}: {exc}"
+        ) from exc
+    if getattr(cls, "NAME", None) != name:
+        raise PluginError(f"{kind} entry point '{name}' names a class whose NAME is {getattr(cls, 'NAME', None)!r}")
+    return cls
+
+
+def get_loader(name: str) -> Loader:
+    """Instantiate the loader with id ``name`` (:class:`PluginError` lists the available ones)."""
+    loader: Loader = _load_class(LOADER_GROUP, name)()
+    return loader
+
+
+def get_processor(name: str) -> Processor:
+    """Instantiate the processor with id ``name``."""
+    proc: Processor = _load_class(PROCESSOR_GROUP, name)()
+    return proc
+
+
+def select_processors(
+    include: tuple[str, ...] | list[str] = (), exclude: tuple[str, ...] | list[str] = ()
+) -> list[Processor]:
+    """Processors to run: all installed ones, or ``include`` only (then ``exclude`` is ignored).
+
+    Unknown ids in either list raise :class:`PluginError`, so a typo never silently drops a
+    processor.
+    """
+    known = available_ids(PROCESSOR_GROUP)
+    for name in [*include, *exclude]:
+        if name not in known:
+            raise PluginError(
+                f"unknown processor '{name}'; available: {', '.join(known) or 'none installed'}"
+            )
+    names = list(include) if include else [n for n in known if n not in set(exclude)]
+    return [get_processor(n) for n in dict.fromkeys(names)]
