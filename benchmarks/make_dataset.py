@@ -123,8 +123,8 @@ def render(signal: np.ndarray, noise: np.ndarray, look: Look, dtype: type) -> np
 
 def write_small2d(root: Path, seed: int, scale: float) -> list[Path]:
     """Write the 2-D PNG and TIFF images of both conditions."""
-    from PIL import Image
     import tifffile
+    from PIL import Image
 
     pool = NoisePool(item_rng(seed, "small2d", POOL_STREAM), (256, 256), n_fields=4)
     per_kind = scaled(500, scale)
