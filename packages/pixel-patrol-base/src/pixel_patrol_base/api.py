@@ -1,0 +1,150 @@
+"""Python API: the same scan as ``pixel-patrol process``, for notebooks and scripts.
+
+>>> from pixel_patrol_base import api
+>>> project = api.create_project("exp42", "my-data/", loader="bioio")   # doctest: +SKIP
+>>> project = api.add_paths(project, ["control", "treated"])             # doctest: +SKIP
+>>> project = api.process_files(project, slice_size={"Z": 1})            # doctest: +SKIP
+>>> table, meta = api.load(project.output_path)                          # doctest: +SKIP
+
+Inside ``with dask.distributed.Client(...):`` the active client's cluster is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
+from pixel_patrol_base.plugins import get_loader
+from pixel_patrol_base.project import (
+    Project,
+    ProjectMetadata,
+    resolve_base_dir,
+    resolve_output,
+    resolve_paths,
+    validate_name,
+)
+from pixel_patrol_base.report import read_report
+from pixel_patrol_base.settings import ProcessingSettings, normalise_extensions, parse_slice_size
+
+PathLike = str | os.PathLike[str]
+
+
+def create_project(
+    name: str,
+    base_dir: PathLike,
+    loader: str | None = None,
+    output_path: PathLike | None = None,
+    description: str = "",
+    flavor: str = "",
+) -> Project:
+    """Define a scan of ``base_dir``; the report goes to ``output_path`` (default ``./<name>.parquet``).
+
+    Raises :class:`~pixel_patrol_base.errors.SettingsError` or ``PluginError`` for a missing
+    folder, an unwritable output folder or an unknown loader, before anything is scanned.
+    """
+    name = validate_name(name)
+    base = resolve_base_dir(base_dir)
+    if loader is not None:
+        get_loader(loader)
+    out = resolve_output(output_path, name)
+    return Project(name=name, base_dir=base, output_path=out, loader=loader, description=description, flavor=flavor)
+
+
+def add_paths(project: Project, paths: PathLike | Iterable[PathLike]) -> Project:
+    """Restrict the scan to condition folders (relative to the base or absolute, inside it).
+
+    Each folder becomes a condition label (the ``path`` column). Returns a new project.
+    """
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    resolved = resolve_paths(project.base_dir, [*project.paths, *items])
+    return project.with_paths(resolved)
+
+
+def process_files(
+    project: Project,
+    progress_callback: ProgressCallback | None = None,
+    *,
+    processors_include: Iterable[str] = (),
+    processors_exclude: Iterable[str] = (),
+    file_extensions: Iterable[str] | None = None,
+    slice_size: Mapping[str, int] | Iterable[str] | None = None,
+    max_workers: int | None = None,
+    scheduler: str | None = None,
+    mb_per_task: float = 512.0,
+    max_images_per_task: int = 200,
+    rows_per_part: int = 10_000,
+    parquet_row_group_size: int = 2048,
+    omit_base_dir: bool = False,
+    fail_on_error: bool = False,
+    description: str | None = None,
+    flavor: str | None = None,
+) -> Project:
+    """Scan the project's files and write its report; returns the project.
+
+    ``progress_callback(files_done, files_found, discovery_finished)`` is called as files
+    complete. The run's summary is available afterwards via :func:`last_summary`.
+    """
+    settings = make_settings(
+        processors_include=processors_include,
+        processors_exclude=processors_exclude,
+        file_extensions=file_extensions,
+        slice_size=slice_size,
+        max_workers=max_workers,
+        scheduler=scheduler,
+        mb_per_task=mb_per_task,
+        max_images_per_task=max_images_per_task,
+        rows_per_part=rows_per_part,
+        parquet_row_group_size=parquet_row_group_size,
+        omit_base_dir=omit_base_dir,
+        fail_on_error=fail_on_error,
+    )
+    if description is not None or flavor is not None:
+        from dataclasses import replace
+
+        project = replace(
+            project,
+            description=project.description if description is None else description,
+            flavor=project.flavor if flavor is None else flavor,
+        )
+    run(project, settings, progress_callback)
+    return project
+
+
+def make_settings(**kw: Any) -> ProcessingSettings:
+    """Validated settings from API/CLI values (extensions and slice sizes normalised)."""
+    kw["file_extensions"] = normalise_extensions(kw.get("file_extensions"))
+    kw["slice_size"] = parse_slice_size(kw.get("slice_size"))
+    kw["processors_include"] = tuple(kw.get("processors_include") or ())
+    kw["processors_exclude"] = tuple(kw.get("processors_exclude") or ())
+    return ProcessingSettings(**kw)
+
+
+_LAST: list[RunSummary] = []
+
+
+def run(
+    project: Project, settings: ProcessingSettings, progress: ProgressCallback | None = None
+) -> RunSummary:
+    """Run a scan with ready-made settings (the CLI's entry)."""
+    ctx = build_context(project, settings)
+    summary = Coordinator(project, settings, ctx, progress).run()
+    _LAST[:] = [summary]
+    return summary
+
+
+def last_summary() -> RunSummary | None:
+    """Summary of the most recent run in this process."""
+    return _LAST[0] if _LAST else None
+
+
+def load(path: PathLike) -> tuple[pa.Table, ProjectMetadata]:
+    """Read a report: ``(table, metadata)``; ``polars.from_arrow(table)`` or ``table.to_pandas()``."""
+    return read_report(Path(path))
+
+
+__all__ = ["add_paths", "create_project", "last_summary", "load", "process_files"]

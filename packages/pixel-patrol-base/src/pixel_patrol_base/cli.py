@@ -1,0 +1,152 @@
+"""``pixel-patrol`` command line: a thin layer over :mod:`pixel_patrol_base.api`.
+
+Heavy modules are imported inside the commands so that ``--help`` is instant. Problems with
+the input give one line on stderr and exit code 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pixel_patrol_base import __version__
+
+app = typer.Typer(
+    name="pixel-patrol",
+    help="Scan a folder of scientific images into one Parquet QC report.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+log = logging.getLogger("pixel_patrol_base")
+
+EXIT_USAGE = 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pixel-patrol {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Scan a folder of scientific images into one Parquet QC report."""
+
+
+@app.command("process")
+def process(
+    base_dir: Annotated[str, typer.Argument(help="Folder that holds the images.", show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Report file to write (e.g. report.parquet).", show_default=False)],
+    paths: Annotated[list[str] | None, typer.Option("-p", "--paths", help="Condition folder inside BASE (repeatable; relative to BASE or absolute). Each becomes a 'path' label.")] = None,
+    loader: Annotated[str | None, typer.Option("-l", "--loader", help="Loader id (see list-plugins). Without one, only file facts are collected.")] = None,
+    file_extensions: Annotated[list[str] | None, typer.Option("-e", "--file-extensions", help="Only files with this extension (repeatable, case-insensitive, dot optional).")] = None,
+    processors_include: Annotated[list[str] | None, typer.Option("--processors-include", help="Run only these processors (repeatable). Takes precedence: when given, --processors-exclude is ignored.")] = None,
+    processors_exclude: Annotated[list[str] | None, typer.Option("--processors-exclude", help="Skip these processors (repeatable; ignored when --processors-include is given).")] = None,
+    slice_size: Annotated[list[str] | None, typer.Option("--slice-size", metavar="DIM=N", help="Leaf block size per axis (repeatable), e.g. Z=5; -1 = full extent. Default: X, Y full, others 1.")] = None,
+    max_workers: Annotated[int | None, typer.Option("--max-workers", help="Upper bound on local worker processes; 1 = run in this process.")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler to use instead of a local cluster.")] = None,
+    mb_per_task: Annotated[float, typer.Option("--mb-per-task", help="Memory/work budget per task in MB (uncompressed pixels).")] = 512.0,
+    max_images_per_task: Annotated[int, typer.Option("--max-images-per-task", help="Maximum files or sub-images per task.")] = 200,
+    rows_per_part: Annotated[int, typer.Option("--rows-per-part", help="Rows buffered in memory before they are spilled to a temporary part file.")] = 10_000,
+    parquet_row_group_size: Annotated[int, typer.Option("--parquet-row-group-size", help="Rows per row group in the report.")] = 2048,
+    log_file: Annotated[bool, typer.Option("--log-file", help="Write a debug log beside the report (<report>.log).")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Project name stored in the report (default: BASE's folder name).")] = None,
+    description: Annotated[str, typer.Option("--description", help="Free text stored in the report.")] = "",
+    flavor: Annotated[str, typer.Option("--flavor", help="A label for the kind of data (e.g. fluorescence).")] = "",
+    omit_base_dir: Annotated[bool, typer.Option("--omit-base-dir", help="Store paths relative to BASE and no absolute base folder.")] = False,
+    fail_on_error: Annotated[bool, typer.Option("--fail-on-error", help="Exit with code 1 when any file failed (default: 0 once the report is written).")] = False,
+) -> None:
+    """Scan BASE and write one Parquet report to -o."""
+    from pixel_patrol_base.cli_run import run_process
+
+    code = run_process(
+        base_dir=base_dir,
+        output=output,
+        paths=paths or [],
+        loader=loader,
+        name=name,
+        description=description,
+        flavor=flavor,
+        log_file=log_file,
+        settings_kw={
+            "processors_include": processors_include or (),
+            "processors_exclude": processors_exclude or (),
+            "file_extensions": file_extensions,
+            "slice_size": slice_size,
+            "max_workers": max_workers,
+            "scheduler": scheduler,
+            "mb_per_task": mb_per_task,
+            "max_images_per_task": max_images_per_task,
+            "rows_per_part": rows_per_part,
+            "parquet_row_group_size": parquet_row_group_size,
+            "omit_base_dir": omit_base_dir,
+            "fail_on_error": fail_on_error,
+        },
+    )
+    raise typer.Exit(code)
+
+
+@app.command("list-plugins")
+def list_plugins() -> None:
+    """Show installed loaders and processors with their package and version."""
+    from pixel_patrol_base.plugins import LOADER_GROUP, PROCESSOR_GROUP
+    from pixel_patrol_base.plugins import list_plugins as _list
+
+    for title, group in (("loaders", LOADER_GROUP), ("processors", PROCESSOR_GROUP)):
+        typer.echo(f"{title}:")
+        items = _list(group)
+        if not items:
+            typer.echo("  (none installed)")
+        for p in items:
+            typer.echo(f"  {p.id:<20} {p.package} {p.version}")
+
+
+class _NoPandas:
+    """Import blocker used once at start-up (see :func:`_arrow_without_pandas`)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("not needed by the command line")
+
+
+def _arrow_without_pandas() -> None:
+    """Keep pyarrow from importing pandas (over a second) on its first ``pa.array`` call.
+
+    pyarrow probes for pandas once per process and remembers the answer; the command line
+    never converts to pandas, so it answers "absent". Libraries that import pandas themselves
+    (readers on workers) still can.
+    """
+    import pyarrow as pa
+
+    if "pandas" in sys.modules:
+        return
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(blocker)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    _arrow_without_pandas()
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="pixel-patrol")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["app", "main", "Path"]

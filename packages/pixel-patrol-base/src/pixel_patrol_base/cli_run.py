@@ -1,0 +1,141 @@
+"""The body of ``pixel-patrol process``: validation, logging, progress and the exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pixel_patrol_base.errors import PixelPatrolError, PluginError, SettingsError
+
+log = logging.getLogger("pixel_patrol_base")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"pixel-patrol: error: {message}\n")
+    return code
+
+
+def run_process(
+    *,
+    base_dir: str,
+    output: str,
+    paths: list[str],
+    loader: str | None,
+    name: str | None,
+    description: str,
+    flavor: str,
+    log_file: bool,
+    settings_kw: dict[str, Any],
+) -> int:
+    """Run a scan from CLI values; returns the process exit code."""
+    from pixel_patrol_base import api
+
+    try:
+        base = Path(base_dir)
+        project = api.create_project(
+            name if name is not None else (Path(base_dir).resolve().name or "project"),
+            base,
+            loader=loader,
+            output_path=output,
+            description=description,
+            flavor=flavor,
+        )
+        if paths:
+            project = api.add_paths(project, paths)
+        settings = api.make_settings(**settings_kw)
+    except (SettingsError, PluginError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    with _logging(project.output_path if log_file else None):
+        return _run(project, settings)
+
+
+def _run(project: Any, settings: Any) -> int:
+    from pixel_patrol_base import api
+
+    t0 = time.perf_counter()
+    try:
+        with _progress() as progress:
+            summary = api.run(project, settings, progress)
+    except KeyboardInterrupt:
+        return _fail("interrupted; no report written", EXIT_INTERRUPTED)
+    except (SettingsError, PluginError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except PixelPatrolError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    except Exception as exc:  # noqa: BLE001 - top of the CLI: one line for the user, details in the log
+        log.debug("run failed", exc_info=True)
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+    if summary.files == 0:
+        log.warning("no files found under %s (check -p, -e and --loader)", project.base_dir)
+    sys.stderr.write(
+        f"pixel-patrol: {summary.files} files, {summary.rows} rows, {summary.errors} errors"
+        f" in {time.perf_counter() - t0:.1f} s -> {project.output_path}\n"
+    )
+    if settings.fail_on_error and summary.errors:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+@contextmanager
+def _logging(report: Path | None) -> Iterator[None]:
+    """INFO to stderr; with ``--log-file`` also DEBUG to ``<report>.log``."""
+    root = logging.getLogger("pixel_patrol_base")
+    handlers: list[logging.Handler] = []
+    term = logging.StreamHandler(sys.stderr)
+    term.setLevel(logging.INFO)
+    term.setFormatter(logging.Formatter("pixel-patrol: %(message)s"))
+    handlers.append(term)
+    if report is not None:
+        path = report.with_suffix(".log")
+        fh = logging.FileHandler(path, mode="w", encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handlers.append(fh)
+    old = root.level
+    root.setLevel(logging.DEBUG if report else logging.INFO)
+    for h in handlers:
+        root.addHandler(h)
+    if report is not None:
+        root.info("debug log: %s", report.with_suffix(".log"))
+    try:
+        yield
+    finally:
+        for h in handlers:
+            root.removeHandler(h)
+            h.close()
+        root.setLevel(old)
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A progress bar on a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scanning", total=None, rate="")
+        t0 = time.perf_counter()
+
+        def update(done: int, found: int, finished: bool) -> None:
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, total=found if finished else None,
+                       description="processing" if finished else "processing (still discovering)",
+                       rate=f"{rate:.1f} files/s")
+
+        yield update

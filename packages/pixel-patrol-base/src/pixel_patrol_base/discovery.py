@@ -1,0 +1,162 @@
+"""Find the files (and folder datasets) to scan, in a deterministic order.
+
+Discovery is a generator so that planning and processing can start before the walk ends. It
+never raises for one bad entry: an unreadable folder or a dangling link becomes a
+:class:`DiscoveryProblem` that the report records as an error row.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+COMPOUND_EXTENSIONS = frozenset(
+    {"ome.tif", "ome.tiff", "ome.zarr", "ome.btf", "ome.tf2", "ome.tf8", "nii.gz", "tar.gz"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One thing to report: a file, or a folder that is one dataset (e.g. ``.zarr``)."""
+
+    path: str
+    base_dir: str
+    condition: str
+    size: int
+    mtime_ns: int
+    is_dir: bool = False
+
+    @property
+    def name(self) -> str:
+        """Last path component."""
+        return os.path.basename(self.path)
+
+    @property
+    def rel_path(self) -> str:
+        """Path relative to the base directory."""
+        return os.path.relpath(self.path, self.base_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryProblem:
+    """Something under the base directory that could not be looked at."""
+
+    path: str
+    base_dir: str
+    condition: str
+    message: str
+
+
+Found = FileEntry | DiscoveryProblem
+
+
+def file_extension(name: str, known: frozenset[str] = frozenset()) -> str:
+    """Lower-case extension without the dot; known compound extensions are kept whole.
+
+    ``a.OME.TIF`` → ``ome.tif``; ``b.tif`` → ``tif``; ``README`` → ``""``.
+    """
+    low = name.lower()
+    for ext in sorted(COMPOUND_EXTENSIONS | {k for k in known if "." in k}, key=len, reverse=True):
+        if low.endswith("." + ext) and len(low) > len(ext) + 1:
+            return ext
+    stem, dot, ext = low.rpartition(".")
+    return ext if dot and stem else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which entries discovery yields.
+
+    ``extensions`` empty = every file. ``folder_extensions`` name directories that are one
+    dataset; ``is_dataset_dir`` may claim other directories (e.g. a zarr store without the
+    ``.zarr`` suffix). ``exclude`` holds absolute paths never to report (the report itself).
+    """
+
+    extensions: frozenset[str] = frozenset()
+    folder_extensions: frozenset[str] = frozenset()
+    is_dataset_dir: Callable[[str], bool] | None = None
+    exclude: frozenset[str] = frozenset()
+
+    def wants_file(self, name: str) -> bool:
+        """Whether a file with this name should be reported."""
+        if not self.extensions:
+            return True
+        low = name.lower()
+        return any(low.endswith("." + e) for e in self.extensions)
+
+    def is_dataset(self, path: str, name: str) -> bool:
+        """Whether a directory is one dataset rather than a folder to walk into."""
+        low = name.lower()
+        if any(low.endswith("." + e) for e in self.folder_extensions):
+            return not self.extensions or any(low.endswith("." + e) for e in self.extensions)
+        return self.is_dataset_dir is not None and self.is_dataset_dir(path)
+
+
+def discover(base_dir: Path, conditions: tuple[Path, ...], flt: Filter) -> Iterator[Found]:
+    """Walk each condition folder (or the base) in sorted order, depth first."""
+    roots = conditions or (base_dir,)
+    for root in roots:
+        label = os.path.relpath(root, base_dir) if root != base_dir else "."
+        walker = _Walker(str(base_dir), label, flt)
+        yield from walker.walk(str(root))
+
+
+class _Walker:
+    """Depth-first, name-sorted walk that follows directory links once (loops are safe)."""
+
+    def __init__(self, base_dir: str, label: str, flt: Filter) -> None:
+        self.base_dir = base_dir
+        self.label = label
+        self.flt = flt
+        self.seen: set[tuple[int, int]] = set()
+
+    def problem(self, path: str, message: str) -> DiscoveryProblem:
+        return DiscoveryProblem(path, self.base_dir, self.label, message)
+
+    def walk(self, directory: str) -> Iterator[Found]:
+        try:
+            st = os.stat(directory)
+            key = (st.st_dev, st.st_ino)
+            if key in self.seen:
+                return
+            self.seen.add(key)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield self.problem(directory, f"cannot read folder: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith(".") or entry.path in self.flt.exclude:
+                continue
+            yield from self._entry(entry)
+
+    def _entry(self, entry: os.DirEntry[str]) -> Iterator[Found]:
+        try:
+            st = entry.stat(follow_symlinks=True)
+        except OSError as exc:
+            if self.flt.wants_file(entry.name):
+                yield self.problem(entry.path, f"cannot stat: {exc.strerror or exc}")
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if self.flt.is_dataset(entry.path, entry.name):
+                yield self._dataset(entry.path)
+            else:
+                yield from self.walk(entry.path)
+        elif stat.S_ISREG(st.st_mode) and self.flt.wants_file(entry.name):
+            yield FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns)
+
+    def _dataset(self, path: str) -> FileEntry:
+        """A folder dataset: size = sum of its files, mtime = newest of them."""
+        size, mtime = 0, os.stat(path).st_mtime_ns
+        for dirpath, _dirs, files in os.walk(path):
+            for f in files:
+                try:
+                    st = os.stat(os.path.join(dirpath, f))
+                except OSError:
+                    continue
+                size += st.st_size
+                mtime = max(mtime, st.st_mtime_ns)
+        return FileEntry(path, self.base_dir, self.label, size, mtime, is_dir=True)

@@ -1,0 +1,247 @@
+"""The coordinator: discovery → planning → tasks on an executor → report writer.
+
+It keeps a bounded number of tasks in flight, writes results as they arrive, and turns every
+failure into data: a task that dies is split and retried so that only the file that caused it
+ends up as an error row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pixel_patrol_base import __version__
+from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover
+from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
+from pixel_patrol_base.plugins import get_loader, select_processors
+from pixel_patrol_base.project import Project
+from pixel_patrol_base.report import ReportWriter
+from pixel_patrol_base.rows import RowBuffer, row_key
+from pixel_patrol_base.runner import InlineExecutor, active_client, connect, plan_workers, start_local
+from pixel_patrol_base.schema import report_columns, to_schema
+from pixel_patrol_base.settings import ProcessingSettings
+from pixel_patrol_base.tasks import execute, follow_up, on_failure
+from pixel_patrol_base.worker import TaskStats, WorkContext, add_error
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, bool], None]
+"""``callback(files_done, files_found, discovery_finished)``."""
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What a run did; also stored (as JSON) in the report footer."""
+
+    files: int = 0
+    rows: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    workers: int = 0
+    executor: str = ""
+    tasks: dict[str, int] = field(default_factory=dict)
+    stats: TaskStats = field(default_factory=TaskStats)
+
+    def to_json(self) -> dict[str, Any]:
+        """Footer form of the processing stats."""
+        return {
+            "files": self.files,
+            "images": self.stats.images,
+            "rows": self.rows,
+            "errors": self.errors,
+            "wall_s": round(self.wall_s, 3),
+            "workers": self.workers,
+            "executor": self.executor,
+            "tasks": dict(sorted(self.tasks.items())),
+            "load_s": round(self.stats.load_s, 3),
+            "processor_s": {k: round(v, 3) for k, v in sorted(self.stats.proc_s.items())},
+            "peak_worker_rss_mb": round(self.stats.peak_rss_mb, 1),
+        }
+
+
+def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
+    """Resolve plugins and the schema (fails fast, before any file is touched)."""
+    loader = get_loader(project.loader) if project.loader else None
+    procs = (
+        tuple(select_processors(settings.processors_include, settings.processors_exclude))
+        if loader
+        else ()
+    )
+    schema = to_schema(report_columns(loader, procs, settings.slice_size))
+    return WorkContext(
+        loader=loader,
+        processors=procs,
+        slice_size=dict(settings.slice_size),
+        schema=schema,
+        omit_base_dir=settings.omit_base_dir,
+        budget_bytes=settings.budget_bytes,
+        max_images=settings.max_images_per_task,
+    )
+
+
+def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkContext) -> Filter:
+    """What discovery yields for this loader and ``-e`` selection."""
+    out = project.output_path
+    exclude = frozenset({str(out), str(out.with_suffix(".log"))})
+    if ctx.loader is None:
+        return Filter(extensions=settings.file_extensions, exclude=exclude)
+    supported = ctx.loader.SUPPORTED_EXTENSIONS | ctx.loader.FOLDER_EXTENSIONS
+    wanted = settings.file_extensions & supported if settings.file_extensions else supported
+    return Filter(
+        extensions=frozenset(wanted),
+        folder_extensions=ctx.loader.FOLDER_EXTENSIONS & wanted,
+        is_dataset_dir=getattr(ctx.loader, "is_dataset_dir", None),
+        exclude=exclude,
+    )
+
+
+class Coordinator:
+    """Runs one scan: owns the executor, the writer and the counters."""
+
+    def __init__(
+        self,
+        project: Project,
+        settings: ProcessingSettings,
+        ctx: WorkContext,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.project = project
+        self.settings = settings
+        self.ctx = ctx
+        self.progress = progress
+        self.summary = RunSummary()
+        self.found = 0
+        self.discovery_done = False
+        self.writer = ReportWriter(
+            project.output_path, ctx.schema, settings.rows_per_part, settings.parquet_row_group_size
+        )
+
+    def run(self) -> RunSummary:
+        """Process everything and write the report; returns the summary."""
+        t0 = time.perf_counter()
+        try:
+            fresh = batch_files(
+                self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task
+            )
+            first = list(itertools.islice(fresh, 2))
+            executor = self._executor(small=len(first) < 2)
+            try:
+                self._loop(executor, itertools.chain(first, fresh))
+            finally:
+                executor.close()
+            self.summary.wall_s = time.perf_counter() - t0
+            self.summary.rows = self.writer.rows
+            self.writer.finish(self.footer())
+        except BaseException:
+            self.writer.abort()
+            raise
+        return self.summary
+
+    def _executor(self, small: bool) -> Any:
+        """In-process for file-info scans, ``--max-workers 1`` and runs of a single task."""
+        s = self.settings
+        if self.ctx.loader is None or s.max_workers == 1 or (small and not s.scheduler):
+            ex: Any = InlineExecutor(self.ctx)
+        elif s.scheduler:
+            ex = connect(s.scheduler, self.ctx)
+        elif (client := active_client()) is not None:
+            from pixel_patrol_base.runner import DaskExecutor
+
+            ex = DaskExecutor(client, self.ctx, kind="active client")
+        else:
+            plan = plan_workers(s.mb_per_task, s.max_workers)
+            log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
+            ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx)
+        self.summary.workers = ex.n_workers
+        self.summary.executor = ex.kind
+        return ex
+
+    def _refs(self) -> Iterator[FileRef]:
+        flt = discovery_filter(self.project, self.settings, self.ctx)
+        for item in discover(self.project.base_dir, self.project.paths, flt):
+            index = self.found
+            self.found += 1
+            if isinstance(item, DiscoveryProblem):
+                self._problem(index, item)
+            else:
+                yield FileRef(index, item)
+        self.discovery_done = True
+
+    def _problem(self, index: int, item: DiscoveryProblem) -> None:
+        from pixel_patrol_base.discovery import FileEntry
+
+        entry = FileEntry(item.path, item.base_dir, item.condition, 0, 0)
+        buf = RowBuffer(self.ctx.part_schema)
+        base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
+        add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
+        self.writer.add(buf.to_table())
+        self.summary.files += 1
+        self.summary.errors += 1
+
+    def _loop(self, ex: Any, fresh: Iterator[Any]) -> None:
+        window = 2 * ex.n_workers + 2
+        queue: deque[Any] = deque()
+        in_flight = 0
+        while True:
+            while in_flight < window:
+                task = queue.popleft() if queue else next(fresh, None)
+                if task is None:
+                    break
+                self.summary.tasks[task.kind] = self.summary.tasks.get(task.kind, 0) + 1
+                ex.submit(execute, task, task)
+                in_flight += 1
+            if in_flight == 0:
+                break
+            task, result, exc = ex.next_done()
+            in_flight -= 1
+            queue.extend(self._handle(task, result, exc))
+
+    def _handle(self, task: Any, result: Any, exc: BaseException | None) -> list[Any]:
+        if exc is not None:
+            log.debug("task %s failed: %r", task, exc)
+            retry, table, stats = on_failure(task, exc, self.ctx)
+            self._record(table, stats)
+            return retry
+        self._record(result.table, result.stats)
+        more = follow_up(task, result, self.ctx)
+        return more
+
+    def _record(self, table: Any, stats: TaskStats | None) -> None:
+        if table is not None:
+            self.writer.add(table)
+        if stats is not None:
+            self.summary.stats.merge(stats)
+            self.summary.files += stats.files
+            self.summary.errors += stats.errors
+        if self.progress:
+            self.progress(self.summary.files, self.found, self.discovery_done)
+
+    def footer(self) -> dict[str, Any]:
+        """Project metadata for the report footer."""
+        from pixel_patrol_base.versions import package_versions
+
+        p, s = self.project, self.settings
+        return {
+            "name": p.name,
+            "description": p.description,
+            "flavor": p.flavor,
+            "created_at": datetime.now(UTC).isoformat(),
+            "tool_version": __version__,
+            "package_versions": package_versions(),
+            "base_dir": None if s.omit_base_dir else str(p.base_dir),
+            "paths": [str(x.relative_to(p.base_dir)) for x in p.paths],
+            "loader": p.loader,
+            "processors": [q.NAME for q in self.ctx.processors],
+            "settings": s.to_json(),
+            "processing_stats": self.summary.to_json(),
+        }
+
+
+__all__ = ["BatchTask", "Coordinator", "RunSummary", "build_context"]

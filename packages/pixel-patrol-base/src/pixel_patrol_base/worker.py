@@ -1,0 +1,270 @@
+"""What a worker does with a task. Plain functions of plain values: no Dask in here.
+
+A failure inside one file becomes an error row for that file (this module is the one per-file
+boundary where any exception is caught); the other files of the task are unaffected.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor
+from pixel_patrol_base.errors import ImageReadError
+from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.planning import BatchTask, FileRef
+from pixel_patrol_base.rows import RowBuffer, row_key
+from pixel_patrol_base.schema import with_order
+
+MAX_MESSAGE = 400
+
+
+@dataclass(frozen=True, slots=True)
+class WorkContext:
+    """Everything a worker needs besides the task; sent to each worker once."""
+
+    loader: Loader | None
+    processors: tuple[Processor, ...]
+    slice_size: Mapping[str, int]
+    schema: pa.Schema
+    omit_base_dir: bool
+    budget_bytes: int
+    max_images: int
+
+    @property
+    def part_schema(self) -> pa.Schema:
+        """Report schema plus the ordering key."""
+        return with_order(self.schema)
+
+    @property
+    def known_extensions(self) -> frozenset[str]:
+        """Compound extensions the loader knows (for the ``file_extension`` column)."""
+        return self.loader.SUPPORTED_EXTENSIONS if self.loader else frozenset()
+
+
+@dataclass(slots=True)
+class TaskStats:
+    """Counters a task reports back; summed by the coordinator into the footer."""
+
+    files: int = 0
+    images: int = 0
+    errors: int = 0
+    load_s: float = 0.0
+    proc_s: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+
+    def merge(self, other: TaskStats) -> None:
+        """Add ``other`` into this one."""
+        self.files += other.files
+        self.images += other.images
+        self.errors += other.errors
+        self.load_s += other.load_s
+        for k, v in other.proc_s.items():
+            self.proc_s[k] = self.proc_s.get(k, 0.0) + v
+        self.peak_rss_mb = max(self.peak_rss_mb, other.peak_rss_mb)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A file the worker did not process because it needs its own tasks (large or container)."""
+
+    ref: FileRef
+    headers: tuple[ImageHeader, ...]
+
+
+@dataclass(slots=True)
+class TaskResult:
+    """Rows of the finished files, files handed back for planning, and counters."""
+
+    table: pa.Table
+    deferred: list[Deferred]
+    stats: TaskStats
+
+
+def describe(exc: BaseException) -> str:
+    """One line saying what went wrong, for the ``error`` column."""
+    if isinstance(exc, ImageReadError):
+        text = exc.cause
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
+    """Process the files of a batch task one after the other."""
+    buf = RowBuffer(ctx.part_schema)
+    stats = TaskStats()
+    deferred: list[Deferred] = []
+    procs = _timed(ctx.processors, stats)
+    for ref in task.files:
+        d = process_file(ref, ctx, procs, buf, stats)
+        if d is not None:
+            deferred.append(d)
+    stats.peak_rss_mb = peak_rss_mb()
+    return TaskResult(buf.to_table(), deferred, stats)
+
+
+def process_file(
+    ref: FileRef,
+    ctx: WorkContext,
+    procs: Sequence[Processor],
+    buf: RowBuffer,
+    stats: TaskStats,
+) -> Deferred | None:
+    """Add the rows of one file to ``buf``, or hand it back when it needs its own tasks."""
+    base = file_columns(ref.entry, ctx.omit_base_dir, ctx.known_extensions)
+    if ctx.loader is None:
+        buf.add(row_key(ref.index), {**base, "obs_level": 0})
+        stats.files += 1
+        return None
+    t0 = time.perf_counter()
+    try:
+        f = ctx.loader.open(ref.entry.path)
+        headers = tuple(f.images)
+    except Exception as exc:  # noqa: BLE001 - per-file boundary: any failure becomes an error row
+        add_error(buf, ref.index, 0, base, "header", exc)
+        stats.files += 1
+        stats.errors += 1
+        return None
+    stats.load_s += time.perf_counter() - t0
+    with _closing(f):
+        if needs_own_tasks(headers, ctx):
+            return Deferred(ref, headers)
+        for i, header in enumerate(headers):
+            process_image(f, i, header, len(headers), ref, base, ctx, procs, buf, stats)
+    stats.files += 1
+    return None
+
+
+def needs_own_tasks(headers: Sequence[ImageHeader], ctx: WorkContext) -> bool:
+    """Whether a file is too big for a batch: an image over budget, or a heavy container."""
+    if any(h.nbytes > ctx.budget_bytes for h in headers):
+        return True
+    return len(headers) > ctx.max_images or (
+        len(headers) > 1 and sum(h.nbytes for h in headers) > ctx.budget_bytes
+    )
+
+
+def process_image(
+    f: ImageFile,
+    index: int,
+    header: ImageHeader,
+    n_images: int,
+    ref: FileRef,
+    base: Mapping[str, Any],
+    ctx: WorkContext,
+    procs: Sequence[Processor],
+    buf: RowBuffer,
+    stats: TaskStats,
+) -> None:
+    """Read one image, compute its rows and add them to ``buf`` (or one error row)."""
+    from pixel_patrol_base import engine
+
+    const = {**base, **image_constants(header, n_images)}
+    key = row_key(ref.index, index)
+    stats.images += 1
+    t0 = time.perf_counter()
+    try:
+        array = f.read(index)
+    except Exception as exc:  # noqa: BLE001 - per-image boundary: a failed decode is data
+        add_error(buf, ref.index, index, const, "load", exc)
+        stats.errors += 1
+        return
+    stats.load_s += time.perf_counter() - t0
+    try:
+        rows = engine.process_image(np.asarray(array), header, ctx.slice_size, procs)
+    except Exception as exc:  # noqa: BLE001 - per-image boundary: a processor failure is data
+        add_error(buf, ref.index, index, const, "process", exc)
+        stats.errors += 1
+        return
+    add_image_rows(buf, key, const, rows)
+
+
+def add_image_rows(
+    buf: RowBuffer, key: int, const: Mapping[str, Any], rows: Mapping[str, Sequence[Any]]
+) -> None:
+    """Add engine rows with the image's constant columns."""
+    n = len(rows["obs_level"])
+    buf.add(key, const, rows, n)
+
+
+def image_constants(header: ImageHeader, n_images: int) -> dict[str, Any]:
+    """Columns that are the same on every row of an image."""
+    return {
+        **dict(header.metadata),
+        "dim_order": header.dim_order,
+        "dtype": header.dtype,
+        "ndim": len(header.dim_order),
+        "n_images": n_images,
+        "child_id": header.child_id,
+    }
+
+
+def add_error(
+    buf: RowBuffer,
+    file_index: int,
+    image_index: int,
+    const: Mapping[str, Any],
+    stage: str,
+    exc: BaseException,
+) -> None:
+    """One obs_level-0 row saying why a file (or sub-image) has no statistics."""
+    extra: dict[str, Any] = {"obs_level": 0, "error": describe(exc), "error_stage": stage}
+    if isinstance(exc, ImageReadError) and exc.reader:
+        extra["reader"] = exc.reader
+    buf.add(row_key(file_index, image_index), {**const, **extra})
+
+
+@contextmanager
+def _closing(f: ImageFile) -> Iterator[ImageFile]:
+    try:
+        yield f
+    finally:
+        f.close()
+
+
+class _Timed:
+    """A processor wrapper that adds the seconds spent in it to the task's counters."""
+
+    def __init__(self, proc: Processor, stats: TaskStats) -> None:
+        self._proc = proc
+        self._stats = stats
+        self.NAME = proc.NAME
+        self.KIND = proc.KIND
+        self.COLUMNS = proc.COLUMNS
+        self.NEEDS_RANGE = getattr(proc, "NEEDS_RANGE", False)
+
+    def _add(self, t0: float) -> None:
+        s = self._stats.proc_s
+        s[self.NAME] = s.get(self.NAME, 0.0) + time.perf_counter() - t0
+
+    def run(self, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return self._proc.run(*args)
+        finally:
+            self._add(t0)
+
+    def finish(self, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return self._proc.finish(*args)  # type: ignore[union-attr]
+        finally:
+            self._add(t0)
+
+
+def _timed(procs: Sequence[Processor], stats: TaskStats) -> list[Processor]:
+    return [_Timed(p, stats) for p in procs]  # type: ignore[misc]
