@@ -1,0 +1,416 @@
+"""Pixel statistics engine: leaf blocks → processor partials → obs-level rows.
+
+The engine is pure numpy (no Dask, no file IO) so the pipeline can run it anywhere:
+
+1. :func:`finite_range` / :func:`merge_ranges`: image-wide finite value range, computed per
+   memory chunk and merged, so histogram edges are the same for every chunk of an image.
+2. :func:`analyse_chunk`: one memory chunk → :class:`ChunkResult` (per-leaf-piece columns and
+   memory-processor partials; small and picklable).
+3. :func:`finish_image`: all chunks of an image → its obs rows, column-oriented.
+
+:func:`process_image` chains the three for an image held in memory. Leaf blocks are anchored at
+the image origin, so how an image is split into chunks changes only float rounding of means and
+standard deviations, never which pixels a row describes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pixel_patrol_base.blocks import (
+    LeafGrid,
+    PieceRun,
+    normalise_region,
+    piece_groups,
+    tiled_plane_axes,
+)
+from pixel_patrol_base.columns import DIM_COLUMNS, FILE_COLUMNS, IMAGE_COLUMNS, plane_dim_columns
+from pixel_patrol_base.contracts import (
+    ROW_AXES,
+    Column,
+    ImageContext,
+    ImageHeader,
+    LeafProcessor,
+    LeafStack,
+    MemoryProcessor,
+    Processor,
+)
+from pixel_patrol_base.processors._pixels import MAX_ELEMENTS, check_real
+from pixel_patrol_base.rollup import Groups, aggregate, axis_subsets, row_ids, validate_columns
+
+__all__ = [
+    "ChunkResult",
+    "analyse_chunk",
+    "columns_for",
+    "finish_image",
+    "finite_range",
+    "merge_ranges",
+    "process_image",
+]
+
+ValueRange = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """What one memory chunk contributes to its image (travels back from workers).
+
+    Attributes
+    ----------
+    bounds
+        ``(start, stop)`` per axis of the chunk inside the image.
+    starts, sizes
+        ``(pieces, ndim)`` global start and extent of each leaf piece; a piece is a whole leaf
+        block, or part of one when the chunk boundary cuts through it.
+    leaf
+        Leaf-processor column values per piece (first axis = pieces), internal columns included.
+    memory
+        Memory-processor partials by processor ``NAME``.
+    """
+
+    bounds: tuple[tuple[int, int], ...]
+    starts: np.ndarray
+    sizes: np.ndarray
+    leaf: dict[str, np.ndarray] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+
+
+def finite_range(array: np.ndarray) -> ValueRange | None:
+    """Smallest and largest finite value (NaN and ±Inf ignored), or ``None`` if there is none.
+
+    Integer images give Python ints so 64-bit values stay exact for the histogram edges.
+    """
+    a = np.asarray(array)
+    check_real(a.dtype)
+    if a.size == 0:
+        return None
+    if a.dtype.kind in "biu":
+        return int(a.min()), int(a.max())
+    with np.errstate(invalid="ignore"):
+        lo, hi = a.min(), a.max()
+    if np.isfinite(lo) and np.isfinite(hi):
+        return float(lo), float(hi)
+    return _masked_range(a.reshape(-1))
+
+
+def _masked_range(flat: np.ndarray) -> ValueRange | None:
+    """Finite range of a 1-D float array with non-finite values, in bounded pieces."""
+    ranges = []
+    for i in range(0, len(flat), MAX_ELEMENTS):
+        piece = flat[i : i + MAX_ELEMENTS]
+        finite = piece[np.isfinite(piece)]
+        if finite.size:
+            ranges.append((float(finite.min()), float(finite.max())))
+    return merge_ranges(ranges)
+
+
+def merge_ranges(ranges: Iterable[ValueRange | None]) -> ValueRange | None:
+    """Combine the finite ranges of an image's chunks (``None`` entries are chunks without any)."""
+    known = [r for r in ranges if r is not None]
+    if not known:
+        return None
+    return min(r[0] for r in known), max(r[1] for r in known)
+
+
+def _split(processors: Sequence[Processor]) -> tuple[list[LeafProcessor], list[MemoryProcessor]]:
+    leaf = [p for p in processors if p.KIND == "leaf"]
+    memory = [p for p in processors if p.KIND == "memory"]
+    unknown = [p.NAME for p in processors if p.KIND not in ("leaf", "memory")]
+    if unknown:
+        raise ValueError(f"processors with unknown KIND: {', '.join(unknown)}")
+    return leaf, memory  # type: ignore[return-value]
+
+
+def _leaf_columns(leaf: Sequence[LeafProcessor]) -> list[Column]:
+    return [c for p in leaf for c in p.COLUMNS]
+
+
+def analyse_chunk(
+    array: np.ndarray,
+    region: tuple[slice, ...] | None,
+    header: ImageHeader,
+    slice_size: Mapping[str, int],
+    processors: Sequence[Processor],
+    value_range: ValueRange | None = None,
+) -> ChunkResult:
+    """Run every processor on one memory chunk.
+
+    Parameters
+    ----------
+    array
+        Pixels of ``region`` in ``header.dim_order``.
+    region
+        Where the chunk lies in the image (one slice per axis); ``None`` = the whole image.
+    header
+        The whole image's header.
+    slice_size
+        Leaf block size per axis letter (see :mod:`pixel_patrol_base.blocks`).
+    processors
+        Leaf and memory processors to run.
+    value_range
+        The image-wide finite range (from :func:`merge_ranges`), for processors that need it.
+    """
+    grid = LeafGrid.from_header(header, slice_size)
+    bounds = normalise_region(region, grid.shape)
+    if tuple(array.shape) != tuple(b - a for a, b in bounds):
+        raise ValueError(f"chunk of shape {array.shape} does not match region {bounds}")
+    image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
+    leaf, memory = _split(processors)
+    starts, sizes, values = _run_leaves(array, bounds, grid, leaf, image)
+    box = tuple(slice(a, b) for a, b in bounds)
+    partials = {p.NAME: p.run(array, box, image) for p in memory}
+    return ChunkResult(bounds, starts, sizes, values, partials)
+
+
+def _run_leaves(
+    array: np.ndarray,
+    bounds: Sequence[tuple[int, int]],
+    grid: LeafGrid,
+    leaf: Sequence[LeafProcessor],
+    image: ImageContext,
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Cut the chunk into leaf pieces, stack equal shapes and run the leaf processors."""
+    starts, sizes = [], []
+    collected: dict[str, list[np.ndarray]] = {c.name: [] for c in _leaf_columns(leaf)}
+    for group in piece_groups(grid, bounds):
+        starts.append(_group_starts(group))
+        sizes.append(np.broadcast_to([r.length for r in group], starts[-1].shape))
+        if not leaf:
+            continue
+        for data in _stacks(array, group):
+            stack = LeafStack(data, image)
+            for proc in leaf:
+                _collect(proc, proc.run(stack), len(data), collected)
+    values = {k: np.concatenate(v) for k, v in collected.items()}
+    return np.concatenate(starts), np.concatenate(sizes).astype(np.int64), values
+
+
+def _collect(
+    proc: LeafProcessor, out: Mapping[str, Any], n: int, into: dict[str, list[np.ndarray]]
+) -> None:
+    """Check one processor's output against its declarations and store it."""
+    for col in proc.COLUMNS:
+        if col.name not in out:
+            raise ValueError(f"processor {proc.NAME!r} did not return column {col.name!r}")
+        arr = np.asarray(out[col.name])
+        if arr.shape[:1] != (n,):
+            raise ValueError(
+                f"processor {proc.NAME!r} returned {arr.shape} for {col.name!r}, expected {n} rows"
+            )
+        into[col.name].append(_coerce(arr, col.type))
+
+
+def _coerce(arr: np.ndarray, type_: pa.DataType) -> np.ndarray:
+    """Widen to the accumulator type of the declared Arrow type (float64 / int64)."""
+    if pa.types.is_floating(type_):
+        return arr.astype(np.float64, copy=False)
+    if pa.types.is_integer(type_):
+        return arr.astype(np.int64, copy=False)
+    if pa.types.is_fixed_size_list(type_) or pa.types.is_list(type_):
+        if pa.types.is_integer(type_.value_type):
+            return arr.astype(np.int64, copy=False)
+        if pa.types.is_floating(type_.value_type):
+            return arr.astype(np.float64, copy=False)
+    return arr
+
+
+def _group_starts(group: Sequence[PieceRun]) -> np.ndarray:
+    """Global start of every piece of a group, in C order of the piece grid."""
+    counts = [r.count for r in group]
+    grid = np.indices(counts, dtype=np.int64).reshape(len(group), -1).T
+    return grid * np.array([r.length for r in group]) + np.array([r.start for r in group])
+
+
+def _stacks(array: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:
+    """Yield the group's pieces as ``(n, *piece_shape)`` stacks in C order, bounded in size."""
+    lengths = [r.length for r in group]
+    for ranges in _batches([r.count for r in group], math.prod(lengths)):
+        box = tuple(
+            slice(r.offset + lo * r.length, r.offset + hi * r.length)
+            for r, (lo, hi) in zip(group, ranges, strict=True)
+        )
+        counts = [hi - lo for lo, hi in ranges]
+        yield _stack(array[box], counts, lengths)
+
+
+def _batches(counts: Sequence[int], leaf_elems: int) -> Iterator[list[tuple[int, int]]]:
+    """Split a piece grid into boxes of ≤ MAX_ELEMENTS values that stay in C order."""
+    max_leaves = max(1, MAX_ELEMENTS // max(leaf_elems, 1))
+    k = next(i for i in range(len(counts)) if math.prod(counts[i + 1 :]) <= max_leaves)
+    step = max(1, max_leaves // math.prod(counts[k + 1 :]))
+    tail = [(0, c) for c in counts[k + 1 :]]
+    for prefix in itertools.product(*(range(c) for c in counts[:k])):
+        head = [(i, i + 1) for i in prefix]
+        for lo in range(0, counts[k], step):
+            yield [*head, (lo, min(counts[k], lo + step)), *tail]
+
+
+def _stack(sub: np.ndarray, counts: Sequence[int], lengths: Sequence[int]) -> np.ndarray:
+    """Reorder a box holding ``counts`` pieces of ``lengths`` into ``(n, *lengths)``."""
+    nd = len(counts)
+    split = sub.reshape([v for c, n in zip(counts, lengths, strict=True) for v in (c, n)])
+    moved = split.transpose([*range(0, 2 * nd, 2), *range(1, 2 * nd, 2)])
+    return np.ascontiguousarray(moved.reshape(-1, *lengths))
+
+
+def finish_image(
+    chunks: Sequence[ChunkResult],
+    header: ImageHeader,
+    slice_size: Mapping[str, int],
+    processors: Sequence[Processor],
+    value_range: ValueRange | None = None,
+) -> dict[str, list[Any]]:
+    """Merge the chunks of one image into its obs rows (column name → one value per row).
+
+    Row order: obs_level 0, then one block of one axis (axes in Z, T, C, S, Y, X order), then
+    combinations of two axes, ... Memory-processor columns are filled on the obs_level-0 row
+    only. The result does not depend on the order of ``chunks``.
+    """
+    grid = LeafGrid.from_header(header, slice_size)
+    leaf, memory = _split(processors)
+    columns = _leaf_columns(leaf)
+    validate_columns(columns)
+    starts, sizes, values = _merge_chunks(chunks, columns)
+    _check_tiling(grid, starts, sizes)
+    block_idx = starts // np.array(grid.block, dtype=np.int64)
+    public = [c for c in columns if not c.internal]
+    plane_axes = tiled_plane_axes(slice_size)
+    out: dict[str, list[Any]] = {}
+    for axes in axis_subsets(grid.row_axes):
+        ids, n_rows = row_ids(block_idx, axes, grid.n_blocks)
+        rolled = aggregate(columns, values, Groups.from_ids(ids, n_rows))
+        _extend(out, _geometry(grid, axes, n_rows, plane_axes))
+        _extend(out, {c.name: _to_list(rolled[c.name]) for c in public})
+    image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
+    n_total = len(out["obs_level"])
+    for proc in memory:
+        result = proc.finish([c.memory.get(proc.NAME) for c in chunks], image)
+        for col in proc.COLUMNS:
+            if not col.internal:
+                out[col.name] = [_scalar(result.get(col.name))] + [None] * (n_total - 1)
+    return out
+
+
+def process_image(
+    array: np.ndarray,
+    header: ImageHeader,
+    slice_size: Mapping[str, int],
+    processors: Sequence[Processor],
+) -> dict[str, list[Any]]:
+    """Obs rows of an image held in memory as one chunk (range, analyse, finish)."""
+    needs_range = any(p.NEEDS_RANGE for p in processors)
+    value_range = finite_range(array) if needs_range else None
+    chunk = analyse_chunk(array, None, header, slice_size, processors, value_range)
+    return finish_image([chunk], header, slice_size, processors, value_range)
+
+
+def columns_for(processors: Sequence[Processor], slice_size: Mapping[str, int]) -> list[Column]:
+    """Declarations of every column :func:`finish_image` can produce, in output order.
+
+    All six ``*_size`` columns are listed; an image only fills those of its own axes.
+    """
+    by_name = {c.name: c for c in (*FILE_COLUMNS, *IMAGE_COLUMNS)}
+    sizes = [by_name[f"{a}_size"] for a in ROW_AXES + "YX"]
+    structural = [
+        by_name["obs_level"],
+        *DIM_COLUMNS,
+        *plane_dim_columns(tiled_plane_axes(slice_size)),
+        *sizes,
+        by_name["num_pixels"],
+    ]
+    return structural + [c for p in processors for c in p.COLUMNS if not c.internal]
+
+
+def _merge_chunks(
+    chunks: Sequence[ChunkResult], columns: Sequence[Column]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Concatenate the pieces of all chunks in a canonical order (by global start)."""
+    if not chunks:
+        raise ValueError("finish_image needs at least one chunk")
+    starts = np.concatenate([c.starts for c in chunks])
+    sizes = np.concatenate([c.sizes for c in chunks])
+    order = np.lexsort(starts.T[::-1])
+    values = {}
+    for col in columns:
+        parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]
+        if len(parts) != len(chunks):
+            raise ValueError(f"column {col.name!r} is missing from some chunks")
+        values[col.name] = np.concatenate(parts)[order]
+    return starts[order], sizes[order], values
+
+
+def _check_tiling(grid: LeafGrid, starts: np.ndarray, sizes: np.ndarray) -> None:
+    """Every leaf block must be covered exactly once by the chunks' pieces."""
+    block_idx = starts // np.array(grid.block, dtype=np.int64)
+    flat = np.ravel_multi_index(tuple(block_idx.T), grid.n_blocks)
+    got = np.bincount(
+        flat, weights=np.prod(sizes, axis=1).astype(np.float64), minlength=math.prod(grid.n_blocks)
+    )
+    extents = [
+        np.minimum(b, s - np.arange(n) * b)
+        for b, s, n in zip(grid.block, grid.shape, grid.n_blocks, strict=True)
+    ]
+    want = extents[0].astype(np.float64)
+    for e in extents[1:]:
+        want = np.multiply.outer(want, e).astype(np.float64)
+    if not np.array_equal(got, want.reshape(-1)):
+        raise ValueError(
+            "the chunks do not tile the image: some pixels are missing or counted twice"
+        )
+
+
+def _geometry(
+    grid: LeafGrid, axes: Sequence[int], n_rows: int, plane_axes: str
+) -> dict[str, list[Any]]:
+    """obs_level, dim_*, *_size and num_pixels of the rows fixing ``axes``."""
+    idx = np.unravel_index(np.arange(n_rows), [grid.n_blocks[a] for a in axes]) if axes else ()
+    fixed = dict(zip(axes, idx, strict=True))
+    out: dict[str, list[Any]] = {"obs_level": [len(axes)] * n_rows}
+    for letter in ROW_AXES + plane_axes:
+        a = grid.dim_order.find(letter)
+        out[f"dim_{letter.lower()}"] = (
+            (fixed[a] * grid.block[a]).tolist() if a in fixed else [None] * n_rows
+        )
+    pixels = np.ones(n_rows, dtype=np.int64)
+    for a, letter in enumerate(grid.dim_order):
+        if a in fixed:
+            start = fixed[a] * grid.block[a]
+            size = np.minimum(grid.block[a], grid.shape[a] - start).astype(np.int64)
+        else:
+            size = np.full(n_rows, grid.shape[a], dtype=np.int64)
+        out[f"{letter}_size"] = size.tolist()
+        pixels *= size
+    out["num_pixels"] = pixels.tolist()
+    return out
+
+
+def _extend(out: dict[str, list[Any]], more: Mapping[str, list[Any]]) -> None:
+    for key, vals in more.items():
+        out.setdefault(key, []).extend(vals)
+
+
+def _to_list(arr: np.ndarray) -> list[Any]:
+    """Numpy column → Python values, NaN in float columns → None."""
+    if arr.dtype.kind == "f":
+        nan = np.isnan(arr)
+        if nan.any():
+            obj = arr.astype(object)
+            obj[nan] = None
+            return list(obj.tolist())
+    return list(arr.tolist())
+
+
+def _scalar(value: Any) -> Any:
+    """A memory-processor value as a plain Python value (NaN → None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,198 @@
+"""``raster-histogram``: a 256-bin histogram per leaf block with one set of edges per image.
+
+Edge rule (chosen once per image from its dtype and finite value range, so every row of an
+image shares the same bins and coarser rows are plain sums of leaf counts):
+
+* ``uint8``, ``int8`` and ``bool``: one bin per level over the dtype range, [0, 256) or
+  [-128, 128).
+* other integers: bins of integer width ``w = max(1, ceil((max - min + 1) / 256))`` starting at
+  the image minimum; bin k holds the integers ``min + k*w .. min + (k+1)*w - 1``. Counts are
+  exact, and 64-bit values are binned without overflow.
+* floats: 256 equal bins over the finite [min, max] with edges ``numpy.linspace(min, max, 257)``;
+  bin k is [e_k, e_k+1), the last bin is closed. Counts equal ``numpy.histogram`` with
+  ``bins=256, range=(min, max)`` on the finite values. A constant image (min == max) puts every
+  finite value in bin 0. -Inf is counted in bin 0 and +Inf in bin 255; NaN only in
+  ``histogram_nan_count``. If the image has no finite value, the bounds are null.
+
+So ``sum(histogram_counts) + histogram_nan_count`` is the number of values the row covers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from pixel_patrol_base.contracts import Agg, Column, LeafStack
+from pixel_patrol_base.processors._pixels import check_real, flat_leaves, pixel_slices
+
+BINS = 256
+NAN_BIN = BINS
+"""Extra bin index used internally for NaN values."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramEdges:
+    """The bins of one image: ``BINS`` bins from ``lo`` to ``hi``.
+
+    For integer images ``lo`` and ``width`` are Python ints (exact for 64-bit values); for floats
+    they are floats and ``width`` is only informative (edges come from ``linspace``).
+    """
+
+    lo: float
+    hi: float
+    width: float
+    integer: bool
+
+
+def histogram_edges(
+    dtype: np.dtype | str, value_range: tuple[float, float] | None
+) -> HistogramEdges | None:
+    """Bin edges of an image (rule in the module docstring); ``None`` if undefined."""
+    dt = np.dtype(dtype)
+    check_real(dt)
+    if dt == np.bool_ or (dt.kind in "iu" and dt.itemsize == 1):
+        lo = int(np.iinfo(dt).min) if dt.kind == "i" else 0
+        return HistogramEdges(lo, lo + BINS, 1, True)
+    if value_range is None:
+        return None
+    vmin, vmax = value_range
+    if dt.kind in "iu":
+        lo, top = int(vmin), int(vmax)
+        width = max(1, -(-(top - lo + 1) // BINS))
+        return HistogramEdges(lo, lo + BINS * width, width, True)
+    lo_f, hi_f = float(vmin), float(vmax)
+    return HistogramEdges(lo_f, hi_f, (hi_f - lo_f) / BINS, False)
+
+
+class RasterHistogram:
+    """Leaf processor for the per-block histogram."""
+
+    NAME: ClassVar[str] = "raster-histogram"
+    KIND: ClassVar[Literal["leaf"]] = "leaf"
+    NEEDS_RANGE: ClassVar[bool] = True
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column(
+            "histogram_min",
+            pa.float64(),
+            "Lower edge of the first bin (same on every row of an image); null if the image"
+            " has no finite value.",
+            Agg.MIN,
+        ),
+        Column(
+            "histogram_max",
+            pa.float64(),
+            "Upper edge of the last bin (same on every row of an image); null if the image"
+            " has no finite value.",
+            Agg.MAX,
+        ),
+        Column(
+            "histogram_nan_count",
+            pa.int64(),
+            "Number of NaN values (not counted in histogram_counts).",
+            Agg.SUM,
+        ),
+        Column(
+            "histogram_counts",
+            pa.list_(pa.int64(), BINS),
+            "Counts in 256 bins from histogram_min to histogram_max; -Inf in the first bin,"
+            " +Inf in the last, NaN not counted.",
+            Agg.HIST,
+        ),
+    )
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Histogram of every leaf of ``stack`` with the image-wide edges."""
+        edges = histogram_edges(stack.image.dtype, stack.image.value_range)
+        counts = leaf_counts(flat_leaves(stack.data), edges)
+        n = len(counts)
+        lo = np.nan if edges is None else float(edges.lo)
+        hi = np.nan if edges is None else float(edges.hi)
+        return {
+            "histogram_min": np.full(n, lo),
+            "histogram_max": np.full(n, hi),
+            "histogram_nan_count": counts[:, NAN_BIN].copy(),
+            "histogram_counts": np.ascontiguousarray(counts[:, :BINS]),
+        }
+
+
+def leaf_counts(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
+    """Counts ``(leaves, BINS + 1)`` of a ``(leaves, pixels)`` array; the last column counts NaN."""
+    check_real(x.dtype)
+    n = len(x)
+    counts = np.zeros((n, BINS + 1), dtype=np.int64)
+    offsets = (np.arange(n, dtype=np.intp) * (BINS + 1))[:, None]
+    for sl in pixel_slices(*x.shape):
+        idx = bin_index(x[:, sl], edges)
+        idx += offsets
+        counts += np.bincount(idx.ravel(), minlength=n * (BINS + 1)).reshape(n, BINS + 1)
+    return counts
+
+
+def bin_index(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
+    """Bin of every value (``NAN_BIN`` for NaN) as a new intp array of the same shape."""
+    if x.dtype == np.bool_:
+        x = x.view(np.uint8)
+    if x.dtype.kind in "iu":
+        if edges is None:
+            raise ValueError("raster-histogram needs the image value range for integer images")
+        return _integer_bins(x, edges)
+    if edges is None:
+        return _nonfinite_bins(x)
+    return _float_bins(x, edges)
+
+
+def _integer_bins(x: np.ndarray, edges: HistogramEdges) -> np.ndarray:
+    """Exact integer binning: (x - lo) // width, in uint64 modular arithmetic for 64-bit types."""
+    lo, width = int(edges.lo), int(edges.width)
+    if x.dtype.itemsize < 8:
+        idx = x.astype(np.intp)
+        if lo:
+            idx -= lo
+        if width > 1:
+            idx //= width
+    else:
+        wide = x.astype(np.uint64)
+        np.subtract(wide, np.uint64(lo % (1 << 64)), out=wide)
+        if width > 1:
+            np.floor_divide(wide, np.uint64(width), out=wide)
+        np.minimum(wide, np.uint64(BINS - 1), out=wide)
+        idx = wide.astype(np.intp)
+    np.clip(idx, 0, BINS - 1, out=idx)
+    return idx
+
+
+def _nonfinite_bins(x: np.ndarray) -> np.ndarray:
+    """Bins when the image has no finite value: -Inf first, +Inf last, NaN apart."""
+    if np.isfinite(x).any():
+        raise ValueError("raster-histogram got finite values but no image value range")
+    return np.where(np.isnan(x), NAN_BIN, np.where(x > 0, BINS - 1, 0)).astype(np.intp)
+
+
+def _float_bins(x: np.ndarray, edges: HistogramEdges) -> np.ndarray:
+    """Equal-width bins with the same edge semantics as ``numpy.histogram``.
+
+    A first estimate from ``(x - lo) * 256 / (hi - lo)`` is corrected by comparing with the
+    ``linspace`` edges, so the bin of a value depends only on the edges, not on rounding.
+    """
+    lo, hi = float(edges.lo), float(edges.hi)
+    nan = np.isnan(x)
+    if hi <= lo:
+        idx = np.where(x > hi, BINS - 1, 0).astype(np.intp)
+        idx[nan] = NAN_BIN
+        return idx
+    f = np.subtract(x, lo, dtype=np.float64)
+    f *= BINS / (hi - lo)
+    np.clip(f, 0, BINS - 1, out=f)
+    f[nan] = NAN_BIN
+    idx = f.astype(np.intp)
+    e = np.empty(BINS + 2)
+    e[: BINS + 1] = np.linspace(lo, hi, BINS + 1)
+    e[BINS + 1] = math.inf
+    idx -= (x < e[idx]) & (idx > 0)
+    idx += (x >= e[idx + 1]) & (idx < BINS - 1)
+    return idx

@@ -1,0 +1,192 @@
+"""``thumbnail``: a 64×64 RGBA preview of each image (obs_level 0 only).
+
+Encoding: ``thumbnail`` holds 16384 raw bytes, a row-major ``(64, 64, 4)`` uint8 RGBA array
+(decode with ``numpy.frombuffer(b, numpy.uint8).reshape(64, 64, 4)``). The image keeps its
+aspect ratio and is centred; padding has alpha 0.
+
+Which pixels: the middle index (``extent // 2``) of Z, T and C; an S axis of 3 or 4 samples is
+shown as colour (first three samples, any alpha sample ignored), any other S size shows its
+first sample as grey. Each output pixel takes the source pixel under its centre (nearest
+neighbour at global image coordinates), so a memory chunk contributes exactly the samples that
+lie inside it and the result does not depend on how the image was split.
+
+Scaling: ``byte = round(255 * (v - norm_min) / (norm_max - norm_min))`` where norm_min/max are
+the finite min/max of the sampled values (all colour samples together); -Inf maps to 0, +Inf to
+255, NaN to a transparent pixel. A constant image maps to 128. ``v ≈ norm_min + byte / 255 *
+(norm_max - norm_min)`` recovers the intensity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from pixel_patrol_base.contracts import Agg, Column, ImageContext, Region
+
+SIZE = 64
+COLOUR_SAMPLES = (3, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailLayout:
+    """Where each thumbnail pixel comes from in the image (pure geometry)."""
+
+    rows: np.ndarray
+    """Source Y index of thumbnail rows ``y0 .. y0 + len(rows) - 1``."""
+    cols: np.ndarray
+    """Source X index of thumbnail columns ``x0 .. x0 + len(cols) - 1``."""
+    y0: int
+    x0: int
+    picks: dict[str, int]
+    """Fixed index for every non-plane axis that is not shown as colour."""
+    colour: bool
+
+    @classmethod
+    def of(cls, image: ImageContext) -> ThumbnailLayout:
+        """Layout for the image described by ``image``."""
+        dims = dict(zip(image.dim_order, image.shape, strict=True))
+        height, width = dims.get("Y", 1), dims.get("X", 1)
+        longest = max(height, width)
+        h = max(1, (2 * SIZE * height + longest) // (2 * longest))
+        w = max(1, (2 * SIZE * width + longest) // (2 * longest))
+        colour = dims.get("S", 1) in COLOUR_SAMPLES
+        picks = {a: (0 if a == "S" else n // 2) for a, n in dims.items() if a not in "YX"}
+        if colour:
+            del picks["S"]
+        return cls(
+            rows=(2 * np.arange(h) + 1) * height // (2 * h),
+            cols=(2 * np.arange(w) + 1) * width // (2 * w),
+            y0=(SIZE - h) // 2,
+            x0=(SIZE - w) // 2,
+            picks=picks,
+            colour=colour,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailPart:
+    """Samples one chunk contributes: thumbnail row/column positions and values ``(r, c, k)``."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+class Thumbnail:
+    """Memory processor producing the preview image and its normalisation."""
+
+    NAME: ClassVar[str] = "thumbnail"
+    KIND: ClassVar[Literal["memory"]] = "memory"
+    NEEDS_RANGE: ClassVar[bool] = False
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column(
+            "thumbnail",
+            pa.binary(),
+            "64x64 RGBA preview: 16384 raw row-major uint8 bytes; padding has alpha 0.",
+            Agg.FIRST,
+        ),
+        Column(
+            "thumbnail_norm_min",
+            pa.float64(),
+            "Intensity shown as byte 0 (finite minimum of the sampled pixels).",
+            Agg.FIRST,
+        ),
+        Column(
+            "thumbnail_norm_max",
+            pa.float64(),
+            "Intensity shown as byte 255 (finite maximum of the sampled pixels).",
+            Agg.FIRST,
+        ),
+        Column("thumbnail_dtype", pa.string(), "NumPy name of the source pixel type.", Agg.FIRST),
+    )
+
+    def run(self, chunk: np.ndarray, region: Region, image: ImageContext) -> ThumbnailPart | None:
+        """Samples of the thumbnail grid that fall inside ``chunk`` (``None`` if there are none)."""
+        layout = ThumbnailLayout.of(image)
+        bounds = dict(zip(image.dim_order, _bounds(region, image.shape), strict=True))
+        if any(not bounds[a][0] <= i < bounds[a][1] for a, i in layout.picks.items()):
+            return None
+        ry, rx = _inside(layout.rows, bounds.get("Y")), _inside(layout.cols, bounds.get("X"))
+        if not (ry.any() and rx.any()):
+            return None
+        plane = _plane(chunk, image.dim_order, bounds, layout)
+        ys = layout.rows[ry] - bounds.get("Y", (0, 0))[0]
+        xs = layout.cols[rx] - bounds.get("X", (0, 0))[0]
+        values = plane[np.ix_(ys, xs)]
+        return ThumbnailPart(np.flatnonzero(ry) + layout.y0, np.flatnonzero(rx) + layout.x0, values)
+
+    def finish(self, partials: Sequence[Any], image: ImageContext) -> Mapping[str, Any]:
+        """Assemble the samples of all chunks, normalise and encode."""
+        parts = [p for p in partials if p is not None]
+        channels = 3 if ThumbnailLayout.of(image).colour else 1
+        canvas = np.full((SIZE, SIZE, channels), np.nan)
+        covered = np.zeros((SIZE, SIZE), dtype=bool)
+        for p in parts:
+            canvas[np.ix_(p.rows, p.cols)] = p.values.astype(np.float64)
+            covered[np.ix_(p.rows, p.cols)] = True
+        lo, hi = _finite_bounds(canvas)
+        return {
+            "thumbnail": encode_rgba(canvas, covered, lo, hi),
+            "thumbnail_norm_min": lo,
+            "thumbnail_norm_max": hi,
+            "thumbnail_dtype": str(np.dtype(image.dtype)),
+        }
+
+
+def _bounds(region: Region, shape: Sequence[int]) -> list[tuple[int, int]]:
+    return [sl.indices(int(n))[:2] for sl, n in zip(region, shape, strict=True)]
+
+
+def _inside(src: np.ndarray, bound: tuple[int, int] | None) -> np.ndarray:
+    if bound is None:
+        return np.ones(len(src), dtype=bool)
+    return (src >= bound[0]) & (src < bound[1])
+
+
+def _plane(
+    chunk: np.ndarray, dim_order: str, bounds: dict[str, tuple[int, int]], layout: ThumbnailLayout
+) -> np.ndarray:
+    """The chunk reduced to ``(Y, X, k)``: fixed indices taken, colour axis kept (first 3)."""
+    index: list[Any] = []
+    kept = []
+    for axis in dim_order:
+        if axis in layout.picks:
+            index.append(layout.picks[axis] - bounds[axis][0])
+        else:
+            index.append(slice(0, 3) if axis == "S" else slice(None))
+            kept.append(axis)
+    plane = chunk[tuple(index)].transpose([kept.index(a) for a in "YXS" if a in kept])
+    for position, axis in enumerate("YXS"):
+        if axis not in kept:
+            plane = np.expand_dims(plane, position)
+    return plane
+
+
+def _finite_bounds(canvas: np.ndarray) -> tuple[float | None, float | None]:
+    finite = canvas[np.isfinite(canvas)]
+    if finite.size == 0:
+        return None, None
+    return float(finite.min()), float(finite.max())
+
+
+def encode_rgba(
+    canvas: np.ndarray, covered: np.ndarray, lo: float | None, hi: float | None
+) -> bytes:
+    """Map sample values to bytes and pack ``(64, 64, 4)`` RGBA (alpha 0 where nothing is shown)."""
+    with np.errstate(invalid="ignore"):
+        if lo is None or hi is None:
+            scaled = np.where(canvas > 0, 255.0, 0.0)
+        elif hi > lo:
+            scaled = np.floor((canvas - lo) * (255.0 / (hi - lo)) + 0.5)
+        else:
+            scaled = np.where(canvas > lo, 255.0, np.where(canvas < lo, 0.0, 128.0))
+    nan = np.isnan(canvas)
+    level = np.where(nan, 0.0, np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255)).astype(np.uint8)
+    rgba = np.zeros((SIZE, SIZE, 4), dtype=np.uint8)
+    rgba[..., :3] = level if level.shape[2] == 3 else level[..., :1]
+    rgba[..., 3] = np.where(covered & ~nan.all(axis=2), 255, 0)
+    return rgba.tobytes()

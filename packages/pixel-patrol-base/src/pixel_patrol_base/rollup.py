@@ -1,0 +1,194 @@
+"""Roll leaf-block statistics up into obs-level rows by the rules columns declare.
+
+Every coarser row is computed directly from the leaf pieces it covers (never from other rows),
+using only the :class:`~pixel_patrol_base.contracts.Agg` rule of each column, so any processor
+written against the contracts rolls up without code here knowing it. All reductions are
+vectorised: the pieces are sorted once by row and reduced with ``ufunc.reduceat``.
+
+Null convention: in float columns NaN means "no value" (statistics never produce NaN for a real
+value because NaN pixels are excluded); integer columns have no nulls.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pixel_patrol_base.contracts import Agg, Column
+
+
+def validate_columns(columns: Sequence[Column]) -> None:
+    """Check that MEAN/STD columns name existing weight/mean columns.
+
+    Raises
+    ------
+    ValueError
+        Naming the column with a broken reference, so a faulty processor fails before any
+        image is read.
+    """
+    names = {c.name for c in columns}
+    for c in columns:
+        if c.agg in (Agg.MEAN, Agg.STD) and c.weight not in names:
+            raise ValueError(f"column {c.name!r} ({c.agg}) needs a weight column, got {c.weight!r}")
+        if c.agg is Agg.STD and c.mean not in names:
+            raise ValueError(f"column {c.name!r} (std) needs a mean column, got {c.mean!r}")
+
+
+def axis_subsets(row_axes: Sequence[int]) -> Iterator[tuple[int, ...]]:
+    """Axis combinations in row order: ``()`` (obs_level 0), single axes, pairs, ..."""
+    for level in range(len(row_axes) + 1):
+        yield from itertools.combinations(row_axes, level)
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """Pieces sorted by the row they belong to.
+
+    Attributes
+    ----------
+    order
+        Permutation that sorts the pieces by row (stable).
+    starts
+        Index (into the sorted pieces) where each row's pieces begin.
+    sizes
+        Number of pieces per row (all > 0).
+    ids
+        Row id of each sorted piece.
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, n_groups: int) -> Groups:
+        """Group pieces by row id ``0 .. n_groups-1``; every row must own at least one piece."""
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        sizes = np.bincount(sorted_ids, minlength=n_groups)
+        if len(sizes) != n_groups or not np.all(sizes > 0):
+            raise ValueError("leaf pieces do not cover every row: the chunks do not tile the image")
+        starts = np.zeros(n_groups, dtype=np.intp)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        return cls(order, starts, sizes, sorted_ids)
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        """``ufunc.reduceat`` over already sorted ``values`` (first axis = pieces)."""
+        return ufunc.reduceat(values, self.starts, axis=0)
+
+
+def row_ids(
+    block_idx: np.ndarray, axes: Sequence[int], n_blocks: Sequence[int]
+) -> tuple[np.ndarray, int]:
+    """Row id of each piece for the rows fixing ``axes``: C-order index of its block tuple.
+
+    C order over axes taken in row order gives the documented row order (z0c0, z0c1, z1c0, ...).
+    """
+    if not axes:
+        return np.zeros(len(block_idx), dtype=np.intp), 1
+    dims = tuple(int(n_blocks[a]) for a in axes)
+    ids = np.ravel_multi_index(tuple(block_idx[:, a] for a in axes), dims)
+    return ids.astype(np.intp, copy=False), int(np.prod(dims))
+
+
+def _is_float(values: np.ndarray) -> bool:
+    return values.dtype.kind == "f"
+
+
+def _agg_min(g: Groups, v: np.ndarray) -> np.ndarray:
+    return g.reduce(np.fmin if _is_float(v) else np.minimum, v)
+
+
+def _agg_max(g: Groups, v: np.ndarray) -> np.ndarray:
+    return g.reduce(np.fmax if _is_float(v) else np.maximum, v)
+
+
+def _agg_sum(g: Groups, v: np.ndarray) -> np.ndarray:
+    if not _is_float(v):
+        return g.reduce(np.add, v)
+    valid = ~np.isnan(v)
+    total = g.reduce(np.add, np.where(valid, v, 0.0))
+    return np.where(g.reduce(np.add, valid.astype(np.int64)) > 0, total, np.nan)
+
+
+def _agg_first(g: Groups, v: np.ndarray) -> np.ndarray:
+    return v[g.starts]
+
+
+def _weighted_mean(g: Groups, v: np.ndarray, w: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Σwv/Σw over valid pieces; a row with exactly one valid piece keeps that value as is."""
+    num = g.reduce(np.add, np.where(valid, w * v, 0.0))
+    den = g.reduce(np.add, np.where(valid, w, 0.0))
+    single = g.reduce(np.add, np.where(valid, v, 0.0))
+    n_valid = g.reduce(np.add, valid.astype(np.int64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / den, np.nan)
+    return np.where(n_valid == 1, single, out)
+
+
+def _agg_mean(g: Groups, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    v = v.astype(np.float64, copy=False)
+    return _weighted_mean(g, v, w, (w > 0) & np.isfinite(v))
+
+
+def _agg_std(g: Groups, sd: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Pooled population std: Σw(σ² + (μ - μ_row)²) / Σw over pieces with w > 0."""
+    sd = sd.astype(np.float64, copy=False)
+    mu = mu.astype(np.float64, copy=False)
+    valid = (w > 0) & np.isfinite(sd) & np.isfinite(mu)
+    mu_row = _weighted_mean(g, mu, w, valid)
+    dev = np.where(valid, mu - mu_row[g.ids], 0.0)
+    term = np.where(valid, w * (sd * sd + dev * dev), 0.0)
+    den = g.reduce(np.add, np.where(valid, w, 0.0))
+    single = g.reduce(np.add, np.where(valid, sd, 0.0))
+    n_valid = g.reduce(np.add, valid.astype(np.int64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, np.sqrt(g.reduce(np.add, term) / den), np.nan)
+    return np.where(n_valid == 1, single, out)
+
+
+_SIMPLE: dict[Agg, Callable[[Groups, np.ndarray], np.ndarray]] = {
+    Agg.MIN: _agg_min,
+    Agg.MAX: _agg_max,
+    Agg.SUM: _agg_sum,
+    Agg.HIST: lambda g, v: g.reduce(np.add, v),
+    Agg.FIRST: _agg_first,
+}
+
+
+def aggregate(
+    columns: Sequence[Column], values: Mapping[str, np.ndarray], groups: Groups
+) -> dict[str, np.ndarray]:
+    """Apply each column's declared rule to its piece values, one output entry per row.
+
+    Parameters
+    ----------
+    columns
+        Declarations of the columns to produce (internal ones included, they may be weights).
+    values
+        Piece values per column name, first axis = pieces, in the original (unsorted) order.
+    groups
+        Row membership of the pieces.
+    """
+    ordered = {c.name: np.asarray(values[c.name])[groups.order] for c in columns}
+    out: dict[str, np.ndarray] = {}
+    for c in columns:
+        v = ordered[c.name]
+        if c.agg is Agg.MEAN:
+            out[c.name] = _agg_mean(groups, v, _weights(ordered, c.weight))
+        elif c.agg is Agg.STD:
+            assert c.mean is not None
+            out[c.name] = _agg_std(groups, v, _weights(ordered, c.weight), ordered[c.mean])
+        else:
+            out[c.name] = _SIMPLE[c.agg](groups, v)
+    return out
+
+
+def _weights(ordered: Mapping[str, np.ndarray], name: str | None) -> np.ndarray:
+    if name is None or name not in ordered:
+        raise ValueError(f"weight column {name!r} is missing")
+    return np.asarray(ordered[name], dtype=np.float64)
