@@ -52,17 +52,38 @@ def list_plugins(group: str) -> list[PluginInfo]:
     return out
 
 
+_REGISTERED: dict[tuple[str, str], Any] = {}
+
+
+def register(group: str, cls: Any) -> None:
+    """Make a plugin class available in this process without an entry point.
+
+    For notebooks and tests: the class must still be importable by workers in other
+    processes (it is pickled by reference).
+    """
+    _REGISTERED[(group, cls.NAME)] = cls
+    _load_class.cache_clear()
+
+
+def unregister(group: str, name: str) -> None:
+    """Undo :func:`register`."""
+    _REGISTERED.pop((group, name), None)
+    _load_class.cache_clear()
+
+
 def available_ids(group: str) -> list[str]:
-    """Sorted ids of the plugins installed for ``group``."""
-    return list(_entry_points(group))
+    """Sorted ids of the plugins installed (or registered) for ``group``."""
+    return sorted(set(_entry_points(group)) | {n for g, n in _REGISTERED if g == group})
 
 
 @cache
 def _load_class(group: str, name: str) -> Any:
+    if (group, name) in _REGISTERED:
+        return _REGISTERED[(group, name)]
     eps = _entry_points(group)
     kind = "loader" if group == LOADER_GROUP else "processor"
     if name not in eps:
-        known = ", ".join(eps) or "none installed"
+        known = ", ".join(available_ids(group)) or "none installed"
         raise PluginError(f"unknown {kind} '{name}'; available: {known}")
     try:
         cls = eps[name].load()

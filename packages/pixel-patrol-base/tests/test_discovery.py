@@ -1,0 +1,95 @@
+"""Discovery: order, filters, condition labels, exclusions, links, unreadable folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pixel_patrol_base.discovery import DiscoveryProblem, FileEntry, Filter, discover, file_extension
+
+
+def names(items: list) -> list[str]:
+    return [os.path.relpath(i.path, i.base_dir) for i in items]
+
+
+def test_every_file_sorted_hidden_skipped(tree: Path) -> None:
+    found = list(discover(tree, (), Filter()))
+    assert names(found) == [
+        "control/a.tif",
+        "control/sub/b.PNG",
+        "top.tif",
+        "treated/c.ome.tif",
+        "treated/notes.txt",
+    ]
+    assert {f.condition for f in found} == {"."}
+    assert [f.size for f in found] == [10, 20, 50, 30, 40]
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        ((), {"control/a.tif": ".", "top.tif": ".", "treated/c.ome.tif": "."}),
+        (("control",), {"control/a.tif": "control"}),
+        (("control", "treated"), {"control/a.tif": "control", "treated/c.ome.tif": "treated"}),
+    ],
+    ids=["no-p", "one-p", "two-p"],
+)
+def test_condition_labels(tree: Path, paths: tuple[str, ...], expected: dict[str, str]) -> None:
+    conds = tuple(tree / p for p in paths)
+    found = [f for f in discover(tree, conds, Filter(extensions=frozenset({"tif"})))]
+    assert {os.path.relpath(f.path, tree): f.condition for f in found} == expected
+
+
+def test_extension_filter_case_insensitive_and_compound(tree: Path) -> None:
+    found = list(discover(tree, (), Filter(extensions=frozenset({"png", "ome.tif"}))))
+    assert names(found) == ["control/sub/b.PNG", "treated/c.ome.tif"]
+
+
+def test_output_excluded(tree: Path) -> None:
+    out = tree / "top.tif"
+    found = list(discover(tree, (), Filter(exclude=frozenset({str(out)}))))
+    assert "top.tif" not in names(found)
+
+
+def test_symlink_loop_is_safe(tree: Path) -> None:
+    os.symlink(tree, tree / "control" / "loop")
+    found = list(discover(tree, (), Filter(extensions=frozenset({"tif"}))))
+    assert names(found).count("control/a.tif") == 1
+
+
+def test_unreadable_folder_reported_via_scandir_error(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.scandir
+
+    def fake(path: str):  # type: ignore[no-untyped-def]
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", fake)
+    found = list(discover(tree, (), Filter()))
+    problems = [f for f in found if isinstance(f, DiscoveryProblem)]
+    assert [os.path.relpath(p.path, tree) for p in problems] == ["control/sub"]
+    assert "Permission denied" in problems[0].message
+    assert "control/a.tif" in names([f for f in found if isinstance(f, FileEntry)])
+
+
+def test_folder_dataset_is_one_entry(tmp_path: Path) -> None:
+    store = tmp_path / "img.ome.zarr"
+    (store / "0").mkdir(parents=True)
+    (store / ".zgroup").write_text("{}")
+    (store / "0" / "chunk").write_bytes(b"x" * 100)
+    found = list(
+        discover(tmp_path, (), Filter(extensions=frozenset({"zarr", "ome.zarr"}), folder_extensions=frozenset({"zarr", "ome.zarr"})))
+    )
+    assert len(found) == 1 and found[0].is_dir
+    assert found[0].size == 102  # every file inside the store, metadata included
+
+
+@pytest.mark.parametrize(
+    ("name", "ext"),
+    [("a.OME.TIF", "ome.tif"), ("b.tif", "tif"), ("README", ""), (".bashrc", ""), ("x.ome.zarr", "ome.zarr"), ("c.tar.gz", "tar.gz"), ("d.JPEG", "jpeg")],
+)
+def test_file_extension(name: str, ext: str) -> None:
+    assert file_extension(name) == ext

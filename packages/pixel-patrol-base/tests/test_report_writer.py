@@ -1,0 +1,97 @@
+"""Report writer: parts vs one-shot, row groups, order, atomic replace, metadata round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pixel_patrol_base.report import ReportWriter, parts_dir, read_report, temp_path
+from pixel_patrol_base.schema import ORDER_FIELD, with_order
+
+SCHEMA = pa.schema(
+    [
+        pa.field("k", pa.int64(), metadata={"description": "key"}),
+        pa.field("v", pa.float64(), metadata={"description": "value"}),
+        pa.field("h", pa.list_(pa.int64()), metadata={"description": "list"}),
+    ]
+)
+
+
+def batch(keys: list[int], rows_per_key: int = 3) -> pa.Table:
+    k = np.repeat(keys, rows_per_key)
+    return pa.Table.from_arrays(
+        [pa.array(k), pa.array(k * 0.5), pa.array([[int(x)] * 2 for x in k]), pa.array(k)],
+        schema=with_order(SCHEMA),
+    )
+
+
+def write(out: Path, tables: list[pa.Table], rows_per_part: int, group: int) -> ReportWriter:
+    w = ReportWriter(out, SCHEMA, rows_per_part, group)
+    for t in tables:
+        w.add(t)
+    w.finish({"name": "t", "n": 3})
+    return w
+
+
+def shuffled_tables() -> list[pa.Table]:
+    rng = np.random.default_rng(0)
+    keys = rng.permutation(40)
+    return [batch([int(a), int(b)]) for a, b in keys.reshape(-1, 2)]
+
+
+def test_parts_equal_one_shot(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.parquet", shuffled_tables(), rows_per_part=5, group=7)
+    b = write(tmp_path / "b.parquet", shuffled_tables(), rows_per_part=10**6, group=7)
+    assert len(a.parts) > 5 and not b.parts
+    ta, tb = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
+    assert ta.equals(tb)
+    assert ta.column("k").to_pylist() == sorted(ta.column("k").to_pylist())
+    assert ta.num_rows == 120 and ORDER_FIELD not in ta.column_names
+
+
+@pytest.mark.parametrize("group", [1, 7, 2048])
+def test_row_group_sizes(tmp_path: Path, group: int) -> None:
+    write(tmp_path / "r.parquet", shuffled_tables(), rows_per_part=13, group=group)
+    md = pq.ParquetFile(tmp_path / "r.parquet").metadata
+    sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
+    assert sum(sizes) == 120
+    assert all(s == group for s in sizes[:-1]) and 0 < sizes[-1] <= group
+
+
+def test_no_temporary_files_left(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    write(out, shuffled_tables(), rows_per_part=5, group=10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet"]
+    assert not temp_path(out).exists() and not parts_dir(out).exists()
+
+
+def test_abort_keeps_old_report(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    write(out, [batch([1])], rows_per_part=5, group=10)
+    before = out.read_bytes()
+    w = ReportWriter(out, SCHEMA, 5, 10)
+    for t in shuffled_tables():
+        w.add(t)
+    w.abort()
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet"]
+
+
+def test_metadata_and_descriptions_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    write(out, [batch([2, 1])], rows_per_part=100, group=10)
+    table, meta = read_report(out)
+    assert meta.name == "t"
+    assert table.schema.field("v").metadata[b"description"] == b"value"
+    assert table.column("k").to_pylist() == [1, 1, 1, 2, 2, 2]
+
+
+def test_empty_report_is_valid(tmp_path: Path) -> None:
+    out = tmp_path / "e.parquet"
+    write(out, [], rows_per_part=5, group=10)
+    table, _ = read_report(out)
+    assert table.num_rows == 0 and table.schema.names == ["k", "v", "h"]
