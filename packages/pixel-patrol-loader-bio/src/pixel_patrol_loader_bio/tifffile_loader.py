@@ -1,0 +1,126 @@
+"""The ``tifffile`` loader: the TIFF family (TIFF, BigTIFF, OME-TIFF, ImageJ, LSM), lightweight.
+
+Importing this module imports neither bioio nor xarray (nor tifffile: readers load lazily in
+``open``), so a scan of plain TIFF folders pays only for tifffile itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
+from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_loader_bio._columns import COLUMNS
+from pixel_patrol_loader_bio._errors import read_error, require
+from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._meta import clean, unique_ids
+
+READER = "tifffile"
+
+TIFF_EXTENSIONS = frozenset(
+    {"tif", "tiff", "ome.tif", "ome.tiff", "ome.tf2", "ome.tf8", "ome.btf", "tf2", "tf8", "btf",
+     "lsm"}
+)  # fmt: skip
+
+
+class TifffileLoader:
+    """Reads every series of a TIFF-family file with tifffile.
+
+    One image per series (OME ``<Image>``, ImageJ hyperstack, LSM scan ...); pyramid levels
+    other than 0 and reduced-resolution preview series are not images of their own.
+    """
+
+    NAME: ClassVar[str] = "tifffile"
+    SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = TIFF_EXTENSIONS
+    FOLDER_EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
+    COLUMNS: ClassVar[tuple[Column, ...]] = COLUMNS
+
+    def open(self, path: str) -> ImageFile:
+        """Open ``path`` and read the headers of its series (no pixels).
+
+        Raises
+        ------
+        ImageReadError
+            When tifffile cannot parse the file or a series has no Y/X axes.
+        MissingDependencyError
+            When tifffile is not installed.
+        """
+        tifffile = require("tifffile", "tifffile", "to read TIFF files")
+        path = str(path)
+        try:
+            tf = tifffile.TiffFile(path)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is an unreadable file
+            raise read_error(path, exc, READER) from exc
+        try:
+            return TiffImageFile(path, tf)
+        except (ImageReadError, MissingDependencyError):
+            tf.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 - same: report, never crash
+            tf.close()
+            raise read_error(path, exc, READER) from exc
+
+
+class TiffImageFile(BaseImageFile):
+    """An open TIFF file; the tifffile handle stays open until :meth:`close`."""
+
+    def __init__(self, path: str, tf: Any) -> None:
+        from pixel_patrol_loader_bio._tiff import image_series, series_plan
+
+        self._tf = tf
+        self._series = [tf.series[i] for i in image_series(tf)]
+        if not self._series:
+            raise ImageReadError(path, "no image data in the file", READER)
+        ome = _ome_images(tf)
+        ids = unique_ids(s.name for s in self._series) if len(self._series) > 1 else [None]
+        planned = []
+        for series, child_id in zip(self._series, ids, strict=True):
+            plan = series_plan(series)
+            meta = _metadata(tf, series, ome, plan.dim_order)
+            header = ImageHeader(plan.dim_order, plan.shape, dtype_name(series.dtype), child_id, meta)
+            planned.append(Planned(header, plan))
+        super().__init__(path, READER, planned)
+
+    def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
+        from pixel_patrol_loader_bio._tiff import read_series
+
+        return read_series(self._tf, self._series[index], raw)
+
+    def _release(self) -> None:
+        self._tf.close()
+
+
+def _ome_images(tf: Any) -> list[Any]:
+    """Parsed OME-XML images, or an empty list when the file has none or it is malformed."""
+    if not tf.is_ome:
+        return []
+    from xml.etree.ElementTree import ParseError
+
+    from pixel_patrol_loader_bio._omexml import parse_ome
+
+    try:
+        return parse_ome(tf.ome_metadata or "")
+    except ParseError:
+        return []
+
+
+def _metadata(tf: Any, series: Any, ome: list[Any], dim_order: str) -> dict[str, Any]:
+    from pixel_patrol_loader_bio._tiffmeta import series_metadata
+
+    match = _match_ome(series, ome)
+    return clean({**series_metadata(tf, series, match), "reader": READER}, dim_order)
+
+
+def _match_ome(series: Any, ome: list[Any]) -> Any:
+    """The OME image of ``series``: same name (first unused), else same position."""
+    if not ome or series.kind != "ome":
+        return None
+    index = series.index if hasattr(series, "index") else None
+    named = [im for im in ome if im.name == series.name]
+    if len(named) == 1:
+        return named[0]
+    if index is not None and 0 <= index < len(ome):
+        return ome[index]
+    return named[0] if named else None

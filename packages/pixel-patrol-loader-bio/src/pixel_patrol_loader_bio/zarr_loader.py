@@ -1,0 +1,105 @@
+"""The ``zarr`` loader: Zarr v2/v3 arrays and OME-Zarr (NGFF v0.1-v0.5) stores.
+
+A store is a folder; it is one dataset whatever its name (``FOLDER_EXTENSIONS`` lets discovery
+claim ``.zarr`` folders, :meth:`ZarrLoader.is_dataset_dir` any other folder that is a store).
+Regions are read through zarr, so only the chunks that intersect a region are decoded.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+
+from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
+from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_loader_bio._columns import COLUMNS
+from pixel_patrol_loader_bio._errors import read_error, require
+from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._meta import clean, unique_ids
+from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
+
+READER = "zarr"
+
+
+class ZarrLoader:
+    """Reads every image of a Zarr store with zarr-python (level 0 of each multiscale)."""
+
+    NAME: ClassVar[str] = "zarr"
+    SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
+    FOLDER_EXTENSIONS: ClassVar[frozenset[str]] = frozenset({"zarr", "ome.zarr"})
+    COLUMNS: ClassVar[tuple[Column, ...]] = COLUMNS
+
+    @classmethod
+    def is_dataset_dir(cls, path: str | os.PathLike[str]) -> bool:
+        """True when ``path`` is a Zarr store root (``.zattrs``/``.zgroup``/``.zarray``/``zarr.json``)."""
+        return is_dataset_dir(path)
+
+    def open(self, path: str) -> ImageFile:
+        """Find the store's images and read their array headers (no chunks are decoded).
+
+        Raises
+        ------
+        ImageReadError
+            When ``path`` is not a Zarr store, holds no arrays, or its metadata is invalid.
+        MissingDependencyError
+            When zarr is not installed.
+        """
+        require("zarr", "zarr", "to read Zarr stores")
+        path = str(path)
+        if not is_dataset_dir(path):
+            raise ImageReadError(path, "not a Zarr store (no .zattrs, .zgroup, .zarray or zarr.json)", READER)
+        try:
+            return ZarrImageFile(path)
+        except (ImageReadError, MissingDependencyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any metadata failure is an unreadable store
+            raise read_error(path, exc, READER) from exc
+
+
+def default_axes(shape: tuple[int, ...]) -> list[str]:
+    """Axis labels for an array that names none: the last two are Y, X.
+
+    A trailing axis of 3 or 4 after a larger plane is taken as RGB(A) samples, as image
+    libraries store colour; leading axes are left unknown for the shared normaliser.
+    """
+    if len(shape) >= 3 and shape[-1] in (3, 4) and min(shape[-3:-1]) > 4:
+        return ["?"] * (len(shape) - 3) + ["y", "x", "s"]
+    return ["?"] * (len(shape) - 2) + ["y", "x"]
+
+
+class ZarrImageFile(BaseImageFile):
+    """An opened store: one zarr array per image (zarr arrays hold no open files)."""
+
+    def __init__(self, path: str) -> None:
+        import zarr
+
+        from pixel_patrol_loader_bio._dims import plan_axes
+        from pixel_patrol_loader_bio._ngff import find_images
+
+        found = find_images(path)
+        if not found:
+            raise ImageReadError(path, "the Zarr store holds no arrays", READER)
+        ids = unique_ids(im.name for im in found) if len(found) > 1 else [None]
+        self._arrays: list[Any] = []
+        planned = []
+        for im, child_id in zip(found, ids, strict=True):
+            store = zarr.storage.LocalStore(os.path.join(path, im.array_path), read_only=True)
+            arr = zarr.open_array(store, mode="r")
+            shape = tuple(int(n) for n in arr.shape)
+            if len(shape) < 2:
+                raise ImageReadError(path, f"array '{im.array_path}' has {len(shape)} axes, an image needs 2", READER)
+            axes = im.axes or default_axes(shape)
+            plan = plan_axes(axes, shape)
+            meta = clean({**im.metadata, "reader": READER}, plan.dim_order)
+            planned.append(Planned(ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta), plan))
+            self._arrays.append(arr)
+        super().__init__(path, READER, planned)
+
+    def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
+        arr = self._arrays[index]
+        return np.asarray(arr[...] if raw is None else arr[raw])
+
+    def _release(self) -> None:
+        self._arrays = []
