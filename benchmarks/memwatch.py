@@ -52,9 +52,28 @@ class Peaks:
     pss_sum: int = 0
     single_rss: int = 0
     procs: int = 0
-    pss_readable: bool = True
+    pss_reads: int = 0  # successful smaps_rollup reads; 0 means PSS is unavailable
     samples: int = 0
     timeline: list[tuple[float, int, int, int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Deadline:
+    """Stop a command that runs too long: SIGTERM first, SIGKILL if it ignores that."""
+
+    timeout: float | None
+    terminated_at: float | None = None
+    killed: bool = False
+
+    def enforce(self, proc: subprocess.Popen, elapsed: float) -> None:
+        if self.timeout is None or elapsed < self.timeout or proc.returncode is not None:
+            return
+        if self.terminated_at is None:
+            self.terminated_at = elapsed
+            proc.send_signal(signal.SIGTERM)
+        elif not self.killed and elapsed - self.terminated_at > 10:
+            self.killed = True
+            proc.send_signal(signal.SIGKILL)
 
 
 @dataclass(slots=True)
@@ -114,10 +133,10 @@ def sample(me: psutil.Process, peaks: Peaks, with_pss: bool, t: float) -> None:
         rss_sum += rss
         single = max(single, rss)
         if with_pss:
-            pss = read_pss(proc.pid)
-            if pss is None:
-                peaks.pss_readable = False
-            pss_sum += pss or 0
+            pss = read_pss(proc.pid)  # None if it exited meanwhile or access is denied
+            if pss is not None:
+                peaks.pss_reads += 1
+                pss_sum += pss
     peaks.rss_sum = max(peaks.rss_sum, rss_sum)
     peaks.pss_sum = max(peaks.pss_sum, pss_sum)
     peaks.single_rss = max(peaks.single_rss, single)
@@ -169,7 +188,12 @@ def sleep_until(deadline: float, pidfd: int | None, main_done: bool) -> None:
 
 
 def poll(
-    proc: subprocess.Popen, t0: float, interval: float, with_pss: bool, grace: float
+    proc: subprocess.Popen,
+    t0: float,
+    interval: float,
+    with_pss: bool,
+    grace: float,
+    deadline: Deadline,
 ) -> tuple[Peaks, Reaped, float, list[int], float]:
     """Sample until the command and all its descendants are gone (or the grace expires)."""
     me = psutil.Process()
@@ -185,6 +209,7 @@ def poll(
                 assert reaped.main_exit_t is not None
                 if not children_left or now - t0 - reaped.main_exit_t > grace:
                     break
+            deadline.enforce(proc, now - t0)
             if now >= next_t:
                 sample(me, peaks, with_pss, now - t0)
                 next_t += interval * (1 + int((now - next_t) // interval))
@@ -202,6 +227,7 @@ def watch(
     with_pss: bool = True,
     grace: float = 30.0,
     log: IO[Any] | None = None,
+    timeout: float | None = None,
     env: dict[str, str] | None = None,
     cwd: str | None = None,
 ) -> dict[str, Any]:
@@ -213,8 +239,11 @@ def watch(
     started, t0 = time.time(), time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     previous = signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
+    deadline = Deadline(timeout)
     try:
-        peaks, reaped, span, leftover, leftover_cpu = poll(proc, t0, interval, with_pss, grace)
+        peaks, reaped, span, leftover, leftover_cpu = poll(
+            proc, t0, interval, with_pss, grace, deadline
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     busy = busy_seconds() - busy0
@@ -236,12 +265,13 @@ def watch(
         "ncpu": ncpu,
         "loadavg_1m_start": load0,
         "peak_rss_mb": round(peaks.rss_sum / MB, 1),
-        "peak_pss_mb": round(peaks.pss_sum / MB, 1) if with_pss and peaks.pss_readable else None,
+        "peak_pss_mb": round(peaks.pss_sum / MB, 1) if peaks.pss_reads else None,
         "peak_single_rss_mb": round(peaks.single_rss / MB, 1),
         "peak_procs": peaks.procs,
         "samples": peaks.samples,
         "interval_s": interval,
         "subreaper": subreaper,
+        "timed_out": deadline.terminated_at is not None,
         "leftover_pids": leftover,
         "_timeline": peaks.timeline,
     }
@@ -269,6 +299,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30.0,
         help="seconds to wait for descendants after the command exits (default 30)",
     )
+    parser.add_argument(
+        "--timeout", type=float, help="terminate the command after this many seconds"
+    )
     parser.add_argument("--log", type=Path, help="write the command's stdout+stderr here")
     parser.add_argument("--json-out", type=Path, help="write the JSON result here as well")
     parser.add_argument("--timeline", type=Path, help="write every sample to this CSV")
@@ -287,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = args.log.open("w") if args.log else None
     try:
-        result = watch(args.cmd, args.interval, not args.no_pss, args.grace, log)
+        result = watch(args.cmd, args.interval, not args.no_pss, args.grace, log, args.timeout)
     except FileNotFoundError as exc:
         print(f"memwatch: cannot run {args.cmd[0]!r}: {exc}", file=sys.stderr)
         return 127
