@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"pixel-patrol: error: {message}\n")
+    sys.stderr.write(f"pixel-patrol: error: {' '.join(message.split())}\n")
     return code
 
 

@@ -7,6 +7,7 @@ asked for, so ``pixel-patrol --help`` stays instant and a broken plugin only hur
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
@@ -17,6 +18,8 @@ from pixel_patrol_base.errors import PluginError
 
 LOADER_GROUP = "pixel_patrol.loaders"
 PROCESSOR_GROUP = "pixel_patrol.processors"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,8 @@ def select_processors(
     """Processors to run: all installed ones, or ``include`` only (then ``exclude`` is ignored).
 
     Unknown ids in either list raise :class:`PluginError`, so a typo never silently drops a
-    processor.
+    processor. An installed processor that fails to import is skipped with a warning naming
+    it, unless it was asked for with ``include``.
     """
     known = available_ids(PROCESSOR_GROUP)
     for name in [*include, *exclude]:
@@ -122,5 +126,14 @@ def select_processors(
             raise PluginError(
                 f"unknown processor '{name}'; available: {', '.join(known) or 'none installed'}"
             )
-    names = list(include) if include else [n for n in known if n not in set(exclude)]
-    return [get_processor(n) for n in dict.fromkeys(names)]
+    if include:
+        return [get_processor(n) for n in dict.fromkeys(include)]
+    out: list[Processor] = []
+    for name in known:
+        if name in set(exclude):
+            continue
+        try:
+            out.append(get_processor(name))
+        except PluginError as exc:
+            log.warning("skipping %s (exclude it with --processors-exclude %s)", exc, name)
+    return out

@@ -101,14 +101,18 @@ class DaskExecutor:
         self.kind = kind
         self.n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
         self._ctx = client.scatter(context, broadcast=True, hash=False)
-        self._ac = as_completed(with_results=False)
+        self._as_completed = as_completed
+        self._ac: Any = None
         self._tags: dict[str, Any] = {}
 
     def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
         """Submit ``fn(task, context)``; failures are not retried by Dask but by the caller."""
         fut = self.client.submit(fn, task, self._ctx, pure=False, retries=0)
         self._tags[fut.key] = tag
-        self._ac.add(fut)
+        if self._ac is None:
+            self._ac = self._as_completed([fut], loop=self.client.loop, with_results=False)
+        else:
+            self._ac.add(fut)
 
     def next_done(self) -> Done:
         """Block until any submitted task finishes."""
