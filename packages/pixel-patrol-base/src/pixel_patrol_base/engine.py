@@ -42,7 +42,8 @@ from pixel_patrol_base.contracts import (
     MemoryProcessor,
     Processor,
 )
-from pixel_patrol_base.processors._pixels import MAX_ELEMENTS, check_real
+from pixel_patrol_base.processors import _pixels
+from pixel_patrol_base.processors._pixels import check_real
 from pixel_patrol_base.rollup import Groups, aggregate, axis_subsets, row_ids, validate_columns
 
 __all__ = [
@@ -103,8 +104,8 @@ def finite_range(array: np.ndarray) -> ValueRange | None:
 def _masked_range(flat: np.ndarray) -> ValueRange | None:
     """Finite range of a 1-D float array with non-finite values, in bounded pieces."""
     ranges = []
-    for i in range(0, len(flat), MAX_ELEMENTS):
-        piece = flat[i : i + MAX_ELEMENTS]
+    for i in range(0, len(flat), _pixels.MAX_ELEMENTS):
+        piece = flat[i : i + _pixels.MAX_ELEMENTS]
         finite = piece[np.isfinite(piece)]
         if finite.size:
             ranges.append((float(finite.min()), float(finite.max())))
@@ -242,7 +243,7 @@ def _stacks(array: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray
 
 def _batches(counts: Sequence[int], leaf_elems: int) -> Iterator[list[tuple[int, int]]]:
     """Split a piece grid into boxes of ≤ MAX_ELEMENTS values that stay in C order."""
-    max_leaves = max(1, MAX_ELEMENTS // max(leaf_elems, 1))
+    max_leaves = max(1, _pixels.MAX_ELEMENTS // max(leaf_elems, 1))
     k = next(i for i in range(len(counts)) if math.prod(counts[i + 1 :]) <= max_leaves)
     step = max(1, max_leaves // math.prod(counts[k + 1 :]))
     tail = [(0, c) for c in counts[k + 1 :]]

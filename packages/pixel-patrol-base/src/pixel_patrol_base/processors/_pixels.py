@@ -13,13 +13,13 @@ def flat_leaves(data: np.ndarray) -> np.ndarray:
     return data.reshape(len(data), -1)
 
 
-def pixel_slices(n_leaves: int, n_pixels: int, limit: int = MAX_ELEMENTS) -> list[slice]:
+def pixel_slices(n_leaves: int, n_pixels: int, limit: int | None = None) -> list[slice]:
     """Split the pixel axis so that one piece of all leaves holds at most ``limit`` values.
 
     Kernels work piece by piece so that a single huge leaf (a whole large plane) never needs
-    temporaries several times its own size.
+    temporaries several times its own size. ``limit`` defaults to :data:`MAX_ELEMENTS`.
     """
-    width = max(1, limit // max(n_leaves, 1))
+    width = max(1, (MAX_ELEMENTS if limit is None else limit) // max(n_leaves, 1))
     if n_pixels == 0:
         return [slice(0, 0)]
     return [slice(i, min(n_pixels, i + width)) for i in range(0, n_pixels, width)]

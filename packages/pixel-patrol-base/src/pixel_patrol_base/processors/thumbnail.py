@@ -69,10 +69,11 @@ class ThumbnailLayout:
 
 @dataclass(frozen=True, slots=True)
 class ThumbnailPart:
-    """Samples one chunk contributes: thumbnail row/column positions and values ``(r, c, k)``."""
+    """Samples one chunk contributes: thumbnail rows, columns, colour channels and values."""
 
     rows: np.ndarray
     cols: np.ndarray
+    channels: np.ndarray
     values: np.ndarray
 
 
@@ -113,11 +114,15 @@ class Thumbnail:
         ry, rx = _inside(layout.rows, bounds.get("Y")), _inside(layout.cols, bounds.get("X"))
         if not (ry.any() and rx.any()):
             return None
+        channels = _channels(bounds.get("S") if layout.colour else None)
+        if channels.size == 0:
+            return None
         plane = _plane(chunk, image.dim_order, bounds, layout)
         ys = layout.rows[ry] - bounds.get("Y", (0, 0))[0]
         xs = layout.cols[rx] - bounds.get("X", (0, 0))[0]
         values = plane[np.ix_(ys, xs)]
-        return ThumbnailPart(np.flatnonzero(ry) + layout.y0, np.flatnonzero(rx) + layout.x0, values)
+        rows, cols = np.flatnonzero(ry) + layout.y0, np.flatnonzero(rx) + layout.x0
+        return ThumbnailPart(rows, cols, channels, values)
 
     def finish(self, partials: Sequence[Any], image: ImageContext) -> Mapping[str, Any]:
         """Assemble the samples of all chunks, normalise and encode."""
@@ -126,7 +131,7 @@ class Thumbnail:
         canvas = np.full((SIZE, SIZE, channels), np.nan)
         covered = np.zeros((SIZE, SIZE), dtype=bool)
         for p in parts:
-            canvas[np.ix_(p.rows, p.cols)] = p.values.astype(np.float64)
+            canvas[np.ix_(p.rows, p.cols, p.channels)] = p.values.astype(np.float64)
             covered[np.ix_(p.rows, p.cols)] = True
         lo, hi = _finite_bounds(canvas)
         return {
@@ -147,6 +152,13 @@ def _inside(src: np.ndarray, bound: tuple[int, int] | None) -> np.ndarray:
     return (src >= bound[0]) & (src < bound[1])
 
 
+def _channels(bound: tuple[int, int] | None) -> np.ndarray:
+    """Colour channels (of the first three samples) inside the chunk; ``[0]`` for grey."""
+    if bound is None:
+        return np.zeros(1, dtype=np.intp)
+    return np.arange(max(bound[0], 0), min(bound[1], 3), dtype=np.intp)
+
+
 def _plane(
     chunk: np.ndarray, dim_order: str, bounds: dict[str, tuple[int, int]], layout: ThumbnailLayout
 ) -> np.ndarray:
@@ -157,7 +169,7 @@ def _plane(
         if axis in layout.picks:
             index.append(layout.picks[axis] - bounds[axis][0])
         else:
-            index.append(slice(0, 3) if axis == "S" else slice(None))
+            index.append(slice(0, 3 - bounds[axis][0]) if axis == "S" else slice(None))
             kept.append(axis)
     plane = chunk[tuple(index)].transpose([kept.index(a) for a in "YXS" if a in kept])
     for position, axis in enumerate("YXS"):
