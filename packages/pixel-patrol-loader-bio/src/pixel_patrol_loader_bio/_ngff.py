@@ -33,6 +33,8 @@ class ZarrImage:
     array_path: str
     name: str | None
     axes: list[str] | None = None
+    group: str | None = None
+    """Path of the multiscale group (``""`` for the root); ``None`` for a plain array."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,7 +87,7 @@ def _multiscale_image(rel: str, ngff: dict[str, Any], ms: dict[str, Any]) -> Zar
     meta = _scale_metadata(ms, datasets[0], axes_meta or [])
     meta["channel_names"] = _channel_names(ngff, ms)
     path = f"{rel}/{level0}" if rel else level0
-    return ZarrImage(path, rel or None, axes, meta)
+    return ZarrImage(path, rel or None, axes, rel, meta)
 
 
 def _scales(transforms: Any) -> list[float] | None:
