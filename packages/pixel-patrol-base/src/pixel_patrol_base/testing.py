@@ -71,22 +71,28 @@ def check_picklable(loader: Loader) -> list[Loader]:
     Returns the unpickled copies so the caller can check that they still work.
     """
     copies = [pickle.loads(pickle.dumps(loader))]
-    try:
-        import cloudpickle
-    except ImportError:
-        cloudpickle = None
-    if cloudpickle is not None:
-        copies.append(cloudpickle.loads(cloudpickle.dumps(loader)))
-    try:
-        from distributed.protocol import deserialize, serialize
-    except ImportError:
-        deserialize = serialize = None
-    if serialize is not None and deserialize is not None:
-        header, frames = serialize(loader)
-        copies.append(deserialize(header, frames))
+    copies += _cloudpickle_copy(loader) + _distributed_copy(loader)
     for copy in copies:
         assert type(copy) is type(loader), f"unpickled {type(copy)} instead of {type(loader)}"
     return copies
+
+
+def _cloudpickle_copy(loader: Any) -> list[Any]:
+    try:
+        import cloudpickle
+    except ImportError:
+        return []
+    return [cloudpickle.loads(cloudpickle.dumps(loader))]
+
+
+def _distributed_copy(loader: Any) -> list[Any]:
+    """Round trip through Dask's own serialisation, as when the loader goes to a worker."""
+    try:
+        from distributed.protocol import deserialize, serialize
+    except ImportError:
+        return []
+    header, frames = serialize(loader)
+    return [deserialize(header, frames)]
 
 
 def check_metadata(header: ImageHeader, columns: Sequence[Column], where: str = "") -> None:
@@ -98,28 +104,38 @@ def check_metadata(header: ImageHeader, columns: Sequence[Column], where: str = 
         try:
             pa.array([value], type=col.type)
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-            raise AssertionError(f"{where}: {key}={value!r} does not fit {col.type}: {exc}") from exc
+            raise AssertionError(
+                f"{where}: {key}={value!r} does not fit {col.type}: {exc}"
+            ) from exc
 
 
 def check_header(header: ImageHeader, where: str = "") -> None:
     """``dim_order`` uses normalised letters once each, matches ``shape``, keeps Y and X."""
     dims = header.dim_order
-    assert dims and set(dims) <= set(AXES), f"{where}: dim_order {dims!r} has letters outside {AXES}"
+    assert dims and set(dims) <= set(AXES), (
+        f"{where}: dim_order {dims!r} has letters outside {AXES}"
+    )
     assert len(set(dims)) == len(dims), f"{where}: dim_order {dims!r} repeats a letter"
     assert len(dims) == len(header.shape), f"{where}: dim_order {dims!r} vs shape {header.shape}"
     assert "Y" in dims and "X" in dims, f"{where}: dim_order {dims!r} lacks Y or X"
     for axis, n in zip(dims, header.shape, strict=True):
         assert isinstance(n, int) and n >= 0, f"{where}: extent of {axis} is {n!r}"
         assert n != 1 or axis in "YX", f"{where}: axis {axis} of extent 1 should be dropped"
-    assert np.dtype(header.dtype).name == header.dtype, f"{where}: dtype {header.dtype!r} is not a NumPy name"
-    assert header.child_id is None or isinstance(header.child_id, str), f"{where}: child_id {header.child_id!r}"
+    assert np.dtype(header.dtype).name == header.dtype, (
+        f"{where}: dtype {header.dtype!r} is not a NumPy name"
+    )
+    assert header.child_id is None or isinstance(header.child_id, str), (
+        f"{where}: child_id {header.child_id!r}"
+    )
 
 
 def sample_regions(shape: Sequence[int], rng: np.random.Generator, n: int = 4) -> list[Region]:
     """Regions worth testing: one plane, a Y/X window, a strided box and ``n`` random boxes."""
     shape = tuple(int(s) for s in shape)
     regions: list[Region] = []
-    regions.append(tuple(slice(0, 1) if i < len(shape) - 2 else slice(None) for i in range(len(shape))))
+    regions.append(
+        tuple(slice(0, 1) if i < len(shape) - 2 else slice(None) for i in range(len(shape)))
+    )
     regions.append(tuple(slice(s // 3, max(s // 3 + 1, (2 * s) // 3)) for s in shape))
     regions.append(tuple(slice(None, None, 2) for _ in shape))
     for _ in range(n):
@@ -132,14 +148,22 @@ def sample_regions(shape: Sequence[int], rng: np.random.Generator, n: int = 4) -
     return regions
 
 
-def check_regions(read: Any, index: int, full: np.ndarray, regions: Iterable[Region], where: str = "") -> None:
+def check_regions(
+    read: Any, index: int, full: np.ndarray, regions: Iterable[Region], where: str = ""
+) -> None:
     """``read(index, region)`` equals the same slice of the full image for every region."""
     for region in regions:
         got = read(index, region)
         want = full[region]
-        assert got.shape == want.shape, f"{where}: region {region} shape {got.shape} != {want.shape}"
-        assert got.dtype == want.dtype, f"{where}: region {region} dtype {got.dtype} != {want.dtype}"
-        assert np.array_equal(got, want, equal_nan=got.dtype.kind in "fc"), f"{where}: region {region} differs"
+        assert got.shape == want.shape, (
+            f"{where}: region {region} shape {got.shape} != {want.shape}"
+        )
+        assert got.dtype == want.dtype, (
+            f"{where}: region {region} dtype {got.dtype} != {want.dtype}"
+        )
+        assert np.array_equal(got, want, equal_nan=got.dtype.kind in "fc"), (
+            f"{where}: region {region} differs"
+        )
 
 
 def check_image_file(loader: Loader, path: str, *, seed: int = 0) -> list[ImageHeader]:
@@ -150,14 +174,20 @@ def check_image_file(loader: Loader, path: str, *, seed: int = 0) -> list[ImageH
         assert headers, f"{path}: no images"
         ids = [h.child_id for h in headers]
         if len(headers) > 1:
-            assert None not in ids and len(set(ids)) == len(ids), f"{path}: child ids {ids} not unique"
+            assert None not in ids and len(set(ids)) == len(ids), (
+                f"{path}: child ids {ids} not unique"
+            )
         for i, header in enumerate(headers):
             where = f"{path}[{i}]"
             check_header(header, where)
             check_metadata(header, loader.COLUMNS, where)
             full = opened.read(i)
-            assert full.shape == tuple(header.shape), f"{where}: read {full.shape} != header {header.shape}"
-            assert full.dtype.name == header.dtype, f"{where}: read {full.dtype} != header {header.dtype}"
+            assert full.shape == tuple(header.shape), (
+                f"{where}: read {full.shape} != header {header.shape}"
+            )
+            assert full.dtype.name == header.dtype, (
+                f"{where}: read {full.dtype} != header {header.dtype}"
+            )
             check_regions(opened.read, i, full, sample_regions(header.shape, rng), where)
     return headers
 
@@ -172,6 +202,8 @@ def check_loader(loader: Loader, path: str, *, seed: int = 0) -> list[ImageHeade
             again = list(opened.images)
             assert again == headers, f"{path}: headers differ after the loader was pickled"
             for i, header in enumerate(headers):
-                assert opened.read(i).shape == tuple(header.shape), f"{path}[{i}]: read after pickling"
+                assert opened.read(i).shape == tuple(header.shape), (
+                    f"{path}[{i}]: read after pickling"
+                )
     check_no_fd_leak(before, open_fds(), path)
     return headers

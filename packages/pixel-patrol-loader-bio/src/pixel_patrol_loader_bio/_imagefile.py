@@ -8,14 +8,15 @@ the :class:`~pixel_patrol_loader_bio._dims.AxisPlan`, turning reader failures in
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from pixel_patrol_base.contracts import ImageHeader, Region
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+
 from pixel_patrol_loader_bio._dims import AxisPlan
 from pixel_patrol_loader_bio._errors import read_error
 
@@ -77,11 +78,13 @@ class BaseImageFile:
             arr = plan.finish(np.asarray(block), None if region is None else post)
         except (ImageReadError, MissingDependencyError):
             raise
-        except Exception as exc:  # noqa: BLE001 - any reader failure becomes one ImageReadError
+        except Exception as exc:
             raise read_error(self.path, exc, self.reader) from exc
         return self._checked(header, arr, expected)
 
-    def _checked(self, header: ImageHeader, arr: np.ndarray, expected: tuple[int, ...]) -> np.ndarray:
+    def _checked(
+        self, header: ImageHeader, arr: np.ndarray, expected: tuple[int, ...]
+    ) -> np.ndarray:
         """Native byte order, and the shape and dtype the header promised."""
         if arr.shape != expected:
             raise ImageReadError(
@@ -91,7 +94,9 @@ class BaseImageFile:
             arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype.name != header.dtype:
             raise ImageReadError(
-                self.path, f"reader returned {arr.dtype.name}, header says {header.dtype}", self.reader
+                self.path,
+                f"reader returned {arr.dtype.name}, header says {header.dtype}",
+                self.reader,
             )
         return arr
 
@@ -115,7 +120,5 @@ class BaseImageFile:
         self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # never raise from a finaliser
             self.close()
-        except Exception:  # noqa: BLE001 - never raise from a finaliser
-            pass

@@ -17,7 +17,9 @@ V3_FILE = "zarr.json"
 def is_dataset_dir(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is the root of a Zarr store (whatever the folder is called)."""
     p = os.fspath(path)
-    return os.path.isdir(p) and any(os.path.isfile(os.path.join(p, n)) for n in (V3_FILE, *V2_FILES))
+    return os.path.isdir(p) and any(
+        os.path.isfile(os.path.join(p, n)) for n in (V3_FILE, *V2_FILES)
+    )
 
 
 def _json(path: str) -> dict[str, Any]:

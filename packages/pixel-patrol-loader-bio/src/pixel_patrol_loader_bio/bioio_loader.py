@@ -17,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
-from pixel_patrol_loader_bio._bioio_select import OME_TIFF, OME_ZARR, SUPPORTED, TIFF_FAMILY, Plugin, plugin_for
+
+from pixel_patrol_loader_bio._bioio_select import (
+    OME_TIFF,
+    OME_ZARR,
+    SUPPORTED,
+    TIFF_FAMILY,
+    Plugin,
+    plugin_for,
+)
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -70,7 +77,9 @@ class BioioLoader:
         tiff = _tiff_facts(path) if ext in TIFF_FAMILY else None
         plugin = plugin_for(path, tiff.is_ome if tiff else None)
         if plugin is None:
-            raise ImageReadError(path, f"no bioio reader plugin is chosen for '.{ext}' files", "bioio")
+            raise ImageReadError(
+                path, f"no bioio reader plugin is chosen for '.{ext}' files", "bioio"
+            )
         module = require(plugin.module, plugin.package, f"to read .{ext} files")
         if tiff is not None and tiff.error is not None:
             raise read_error(path, tiff.error, plugin.package)
@@ -80,7 +89,7 @@ class BioioLoader:
             return BioioImageFile(path, plugin.package, sources)
         except (ImageReadError, MissingDependencyError):
             raise
-        except Exception as exc:  # noqa: BLE001 - any plugin failure is an unreadable file
+        except Exception as exc:
             raise read_error(path, exc, plugin.package) from exc
 
 
@@ -119,7 +128,10 @@ def _tiff_facts(path: str) -> TiffFacts:
                 facts.is_ome = False
                 facts.scenes = image_series(tf)
                 facts.names = [tf.series[i].name or None for i in facts.scenes]
-                facts.metadata = [series_metadata(tf, tf.series[i], _match_ome(tf.series[i], ome)) for i in facts.scenes]
+                facts.metadata = [
+                    series_metadata(tf, tf.series[i], _match_ome(tf.series[i], ome))
+                    for i in facts.scenes
+                ]
             return facts
     except Exception as exc:  # noqa: BLE001 - reported by open() under the plugin's name
         return TiffFacts(error=exc)
@@ -153,7 +165,9 @@ def _open_zarr(path: str) -> ImageFile:
         images = [im for im in find_images(path) if im.group is not None]
         if not images:
             raise ImageReadError(
-                path, "no OME-Zarr multiscale image in the store (plain arrays: use the zarr loader)", OME_ZARR.package
+                path,
+                "no OME-Zarr multiscale image in the store (plain arrays: use the zarr loader)",
+                OME_ZARR.package,
             )
         sources = []
         for im in images:
@@ -162,7 +176,7 @@ def _open_zarr(path: str) -> ImageFile:
         return BioioImageFile(path, OME_ZARR.package, sources)
     except (ImageReadError, MissingDependencyError):
         raise
-    except Exception as exc:  # noqa: BLE001 - any plugin failure is an unreadable store
+    except Exception as exc:
         raise read_error(path, exc, OME_ZARR.package) from exc
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -51,14 +51,14 @@ class TifffileLoader:
         path = str(path)
         try:
             tf = tifffile.TiffFile(path)
-        except Exception as exc:  # noqa: BLE001 - any parse failure is an unreadable file
+        except Exception as exc:
             raise read_error(path, exc, READER) from exc
         try:
             return TiffImageFile(path, tf)
         except (ImageReadError, MissingDependencyError):
             tf.close()
             raise
-        except Exception as exc:  # noqa: BLE001 - same: report, never crash
+        except Exception as exc:
             tf.close()
             raise read_error(path, exc, READER) from exc
 
@@ -79,7 +79,9 @@ class TiffImageFile(BaseImageFile):
         for series, child_id in zip(self._series, ids, strict=True):
             plan = series_plan(series)
             meta = _metadata(tf, series, ome, plan.dim_order)
-            header = ImageHeader(plan.dim_order, plan.shape, dtype_name(series.dtype), child_id, meta)
+            header = ImageHeader(
+                plan.dim_order, plan.shape, dtype_name(series.dtype), child_id, meta
+            )
             planned.append(Planned(header, plan))
         super().__init__(path, READER, planned)
 

@@ -11,9 +11,9 @@ import os
 from typing import Any, ClassVar
 
 import numpy as np
-
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -33,7 +33,7 @@ class ZarrLoader:
 
     @classmethod
     def is_dataset_dir(cls, path: str | os.PathLike[str]) -> bool:
-        """True when ``path`` is a Zarr store root (``.zattrs``/``.zgroup``/``.zarray``/``zarr.json``)."""
+        """True when ``path`` is a Zarr store root (has .zattrs, .zgroup, .zarray or zarr.json)."""
         return is_dataset_dir(path)
 
     def open(self, path: str) -> ImageFile:
@@ -49,12 +49,14 @@ class ZarrLoader:
         require("zarr", "zarr", "to read Zarr stores")
         path = str(path)
         if not is_dataset_dir(path):
-            raise ImageReadError(path, "not a Zarr store (no .zattrs, .zgroup, .zarray or zarr.json)", READER)
+            raise ImageReadError(
+                path, "not a Zarr store (no .zattrs, .zgroup, .zarray or zarr.json)", READER
+            )
         try:
             return ZarrImageFile(path)
         except (ImageReadError, MissingDependencyError):
             raise
-        except Exception as exc:  # noqa: BLE001 - any metadata failure is an unreadable store
+        except Exception as exc:
             raise read_error(path, exc, READER) from exc
 
 
@@ -89,11 +91,18 @@ class ZarrImageFile(BaseImageFile):
             arr = zarr.open_array(store, mode="r")
             shape = tuple(int(n) for n in arr.shape)
             if len(shape) < 2:
-                raise ImageReadError(path, f"array '{im.array_path}' has {len(shape)} axes, an image needs 2", READER)
+                raise ImageReadError(
+                    path, f"array '{im.array_path}' has {len(shape)} axes, an image needs 2", READER
+                )
             axes = im.axes or default_axes(shape)
             plan = plan_axes(axes, shape)
             meta = clean({**im.metadata, "reader": READER}, plan.dim_order)
-            planned.append(Planned(ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta), plan))
+            planned.append(
+                Planned(
+                    ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta),
+                    plan,
+                )
+            )
             self._arrays.append(arr)
         super().__init__(path, READER, planned)
 
