@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pixel_patrol_base.discovery import DiscoveryProblem, FileEntry, Filter, discover, file_extension
+from pixel_patrol_base.discovery import (
+    DiscoveryProblem,
+    FileEntry,
+    Filter,
+    discover,
+    file_extension,
+)
 
 
 def names(items: list) -> list[str]:

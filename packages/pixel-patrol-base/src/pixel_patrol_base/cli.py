@@ -149,4 +149,4 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-__all__ = ["app", "main", "Path"]
+__all__ = ["Path", "app", "main"]

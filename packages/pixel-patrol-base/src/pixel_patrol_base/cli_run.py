@@ -69,7 +69,7 @@ def _run(project: Any, settings: Any) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except PixelPatrolError as exc:
         return _fail(str(exc), EXIT_FAILED)
-    except Exception as exc:  # noqa: BLE001 - top of the CLI: one line for the user, details in the log
+    except Exception as exc:
         log.debug("run failed", exc_info=True)
         return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
     if summary.files == 0:
@@ -119,7 +119,13 @@ def _progress() -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("{task.description}"),

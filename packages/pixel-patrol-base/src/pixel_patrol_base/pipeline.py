@@ -19,15 +19,22 @@ from typing import Any
 from pixel_patrol_base import __version__
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover
 from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
 from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
-from pixel_patrol_base.rows import RowBuffer, row_key
-from pixel_patrol_base.runner import InlineExecutor, active_client, connect, plan_workers, start_local
+from pixel_patrol_base.rows import RowBuffer
+from pixel_patrol_base.runner import (
+    InlineExecutor,
+    active_client,
+    connect,
+    plan_workers,
+    start_local,
+)
 from pixel_patrol_base.schema import report_columns, to_schema
 from pixel_patrol_base.settings import ProcessingSettings
-from pixel_patrol_base.tasks import execute, follow_up, on_failure
+from pixel_patrol_base.tasks import execute
 from pixel_patrol_base.worker import TaskStats, WorkContext, add_error
 
 log = logging.getLogger(__name__)
@@ -119,6 +126,7 @@ class Coordinator:
         self.summary = RunSummary()
         self.found = 0
         self.discovery_done = False
+        self.flow = Flow(ctx)
         self.writer = ReportWriter(
             project.output_path, ctx.schema, settings.rows_per_part, settings.parquet_row_group_size
         )
@@ -205,23 +213,18 @@ class Coordinator:
 
     def _handle(self, task: Any, result: Any, exc: BaseException | None) -> list[Any]:
         if exc is not None:
-            log.debug("task %s failed: %r", task, exc)
-            retry, table, stats = on_failure(task, exc, self.ctx)
-            self._record(table, stats)
-            return retry
-        self._record(result.table, result.stats)
-        more = follow_up(task, result, self.ctx)
-        return more
-
-    def _record(self, table: Any, stats: TaskStats | None) -> None:
-        if table is not None:
+            log.debug("task %s failed: %r", getattr(task, "kind", task), exc)
+            out = self.flow.failed(task, exc)
+        else:
+            out = self.flow.done(task, result)
+        for table in out.tables:
             self.writer.add(table)
-        if stats is not None:
-            self.summary.stats.merge(stats)
-            self.summary.files += stats.files
-            self.summary.errors += stats.errors
+        self.summary.stats.merge(out.stats)
+        self.summary.files += out.stats.files
+        self.summary.errors += out.stats.errors
         if self.progress:
             self.progress(self.summary.files, self.found, self.discovery_done)
+        return out.tasks
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer."""

@@ -13,9 +13,14 @@ Three kinds of task exist:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.discovery import FileEntry
 
 BATCH_DISK_BYTES = 64 * 1024 * 1024
@@ -53,3 +58,100 @@ def batch_files(
             batch, size = [], 0
     if batch:
         yield BatchTask(tuple(batch))
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerTask:
+    """Whole images of one file: a container's sub-images, grouped under the budgets."""
+
+    ref: FileRef
+    images: tuple[int, ...]
+    n_images: int
+    kind: str = "container"
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkTask:
+    """One memory chunk of one image too large for the budget.
+
+    ``phase`` is ``"range"`` for the pre-pass that finds the image-wide value range (needed for
+    shared histogram edges) and ``"stats"`` for the pass that runs the processors.
+    """
+
+    ref: FileRef
+    image: int
+    n_images: int
+    region: tuple[tuple[int, int], ...]
+    phase: str
+    value_range: tuple[float, float] | None = None
+    kind: str = "chunk"
+
+
+def leaf_block(dim_order: str, shape: Sequence[int], slice_size: Mapping[str, int]) -> list[int]:
+    """Leaf block extent per axis: the user's size, else X and Y full and the others 1."""
+    out = []
+    for axis, size in zip(dim_order, shape, strict=True):
+        b = slice_size.get(axis, -1 if axis in "YX" else 1)
+        out.append(size if b == -1 else min(b, size))
+    return out
+
+
+def chunk_shape(
+    dim_order: str, shape: Sequence[int], itemsize: int, slice_size: Mapping[str, int], budget: int
+) -> list[int]:
+    """Extent of the memory chunks of an image: at most ``budget`` bytes where possible.
+
+    Axes other than Y and X are split first, outermost first (so chunks are contiguous in
+    storage), in whole leaf blocks so no leaf straddles two chunks; then Y, then X. Only a
+    single leaf block that is larger than the budget is cut through.
+    """
+    block = leaf_block(dim_order, shape, slice_size)
+    chunk = [max(1, int(s)) for s in shape]
+    order = [i for i, a in enumerate(dim_order) if a not in "YX"]
+    order += [i for a in "YX" for i, b in enumerate(dim_order) if b == a]
+    for i in order:
+        total = itemsize * math.prod(chunk)
+        if total <= budget:
+            break
+        per_unit = total // chunk[i]
+        units = max(1, budget // max(per_unit, 1))
+        step = block[i] if dim_order[i] not in "YX" or block[i] < shape[i] else 1
+        chunk[i] = min(chunk[i], max(step, (units // step) * step))
+    return chunk
+
+
+def chunk_regions(shape: Sequence[int], chunk: Sequence[int]) -> list[tuple[tuple[int, int], ...]]:
+    """All chunks of ``chunk`` extent tiling ``shape``, in storage order (last axis fastest)."""
+    ranges = [
+        [(a, min(a + c, s)) for a in range(0, max(s, 1), max(c, 1))] for s, c in zip(shape, chunk, strict=True)
+    ]
+    return list(itertools.product(*ranges))
+
+
+def plan_file(
+    ref: FileRef,
+    headers: Sequence[ImageHeader],
+    slice_size: Mapping[str, int],
+    budget: int,
+    max_images: int,
+    needs_range: bool,
+) -> list[ContainerTask | ChunkTask]:
+    """Tasks for a file handed back by a batch worker (large image or heavy container)."""
+    n = len(headers)
+    out: list[ContainerTask | ChunkTask] = []
+    group: list[int] = []
+    size = 0
+    for i, h in enumerate(headers):
+        if h.nbytes > budget:
+            shape = chunk_shape(h.dim_order, h.shape, np.dtype(h.dtype).itemsize, slice_size, budget)
+            phase = "range" if needs_range else "stats"
+            out += [ChunkTask(ref, i, n, r, phase) for r in chunk_regions(h.shape, shape)]
+            continue
+        if group and (size + h.nbytes > budget or len(group) >= max_images):
+            out.append(ContainerTask(ref, tuple(group), n))
+            group, size = [], 0
+        group.append(i)
+        size += h.nbytes
+    if group:
+        out.append(ContainerTask(ref, tuple(group), n))
+    return out

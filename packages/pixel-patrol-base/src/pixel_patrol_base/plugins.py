@@ -90,7 +90,7 @@ def _load_class(group: str, name: str) -> Any:
         raise PluginError(f"unknown {kind} '{name}'; available: {known}")
     try:
         cls = eps[name].load()
-    except Exception as exc:  # noqa: BLE001 - any import failure of a plugin becomes a named error
+    except Exception as exc:
         raise PluginError(
             f"{kind} '{name}' ({eps[name].value}) failed to import: {type(exc).__name__}: {exc}"
         ) from exc

@@ -1,20 +1,20 @@
-"""Task execution and what follows a finished or failed task.
+"""Worker side of every task kind. ``execute`` is the one function shipped to workers.
 
-``execute`` is the one function shipped to workers. ``follow_up`` plans the tasks of files a
-worker handed back; ``on_failure`` decides what a failed task means: a task with several
-files or images is split so each runs alone (isolating a file that kills its worker); a task
-with one file becomes that file's error row.
+Batch tasks are in :mod:`pixel_patrol_base.worker`; this module adds container tasks (some
+images of one file) and chunk tasks (one region of an image larger than the budget: a range
+pre-pass, then the statistics pass).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
+import numpy as np
 
 from pixel_patrol_base.fileinfo import file_columns
-from pixel_patrol_base.planning import BatchTask, FileRef
+from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.worker import (
     TaskResult,
@@ -23,43 +23,43 @@ from pixel_patrol_base.worker import (
     _closing,
     _timed,
     add_error,
-    image_constants,
     peak_rss_mb,
     process_image,
     run_batch,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerTask:
-    """Some images of one file (a container's sub-images, or a large single image)."""
+@dataclass(slots=True)
+class ChunkOutcome:
+    """Result of a chunk task: a value range (range phase) or engine partials (stats phase)."""
 
-    ref: FileRef
-    images: tuple[int, ...]
-    n_images: int
-    kind: str = "container"
+    value_range: tuple[float, float] | None
+    chunk: Any
+    stats: TaskStats
 
 
-def execute(task: Any, ctx: WorkContext) -> TaskResult:
+def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
     """Run any task kind on a worker."""
     if isinstance(task, BatchTask):
         return run_batch(task, ctx)
     if isinstance(task, ContainerTask):
         return run_container(task, ctx)
+    if isinstance(task, ChunkTask):
+        return run_chunk(task, ctx)
     raise TypeError(f"unknown task {type(task).__name__}")
 
 
 def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:
-    """Process some images of one file."""
+    """Process some whole images of one file."""
     assert ctx.loader is not None
     buf = RowBuffer(ctx.part_schema)
-    stats = TaskStats(files=int(task.images[0] == 0))
+    stats = TaskStats()
     procs = _timed(ctx.processors, stats)
     base = file_columns(task.ref.entry, ctx.omit_base_dir, ctx.known_extensions)
     try:
         f = ctx.loader.open(task.ref.entry.path)
         headers = list(f.images)
-    except Exception as exc:  # noqa: BLE001 - per-file boundary (file changed since its header was read)
+    except Exception as exc:  # noqa: BLE001 - per-file boundary (the file changed or vanished)
         for i in task.images:
             add_error(buf, task.ref.index, i, base, "header", exc)
         stats.errors += len(task.images)
@@ -71,44 +71,29 @@ def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:
     return TaskResult(buf.to_table(), [], stats)
 
 
-def follow_up(task: Any, result: TaskResult, ctx: WorkContext) -> list[Any]:
-    """Tasks for the files a worker handed back (containers, large images)."""
-    out: list[Any] = []
-    for d in result.deferred:
-        n = len(d.headers)
-        group: list[int] = []
-        size = 0
-        for i, h in enumerate(d.headers):
-            if group and (size + h.nbytes > ctx.budget_bytes or len(group) >= ctx.max_images):
-                out.append(ContainerTask(d.ref, tuple(group), n))
-                group, size = [], 0
-            group.append(i)
-            size += h.nbytes
-        if group:
-            out.append(ContainerTask(d.ref, tuple(group), n))
+def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
+    """Read one region and compute its value range or its engine partials.
+
+    Errors propagate: the coordinator turns a failed chunk into an error row for the image.
+    """
+    from pixel_patrol_base import engine
+
+    assert ctx.loader is not None
+    stats = TaskStats()
+    t0 = time.perf_counter()
+    box = tuple(slice(a, b) for a, b in task.region)
+    with ctx.loader.open(task.ref.entry.path) as f:
+        header = f.images[task.image]
+        array = np.asarray(f.read(task.image, box))
+    stats.load_s = time.perf_counter() - t0
+    if task.phase == "range":
+        out = ChunkOutcome(engine.finite_range(array), None, stats)
+    else:
+        procs = _timed(ctx.processors, stats)
+        part = engine.analyse_chunk(array, box, header, ctx.slice_size, procs, task.value_range)
+        out = ChunkOutcome(None, part, stats)
+    stats.peak_rss_mb = peak_rss_mb()
     return out
 
 
-def on_failure(task: Any, exc: BaseException, ctx: WorkContext) -> tuple[list[Any], pa.Table | None, TaskStats]:
-    """Split a failed task for isolation, or record its single file as an error."""
-    stats = TaskStats()
-    if isinstance(task, BatchTask) and len(task.files) > 1:
-        return [BatchTask((ref,)) for ref in task.files], None, stats
-    if isinstance(task, ContainerTask) and len(task.images) > 1:
-        return [ContainerTask(task.ref, (i,), task.n_images) for i in task.images], None, stats
-    buf = RowBuffer(ctx.part_schema)
-    cause = RuntimeError(f"worker failed while processing this file ({type(exc).__name__}: {exc})")
-    if isinstance(task, BatchTask):
-        ref = task.files[0]
-        add_error(buf, ref.index, 0, file_columns(ref.entry, ctx.omit_base_dir, ctx.known_extensions), "process", cause)
-        stats.files = 1
-    else:
-        ref, i = task.ref, task.images[0]
-        const = file_columns(ref.entry, ctx.omit_base_dir, ctx.known_extensions)
-        add_error(buf, ref.index, i, const, "process", cause)
-        stats.files = int(i == 0)
-    stats.errors = 1
-    return [], buf.to_table(), stats
-
-
-__all__ = ["ContainerTask", "execute", "follow_up", "image_constants", "on_failure"]
+__all__ = ["ChunkOutcome", "execute", "run_chunk", "run_container"]

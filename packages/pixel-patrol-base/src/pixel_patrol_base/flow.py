@@ -1,0 +1,183 @@
+"""Coordinator bookkeeping: what follows each finished or failed task.
+
+* A batch worker hands back files that need their own tasks (large images, heavy containers);
+  they are planned here from the headers the worker read.
+* The chunks of a large image are collected: first their value ranges (so histogram edges are
+  image-wide), then their statistics, which are merged into the image's rows.
+* A failed task with several files or images is split so each runs alone; a failure that is
+  isolated to one file or image becomes its error row. Nothing else is lost.
+
+Pure bookkeeping on plain values; the executor and the writer live in the pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from pixel_patrol_base.contracts import ImageHeader
+from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask, FileRef, plan_file
+from pixel_patrol_base.rows import RowBuffer, row_key
+from pixel_patrol_base.worker import TaskStats, WorkContext, add_error, image_constants
+
+CHUNK_ATTEMPTS = 2
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the coordinator does after a task: write tables, count, submit more."""
+
+    tables: list[pa.Table] = field(default_factory=list)
+    stats: TaskStats = field(default_factory=TaskStats)
+    tasks: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Image:
+    """A large image being processed chunk by chunk."""
+
+    ref: FileRef
+    header: ImageHeader
+    n_images: int
+    regions: list[tuple[tuple[int, int], ...]]
+    ranges: list[Any] = field(default_factory=list)
+    parts: list[Any] = field(default_factory=list)
+    failed: bool = False
+
+
+class Flow:
+    """Follow-up planning, chunk assembly and failure isolation for one run."""
+
+    def __init__(self, ctx: WorkContext) -> None:
+        self.ctx = ctx
+        self.needs_range = any(getattr(p, "NEEDS_RANGE", False) for p in ctx.processors)
+        self.remaining: dict[int, int] = {}
+        self.images: dict[tuple[int, int], _Image] = {}
+        self.attempts: dict[tuple[int, int, tuple[tuple[int, int], ...], str], int] = {}
+
+    def done(self, task: Any, result: Any) -> Outcome:
+        """Handle a finished task."""
+        if isinstance(task, BatchTask):
+            return self._batch_done(result)
+        if isinstance(task, ContainerTask):
+            out = Outcome([result.table], result.stats)
+            self._images_done(task.ref.index, len(task.images), out)
+            return out
+        return self._chunk_done(task, result)
+
+    def failed(self, task: Any, exc: BaseException) -> Outcome:
+        """Handle a task that raised or whose worker died."""
+        if isinstance(task, BatchTask):
+            if len(task.files) > 1:
+                return Outcome(tasks=[BatchTask((ref,)) for ref in task.files])
+            ref = task.files[0]
+            out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
+            out.stats.files, out.stats.errors = 1, 1
+            return out
+        if isinstance(task, ContainerTask):
+            if len(task.images) > 1:
+                return Outcome(tasks=[dataclasses.replace(task, images=(i,)) for i in task.images])
+            out = Outcome([self._error(task.ref, task.images[0], {}, "process", _worker_failed(exc))])
+            out.stats.errors = 1
+            self._images_done(task.ref.index, 1, out)
+            return out
+        return self._chunk_failed(task, exc)
+
+    def _batch_done(self, result: Any) -> Outcome:
+        out = Outcome([result.table], result.stats)
+        for d in result.deferred:
+            tasks = plan_file(
+                d.ref, d.headers, self.ctx.slice_size, self.ctx.budget_bytes,
+                self.ctx.max_images, self.needs_range,
+            )
+            self.remaining[d.ref.index] = len(d.headers)
+            for t in tasks:
+                if isinstance(t, ChunkTask):
+                    key = (d.ref.index, t.image)
+                    if key not in self.images:
+                        self.images[key] = _Image(d.ref, d.headers[t.image], len(d.headers), [])
+                    self.images[key].regions.append(t.region)
+            out.tasks += tasks
+        return out
+
+    def _images_done(self, file_index: int, n: int, out: Outcome) -> None:
+        self.remaining[file_index] -= n
+        if self.remaining[file_index] == 0:
+            del self.remaining[file_index]
+            out.stats.files += 1
+
+    def _chunk_done(self, task: ChunkTask, result: Any) -> Outcome:
+        img = self.images[(task.ref.index, task.image)]
+        out = Outcome(stats=result.stats)
+        if img.failed:
+            return out
+        if task.phase == "range":
+            img.ranges.append(result.value_range)
+            if len(img.ranges) == len(img.regions):
+                out.tasks += self._stats_pass(task, img)
+            return out
+        img.parts.append(result.chunk)
+        if len(img.parts) == len(img.regions):
+            out.tables.append(self._assemble(task, img, out.stats))
+            del self.images[(task.ref.index, task.image)]
+            self._images_done(task.ref.index, 1, out)
+        return out
+
+    def _stats_pass(self, task: ChunkTask, img: _Image) -> list[ChunkTask]:
+        from pixel_patrol_base.engine import merge_ranges
+
+        value_range = merge_ranges(img.ranges)
+        return [
+            dataclasses.replace(task, region=r, phase="stats", value_range=value_range)
+            for r in img.regions
+        ]
+
+    def _assemble(self, task: ChunkTask, img: _Image, stats: TaskStats) -> pa.Table:
+        from pixel_patrol_base import engine
+
+        const = image_constants(img.header, img.n_images)
+        try:
+            rows = engine.finish_image(
+                img.parts, img.header, self.ctx.slice_size, self.ctx.processors, task.value_range
+            )
+        except Exception as exc:  # noqa: BLE001 - per-image boundary: a failed merge is data
+            stats.errors += 1
+            return self._error(img.ref, task.image, const, "process", exc)
+        buf = RowBuffer(self.ctx.part_schema)
+        base = file_columns(img.ref.entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
+        buf.add(row_key(img.ref.index, task.image), {**base, **const}, rows, len(rows["obs_level"]))
+        stats.images += 1
+        return buf.to_table()
+
+    def _chunk_failed(self, task: ChunkTask, exc: BaseException) -> Outcome:
+        key = (task.ref.index, task.image, task.region, task.phase)
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        if self.attempts[key] < CHUNK_ATTEMPTS:
+            return Outcome(tasks=[task])
+        img = self.images[(task.ref.index, task.image)]
+        out = Outcome()
+        if img.failed:
+            return out
+        img.failed = True
+        const = image_constants(img.header, img.n_images)
+        out.tables.append(self._error(task.ref, task.image, const, "process", exc))
+        out.stats.errors = 1
+        self._images_done(task.ref.index, 1, out)
+        return out
+
+    def _error(self, ref: FileRef, image: int, const: dict[str, Any], stage: str, exc: BaseException) -> pa.Table:
+        buf = RowBuffer(self.ctx.part_schema)
+        base = file_columns(ref.entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
+        add_error(buf, ref.index, image, {**base, **const}, stage, exc)
+        return buf.to_table()
+
+
+def _worker_failed(exc: BaseException) -> BaseException:
+    return RuntimeError(f"worker failed while processing this file ({type(exc).__name__}: {exc})")
+
+
+__all__ = ["Flow", "Outcome"]
