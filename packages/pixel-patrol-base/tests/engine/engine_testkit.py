@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.contracts import ImageHeader
-from pixel_patrol_base.engine import ChunkResult, analyse_chunk, finish_image, finite_range, merge_ranges
+from pixel_patrol_base.engine import (
+    ChunkResult,
+    analyse_chunk,
+    finish_image,
+    finite_range,
+    merge_ranges,
+)
 from pixel_patrol_base.processors import RasterBasic, RasterHistogram, Thumbnail
 
 PROCESSORS = [RasterBasic(), RasterHistogram(), Thumbnail()]
@@ -33,7 +39,9 @@ def make_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> 
         span = int(rng.choice([3, 200, 5000, 70000]))
         hi = min(info.max, lo + span)
         return rng.integers(lo, hi + 1, shape).astype(dtype)
-    a = (rng.normal(size=shape) * 10.0 ** rng.integers(-2, 4) + rng.normal() * 50).astype(np.float32)
+    a = (rng.normal(size=shape) * 10.0 ** rng.integers(-2, 4) + rng.normal() * 50).astype(
+        np.float32
+    )
     mask = rng.random(shape)
     a[mask < 0.05] = np.nan
     a[(mask >= 0.05) & (mask < 0.08)] = np.inf
@@ -55,7 +63,9 @@ def row_box(rows: Mapping[str, list[Any]], i: int, dim_order: str) -> tuple[slic
 
 def expected_basic(px: np.ndarray) -> dict[str, Any]:
     """raster-basic over the finite values of ``px`` (None when there are none)."""
-    finite = px[np.isfinite(px)].astype(np.float64) if px.dtype.kind == "f" else px.astype(np.float64)
+    finite = (
+        px[np.isfinite(px)].astype(np.float64) if px.dtype.kind == "f" else px.astype(np.float64)
+    )
     if finite.size == 0:
         return {"min": None, "max": None, "mean": None, "std": None, "count": 0}
     return {

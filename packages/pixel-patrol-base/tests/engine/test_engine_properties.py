@@ -23,7 +23,14 @@ from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.engine import process_image
 
 EXTENT = {"T": (1, 3), "Z": (1, 4), "C": (1, 3), "Y": (1, 6), "X": (1, 7), "S": (3, 4)}
-SLICE_CHOICES = {"T": [1, 2, -1], "Z": [1, 2, 3, -1], "C": [1, 2, -1], "S": [1, 2, -1], "Y": [-1, 2, 3], "X": [-1, 1, 4]}
+SLICE_CHOICES = {
+    "T": [1, 2, -1],
+    "Z": [1, 2, 3, -1],
+    "C": [1, 2, -1],
+    "S": [1, 2, -1],
+    "Y": [-1, 2, 3],
+    "X": [-1, 1, 4],
+}
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -34,7 +41,9 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, ImageHeader, dict[str, int], int
     dim_order = draw(st.sampled_from(DIM_ORDERS))
     dtype = draw(st.sampled_from(DTYPES))
     shape = tuple(draw(st.integers(*EXTENT[a])) for a in dim_order)
-    slice_size = {a: draw(st.sampled_from(SLICE_CHOICES[a])) for a in dim_order if draw(st.booleans())}
+    slice_size = {
+        a: draw(st.sampled_from(SLICE_CHOICES[a])) for a in dim_order if draw(st.booleans())
+    }
     seed = draw(st.integers(0, 2**32 - 1))
     image = make_image(np.random.default_rng(seed), shape, dtype)
     return image, ImageHeader(dim_order, shape, dtype), slice_size, seed
@@ -48,7 +57,9 @@ def _close(got: Any, want: Any, scale: float) -> bool:
 
 @FAST
 @given(cases())
-def test_every_row_equals_numpy_on_its_pixels(case: tuple[np.ndarray, ImageHeader, dict[str, int], int]) -> None:
+def test_every_row_equals_numpy_on_its_pixels(
+    case: tuple[np.ndarray, ImageHeader, dict[str, int], int],
+) -> None:
     image, header, slice_size, _ = case
     rows = process_image(image, header, slice_size, PROCESSORS)
     finite = image[np.isfinite(image)] if image.dtype.kind == "f" else image
@@ -71,7 +82,9 @@ def test_every_row_equals_numpy_on_its_pixels(case: tuple[np.ndarray, ImageHeade
 
 @FAST
 @given(cases())
-def test_results_do_not_depend_on_memory_chunks(case: tuple[np.ndarray, ImageHeader, dict[str, int], int]) -> None:
+def test_results_do_not_depend_on_memory_chunks(
+    case: tuple[np.ndarray, ImageHeader, dict[str, int], int],
+) -> None:
     image, header, slice_size, seed = case
     whole = process_image(image, header, slice_size, PROCESSORS)
     boxes = grid_tiling(np.random.default_rng(seed + 1), header.shape)

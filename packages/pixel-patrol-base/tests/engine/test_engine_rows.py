@@ -77,12 +77,16 @@ def test_axis_covered_by_one_block_gives_no_rows() -> None:
 
 def test_plane_tiling_adds_dim_y_and_dim_x_rows() -> None:
     image = np.arange(5 * 6, dtype=np.int16).reshape(5, 6)
-    rows = process_image(image, ImageHeader("YX", image.shape, "int16"), {"Y": 2, "X": 3}, PROCESSORS)
+    rows = process_image(
+        image, ImageHeader("YX", image.shape, "int16"), {"Y": 2, "X": 3}, PROCESSORS
+    )
     # Y blocks 0, 2, 4 (last one short); X blocks 0, 3
     assert len(rows["obs_level"]) == (3 + 1) * (2 + 1)
     assert rows["dim_y"][:6] == [None, 0, 2, 4, None, None]
     assert rows["dim_x"][:6] == [None, None, None, None, 0, 3]
-    i = next(i for i in range(len(rows["obs_level"])) if rows["dim_y"][i] == 4 and rows["dim_x"][i] == 3)
+    i = next(
+        i for i in range(len(rows["obs_level"])) if rows["dim_y"][i] == 4 and rows["dim_x"][i] == 3
+    )
     assert (rows["Y_size"][i], rows["X_size"][i]) == (1, 3)
     assert rows["min_intensity"][i] == float(image[4, 3])
 
@@ -177,7 +181,11 @@ def test_chunk_order_does_not_matter() -> None:
     rng = np.random.default_rng(3)
     image = make_image(rng, (3, 5, 6), "float32")
     header = ImageHeader("ZYX", image.shape, "float32")
-    boxes = [(slice(0, 2), slice(0, 5), slice(0, 6)), (slice(2, 3), slice(0, 3), slice(0, 6)), (slice(2, 3), slice(3, 5), slice(0, 6))]
+    boxes = [
+        (slice(0, 2), slice(0, 5), slice(0, 6)),
+        (slice(2, 3), slice(0, 3), slice(0, 6)),
+        (slice(2, 3), slice(3, 5), slice(0, 6)),
+    ]
     a = run_tiled(image, header, {}, boxes)
     b = run_tiled(image, header, {}, boxes[::-1])
     assert a == b
@@ -186,7 +194,9 @@ def test_chunk_order_does_not_matter() -> None:
 def test_missing_chunk_is_detected() -> None:
     image, header = _zc_image()
     vr = finite_range(image)
-    part = analyse_chunk(image[:1], (slice(0, 1), slice(None), slice(None), slice(None)), header, {}, PROCESSORS, vr)
+    part = analyse_chunk(
+        image[:1], (slice(0, 1), slice(None), slice(None), slice(None)), header, {}, PROCESSORS, vr
+    )
     with pytest.raises(ValueError, match="do not tile"):
         finish_image([part], header, {}, PROCESSORS, vr)
 
@@ -194,7 +204,9 @@ def test_missing_chunk_is_detected() -> None:
 def test_chunk_shape_must_match_region() -> None:
     image, header = _zc_image()
     with pytest.raises(ValueError, match="does not match region"):
-        analyse_chunk(image, (slice(0, 1), slice(None), slice(None), slice(None)), header, {}, PROCESSORS)
+        analyse_chunk(
+            image, (slice(0, 1), slice(None), slice(None), slice(None)), header, {}, PROCESSORS
+        )
 
 
 def test_only_memory_processor_still_gives_all_rows() -> None:
@@ -218,7 +230,12 @@ def test_columns_for_lists_engine_columns_in_output_order() -> None:
     names = [c.name for c in columns_for(procs, {"Y": 16})]
     assert names[:7] == ["obs_level", "dim_z", "dim_t", "dim_c", "dim_s", "dim_y", "Z_size"]
     assert "dim_x" not in names
-    assert names[-4:] == ["thumbnail", "thumbnail_norm_min", "thumbnail_norm_max", "thumbnail_dtype"]
+    assert names[-4:] == [
+        "thumbnail",
+        "thumbnail_norm_min",
+        "thumbnail_norm_max",
+        "thumbnail_dtype",
+    ]
     image, header = _zc_image()
     rows = process_image(image, header, {"Y": 16}, procs)
     assert set(rows) <= set(names)

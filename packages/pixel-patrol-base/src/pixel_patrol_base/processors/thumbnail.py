@@ -193,7 +193,7 @@ def encode_rgba(
         if lo is None or hi is None:
             scaled = np.where(canvas > 0, 255.0, 0.0)
         elif hi > lo:
-            scaled = np.floor((canvas - lo) * (255.0 / (hi - lo)) + 0.5)
+            scaled = np.floor((canvas - lo) / (hi - lo) * 255.0 + 0.5)
         else:
             scaled = np.where(canvas > lo, 255.0, np.where(canvas < lo, 0.0, 128.0))
     nan = np.isnan(canvas)
