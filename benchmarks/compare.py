@@ -128,8 +128,11 @@ def preflight(side: Side) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{side.name}: cannot run {shlex.join(side.base_cmd)}: {exc}"
     if res.returncode != 0:
-        tail = "\n    ".join((res.stdout + res.stderr).strip().splitlines()[-8:])
-        return f"{side.name}: `{shlex.join(side.base_cmd)} process --help` failed:\n    {tail}"
+        tail = "\n    ".join((res.stdout + res.stderr).strip().splitlines()[-8:]) or "(no output)"
+        return (
+            f"{side.name}: `{shlex.join(side.base_cmd)} process --help` failed "
+            f"(exit code {res.returncode}):\n    {tail}"
+        )
     needed = ["--loader", "--max-workers", "--processors-include", side.budget_args[0]]
     missing = [opt for opt in needed if opt not in res.stdout]
     if missing:
@@ -504,30 +507,35 @@ def check_sides(sides: dict[str, Side]) -> None:
         print(f"{side.name}: {shlex.join(side.base_cmd)}  [{side.version}]")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    args.scratch.mkdir(parents=True, exist_ok=True)
-    sides = make_sides(args)
-    check_sides(sides)
-    if not args.processors:
-        print("note: each tool runs its own default processors; this is not like with like")
-    subsets = load_subsets(args.data, args.subsets, args.one_file, args.scratch)
-    if not args.no_warmup:
-        warm_up(sides, args)
-    context = {
+def run_context(args: argparse.Namespace, sides: dict[str, Side]) -> dict[str, Any]:
+    """Everything needed to interpret a result line later, repeated on every line."""
+    manifest = json.loads((args.data / "manifest.json").read_text())["subsets"]
+    return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": machine(),
         "ours_rev": git_revision(),
         "versions": {s.name: s.version for s in sides.values()},
         "data": str(args.data),
-        "scale": json.loads((args.data / "manifest.json").read_text())["subsets"],
+        "scale": {name: entry.get("scale") for name, entry in manifest.items()},
         "workers": args.workers,
         "loader": args.loader,
         "processors": args.processors or "default",
         "mb_per_task": args.mb_per_task,
         "cache": "cold" if args.cold else "warm",
     }
-    context["scale"] = {k: v.get("scale") for k, v in context["scale"].items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    subsets = load_subsets(args.data, args.subsets, args.one_file, args.scratch)
+    sides = make_sides(args)
+    check_sides(sides)
+    if not args.processors:
+        print("note: each tool runs its own default processors; this is not like with like")
+    if not args.no_warmup:
+        warm_up(sides, args)
+    context = run_context(args, sides)
     measure_all(subsets, sides, args, context)
     report(subsets, args, context)
     return 0 if all(r["ok"] for s in subsets for rs in s.runs.values() for r in rs) else 1
