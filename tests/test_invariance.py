@@ -1,0 +1,57 @@
+"""Reports do not depend on --mb-per-task or the number of workers (issue: scale)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import tifffile
+
+from pixel_patrol_base import api
+
+
+@pytest.fixture
+def stacks(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    base = tmp_path / "stacks"
+    base.mkdir()
+    for i in range(3):
+        tifffile.imwrite(base / f"s{i}.tif", rng.integers(0, 5000, (8, 2, 64, 64), dtype=np.uint16), imagej=True, metadata={"axes": "ZCYX"})
+    vol = rng.normal(10, 3, (6, 48, 40)).astype(np.float32)
+    vol[1, 3:9, 4:7] = np.nan
+    vol[4, 0, 0] = np.inf
+    tifffile.imwrite(base / "f.tif", vol, metadata={"axes": "ZYX"}, photometric="minisblack")
+    tifffile.imwrite(base / "i.tif", rng.integers(-300, 300, (5, 30, 30), dtype=np.int16), metadata={"axes": "ZYX"}, photometric="minisblack")
+    return base
+
+
+def scan(base: Path, out: Path, **kw: object) -> pa.Table:
+    project = api.create_project("inv", base, loader="tifffile", output_path=out)
+    api.process_files(project, **kw)  # type: ignore[arg-type]
+    table, meta = api.load(out)
+    return table, meta.processing_stats
+
+
+def test_same_report_for_any_budget_and_worker_count(stacks: Path, tmp_path: Path) -> None:
+    ref, stats = scan(stacks, tmp_path / "a.parquet", max_workers=1)
+    assert stats["tasks"] == {"batch": 1}
+    runs = [
+        ({"max_workers": 1, "mb_per_task": 0.05}, "chunk"),
+        ({"max_workers": 1, "mb_per_task": 0.02}, "chunk"),
+        ({"max_workers": 2, "mb_per_task": 0.05, "max_images_per_task": 1}, "chunk"),
+        ({"max_workers": 2, "max_images_per_task": 2}, "batch"),
+    ]
+    for i, (kw, kind) in enumerate(runs):
+        table, stats = scan(stacks, tmp_path / f"r{i}.parquet", **kw)
+        assert kind in stats["tasks"], stats
+        assert table.equals(ref), f"report differs for {kw}"
+    rows = ref.to_pylist()
+    f0 = [r for r in rows if r["file_name"] == "f.tif" and r["obs_level"] == 0][0]
+    vol = tifffile.imread(stacks / "f.tif").astype(np.float64)
+    finite = vol[np.isfinite(vol)]
+    assert f0["finite_pixel_count"] == finite.size
+    assert f0["mean_intensity"] == pytest.approx(finite.mean(), rel=1e-12)
+    assert f0["histogram_nan_count"] == np.isnan(vol).sum()
+    assert sum(f0["histogram_counts"]) + f0["histogram_nan_count"] == vol.size
