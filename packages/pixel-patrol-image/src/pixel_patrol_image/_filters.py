@@ -1,0 +1,110 @@
+"""Separable local filters over a batch of planes, as normalised convolutions.
+
+A local mean over finite pixels only is ``filter(z * M) / filter(M)`` with ``M`` the finite
+mask and zero padding: missing pixels and the outside of the plane simply drop out of the
+window and the remaining weights are renormalised. Near the border this is a truncated,
+renormalised window (not a reflected image), so no pixel value is invented.
+
+Speed: the X pass uses ``scipy.ndimage.correlate1d`` (contiguous lines); the Y pass adds
+shifted rows with numpy, which is about four times faster than scipy's strided Y pass on
+cache-sized batches. Both are exact float64 correlations.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from pixel_patrol_image._workspace import Workspace
+
+
+def gaussian_kernel(sigma: float, radius: int) -> tuple[float, ...]:
+    """Sampled Gaussian on ``-radius..radius``, normalised to sum 1 (as MATLAB ``fspecial``)."""
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    return tuple(float(v) for v in k / k.sum())
+
+
+BOX3 = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
+"""1-D factor of the 3x3 mean filter."""
+
+
+def separable(
+    a: np.ndarray, kernel: tuple[float, ...], out: np.ndarray, ws: Workspace
+) -> np.ndarray:
+    """Correlate every ``(H, W)`` plane of ``a`` with ``kernel`` along X then Y, zero padded.
+
+    ``out`` may be ``a`` itself (the X pass reads ``a`` completely into a scratch buffer
+    first); it must not be one of the workspace's ``sep_*`` buffers.
+    """
+    k = np.asarray(kernel)
+    r = len(k) // 2
+    tmp = ws.get("sep_tmp", a.shape)
+    ndi.correlate1d(a, k, axis=-1, output=tmp, mode="constant", cval=0.0)
+    np.multiply(tmp, k[r], out=out)
+    h = a.shape[-2]
+    buf = ws.get("sep_buf", a.shape)
+    for d in range(1, min(r, h - 1) + 1):
+        part = buf[..., : h - d, :]
+        np.multiply(tmp[..., : h - d, :], k[r - d], out=part)
+        out[..., d:, :] += part
+        np.multiply(tmp[..., d:, :], k[r + d], out=part)
+        out[..., : h - d, :] += part
+    return out
+
+
+@lru_cache(maxsize=32)
+def _window_weights(height: int, width: int, kernel: tuple[float, ...]) -> np.ndarray:
+    """Sum of the window weights that fall inside an all-finite ``height x width`` plane."""
+    ones = np.ones((1, height, width))
+    w = separable(ones, kernel, ones, Workspace())[0]
+    w.flags.writeable = False
+    return w
+
+
+def local_mean(
+    z: np.ndarray,
+    finite: np.ndarray | None,
+    kernel: tuple[float, ...],
+    out: np.ndarray,
+    ws: Workspace,
+) -> np.ndarray:
+    """Weighted local mean of the finite pixels around every pixel, written into ``out``.
+
+    Parameters
+    ----------
+    z
+        ``(b, H, W)`` float64 with non-finite pixels already set to 0.
+    finite
+        Finite mask, or ``None`` when every pixel is finite.
+    kernel
+        Symmetric 1-D window factor of odd length.
+    out
+        Result buffer (may be ``z``).
+    ws
+        Scratch buffers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out``; 0 where the window holds no finite pixel.
+    """
+    separable(z, kernel, out, ws)
+    if finite is None:
+        out /= _window_weights(z.shape[1], z.shape[2], kernel)
+        return out
+    weights = separable(finite.astype(np.float64), kernel, ws.get("weights", z.shape), ws)
+    empty = weights <= 1e-12
+    weights[empty] = 1.0
+    out /= weights
+    out[empty] = 0.0
+    return out
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Square (chessboard-distance) dilation of every plane of a boolean ``(b, H, W)`` mask."""
+    size = (1, 2 * radius + 1, 2 * radius + 1)
+    grown = ndi.maximum_filter(mask.view(np.uint8), size=size, mode="constant", cval=0)
+    return grown.view(np.bool_)

@@ -1,0 +1,49 @@
+"""``raster-compression``: blocking index and ringing index, per 2-D plane.
+
+Both are ratios that are about 1 for data without the artefact and grow with it. A leaf
+reports the mean over its valid planes and, in an internal column, how many planes that was,
+so rolled-up rows are the plain mean over all valid planes they cover. Formulas, sources and
+caveats: ``docs/metrics.md``.
+
+This module imports only numpy and pyarrow; scipy is loaded on the first ``run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from pixel_patrol_base.contracts import Column, LeafStack
+from pixel_patrol_image._columns import metric_columns
+from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
+
+_DESCRIPTIONS = (
+    (
+        "blocking_index",
+        "Mean |step| between neighbours across the 8-pixel block grid over the mean |step| "
+        "off it, per plane; about 1 without block coding, higher when blocky.",
+    ),
+    (
+        "ringing_index",
+        "Mean squared 3x3 high-pass residual within 4 px of strong edges over that farther "
+        "than 8 px from them, per plane; about 1 without ringing; null without strong edges.",
+    ),
+)
+
+
+class RasterCompression:
+    """Leaf processor for compression-artefact metrics of one plane at a time."""
+
+    NAME: ClassVar[str] = "raster-compression"
+    KIND: ClassVar[Literal["leaf"]] = "leaf"
+    NEEDS_RANGE: ClassVar[bool] = False
+    COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+        from pixel_patrol_image._compression_kernels import NAMES, compression_metrics
+
+        planes = to_planes(stack.data, stack.image.dim_order)
+        return per_leaf(per_plane(planes, NAMES, compression_metrics), planes.n_leaves)

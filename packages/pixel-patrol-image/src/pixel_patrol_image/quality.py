@@ -1,0 +1,59 @@
+"""``raster-quality``: Michelson contrast, MSCN variance, texture heterogeneity, Laplacian variance.
+
+Each metric is computed per 2-D (Y, X) plane of a leaf block; a leaf reports the mean over its
+valid planes and, in an internal column, how many planes that was, so rolled-up rows are the
+plain mean over all valid planes they cover. Formulas, sources and caveats: ``docs/metrics.md``.
+
+This module imports only numpy and pyarrow; scipy is loaded on the first ``run`` so that
+listing or selecting plugins stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from pixel_patrol_base.contracts import Column, LeafStack
+from pixel_patrol_image._columns import metric_columns
+from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
+
+_DESCRIPTIONS = (
+    (
+        "michelson_contrast",
+        "Michelson contrast (P99 - P1) / (|P99| + |P1|) of the finite pixel values, per plane; "
+        "0..1; null for constant planes.",
+    ),
+    (
+        "mscn_variance",
+        "Variance of BRISQUE mean-subtracted contrast-normalised coefficients (7x7 Gaussian, "
+        "sigma 7/6, C = dynamic range / 255), per plane; null for constant or < 7x7 planes.",
+    ),
+    (
+        "texture_heterogeneity",
+        "Coefficient of variation std/mean of the local standard deviation map (same Gaussian "
+        "window), per plane; null for constant or < 7x7 planes.",
+    ),
+    (
+        "laplacian_variance",
+        "Variance of the 4-neighbour Laplacian over interior pixels (intensity units squared), "
+        "per plane; sharpness; null for constant or < 3x3 planes.",
+    ),
+)
+
+
+class RasterQuality:
+    """Leaf processor for the image-quality metrics of one plane at a time."""
+
+    NAME: ClassVar[str] = "raster-quality"
+    KIND: ClassVar[Literal["leaf"]] = "leaf"
+    NEEDS_RANGE: ClassVar[bool] = False
+    COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+        from pixel_patrol_image._quality_kernels import NAMES, quality_metrics
+
+        planes = to_planes(stack.data, stack.image.dim_order)
+        return per_leaf(per_plane(planes, NAMES, quality_metrics), planes.n_leaves)
