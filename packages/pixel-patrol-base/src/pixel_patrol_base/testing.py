@@ -166,6 +166,15 @@ def check_regions(
         )
 
 
+def _state(obj: Any) -> dict[str, Any]:
+    """Instance attributes (``__dict__`` and ``__slots__``) for comparing pickled copies."""
+    state = dict(getattr(obj, "__dict__", {}))
+    for name in getattr(type(obj), "__slots__", ()):
+        if hasattr(obj, name):
+            state[name] = getattr(obj, name)
+    return state
+
+
 def check_image_file(loader: Loader, path: str, *, seed: int = 0) -> list[ImageHeader]:
     """Open ``path``, check every header, full read and sampled region reads, then close."""
     rng = np.random.default_rng(seed)
@@ -197,13 +206,13 @@ def check_loader(loader: Loader, path: str, *, seed: int = 0) -> list[ImageHeade
     before = open_fds()
     headers = check_image_file(loader, path, seed=seed)
     check_no_fd_leak(before, open_fds(), path)
-    for copy in check_picklable(loader):
-        with copy.open(path) as opened:
-            again = list(opened.images)
-            assert again == headers, f"{path}: headers differ after the loader was pickled"
-            for i, header in enumerate(headers):
-                assert opened.read(i).shape == tuple(header.shape), (
-                    f"{path}[{i}]: read after pickling"
-                )
+    copies = check_picklable(loader)
+    for copy in copies:
+        assert _state(copy) == _state(loader), f"{type(loader).__name__}: state changed by pickling"
+    with copies[-1].open(path) as opened:  # the most realistic trip: Dask's, when installed
+        again = list(opened.images)
+        assert again == headers, f"{path}: headers differ after the loader was pickled"
+        for i, header in enumerate(headers):
+            assert opened.read(i).shape == tuple(header.shape), f"{path}[{i}]: read after pickling"
     check_no_fd_leak(before, open_fds(), path)
     return headers

@@ -8,6 +8,7 @@ never inferred from values.
 from __future__ import annotations
 
 import pyarrow as pa
+
 from pixel_patrol_base.contracts import Column
 
 F64 = pa.float64()

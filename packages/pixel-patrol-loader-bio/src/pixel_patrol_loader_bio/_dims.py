@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from pixel_patrol_base.contracts import Region
 
 PLANE = frozenset("YXS")

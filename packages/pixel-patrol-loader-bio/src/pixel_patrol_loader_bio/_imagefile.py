@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from pixel_patrol_base.contracts import ImageHeader, Region
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
-
 from pixel_patrol_loader_bio._dims import AxisPlan
 from pixel_patrol_loader_bio._errors import read_error
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
-
 from pixel_patrol_loader_bio._bioio_select import (
     OME_TIFF,
     OME_ZARR,
