@@ -24,7 +24,8 @@ from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask, File
 from pixel_patrol_base.rows import RowBuffer, row_key
 from pixel_patrol_base.worker import TaskStats, WorkContext, add_error, image_constants
 
-CHUNK_ATTEMPTS = 2
+ATTEMPTS = 2
+"""Tries of a task that runs alone (one file, image or chunk) before it becomes an error row."""
 
 
 @dataclass(slots=True)
@@ -57,7 +58,7 @@ class Flow:
         self.needs_range = any(getattr(p, "NEEDS_RANGE", False) for p in ctx.processors)
         self.remaining: dict[int, int] = {}
         self.images: dict[tuple[int, int], _Image] = {}
-        self.attempts: dict[tuple[int, int, tuple[tuple[int, int], ...], str], int] = {}
+        self.attempts: dict[Any, int] = {}
 
     def done(self, task: Any, result: Any) -> Outcome:
         """Handle a finished task."""
@@ -74,6 +75,8 @@ class Flow:
         if isinstance(task, BatchTask):
             if len(task.files) > 1:
                 return Outcome(tasks=[BatchTask((ref,)) for ref in task.files])
+            if self._retry((task.files[0].index, -1)):
+                return Outcome(tasks=[task])
             ref = task.files[0]
             out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
             out.stats.files, out.stats.errors = 1, 1
@@ -81,11 +84,19 @@ class Flow:
         if isinstance(task, ContainerTask):
             if len(task.images) > 1:
                 return Outcome(tasks=[dataclasses.replace(task, images=(i,)) for i in task.images])
+            if self._retry((task.ref.index, task.images[0])):
+                return Outcome(tasks=[task])
             out = Outcome([self._error(task.ref, task.images[0], {}, "process", _worker_failed(exc))])
             out.stats.errors = 1
             self._images_done(task.ref.index, 1, out)
             return out
         return self._chunk_failed(task, exc)
+
+    def _retry(self, key: Any) -> bool:
+        """Whether an isolated task gets one more try (its first failure may have been a
+        neighbour's fault, e.g. a worker killed for memory while it waited there)."""
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        return self.attempts[key] < ATTEMPTS
 
     def _batch_done(self, result: Any) -> Outcome:
         out = Outcome([result.table], result.stats)
@@ -154,9 +165,7 @@ class Flow:
         return buf.to_table()
 
     def _chunk_failed(self, task: ChunkTask, exc: BaseException) -> Outcome:
-        key = (task.ref.index, task.image, task.region, task.phase)
-        self.attempts[key] = self.attempts.get(key, 0) + 1
-        if self.attempts[key] < CHUNK_ATTEMPTS:
+        if self._retry((task.ref.index, task.image, task.region, task.phase)):
             return Outcome(tasks=[task])
         img = self.images[(task.ref.index, task.image)]
         out = Outcome()

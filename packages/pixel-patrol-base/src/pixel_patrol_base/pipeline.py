@@ -153,9 +153,11 @@ class Coordinator:
         return self.summary
 
     def _executor(self, small: bool) -> Any:
-        """In-process for file-info scans, ``--max-workers 1`` and runs of a single task."""
+        """In-process for file-info scans, ``--max-workers 1`` and, unless workers were asked
+        for, runs of a single task (starting a cluster would cost more than the work)."""
         s = self.settings
-        if self.ctx.loader is None or s.max_workers == 1 or (small and not s.scheduler):
+        tiny = small and s.max_workers is None and not s.scheduler
+        if self.ctx.loader is None or s.max_workers == 1 or tiny:
             ex: Any = InlineExecutor(self.ctx)
         elif s.scheduler:
             ex = connect(s.scheduler, self.ctx)

@@ -91,7 +91,12 @@ class InlineExecutor:
 
 
 class DaskExecutor:
-    """Runs tasks on a Dask cluster; the worker context is scattered to every worker once."""
+    """Runs tasks on a Dask cluster.
+
+    The worker context (loader, processors, schema: a few kB) travels with every task rather
+    than being scattered once: scattered data dies with the workers that hold it, and a run
+    must survive workers being killed.
+    """
 
     def __init__(self, client: Any, context: Any, owned: Any = None, kind: str = "scheduler") -> None:
         from distributed import as_completed
@@ -100,7 +105,7 @@ class DaskExecutor:
         self.owned = owned
         self.kind = kind
         self.n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        self._ctx = client.scatter(context, broadcast=True, hash=False)
+        self._ctx = context
         self._as_completed = as_completed
         self._ac: Any = None
         self._tags: dict[str, Any] = {}
@@ -174,6 +179,7 @@ def start_local(plan: WorkerPlan, context: Any) -> DaskExecutor:
         {
             "distributed.nanny.pre-spawn-environ": one,
             "distributed.scheduler.allowed-failures": 0,
+            "distributed.scheduler.worker-saturation": 1.0,
             "distributed.worker.profile.enabled": False,
             "distributed.admin.tick.limit": "30s",
             "distributed.worker.memory.spill": False,
