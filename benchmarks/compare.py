@@ -273,11 +273,12 @@ def judge(figures: dict[str, Any], subset: Subset) -> list[str]:
     return problems
 
 
-def log_tail(log: Path, lines: int = 12) -> str:
-    """Last lines of a run's output, for failure messages."""
+def log_tail(log: Path, lines: int = 12, width: int = 300) -> str:
+    """Last lines of a run's output, each cut to ``width`` characters, for failure messages."""
     if not log.exists():
         return "(no output)"
-    return "\n".join(log.read_text(errors="replace").strip().splitlines()[-lines:])
+    tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
+    return "\n".join(line if len(line) <= width else line[:width] + " …" for line in tail)
 
 
 def run_once(side: Side, subset: Subset, rep: int, args: argparse.Namespace) -> dict[str, Any]:
