@@ -39,12 +39,15 @@ SUPPORTED = frozenset(TIFF_FAMILY | BY_EXTENSION.keys())
 
 
 def plugin_for(path: str, is_ome: bool | None) -> Plugin | None:
-    """The plugin for ``path``; ``is_ome`` is the tifffile check for TIFF files.
+    """The plugin for ``path``; ``is_ome`` is the tifffile check (``None``: it failed).
 
-    ``.lsm`` goes to bioio-tifffile (bioio-ome-tiff needs OME-XML), ``.ome.tif(f)`` and TIFFs
-    whose first IFD carries OME-XML go to bioio-ome-tiff, other TIFFs to bioio-tifffile.
+    ``.lsm`` goes to bioio-tifffile (bioio-ome-tiff needs OME-XML). TIFFs whose first IFD
+    carries OME-XML go to bioio-ome-tiff, other TIFFs to bioio-tifffile; when the check could
+    not parse the file, the extension decides (``.ome.tif`` -> bioio-ome-tiff).
     """
     ext = extension(path)
     if ext in TIFF_FAMILY:
+        if is_ome is None:
+            is_ome = ext.startswith("ome.")
         return OME_TIFF if is_ome and ext != "lsm" else TIFFFILE
     return BY_EXTENSION.get(ext)

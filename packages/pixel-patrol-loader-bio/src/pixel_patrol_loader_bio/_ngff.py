@@ -55,9 +55,9 @@ def find_images(root: str) -> list[ZarrImage]:
 def _walk(root: str, rel: str, depth: int) -> Iterator[ZarrImage]:
     here = os.path.join(root, rel) if rel else root
     info = node(here)
-    if info is None:
+    if info is None and depth == 0:
         return
-    kind, attrs = info
+    kind, attrs = info or ("group", {})  # a folder without metadata: an implicit group
     if kind == "array":
         dims = attrs.get("_dimension_names") or attrs.get("_ARRAY_DIMENSIONS")
         axes = [str(d) for d in dims] if isinstance(dims, list) and all(dims) else None

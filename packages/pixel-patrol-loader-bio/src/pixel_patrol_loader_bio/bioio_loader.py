@@ -75,7 +75,7 @@ class BioioLoader:
             return _open_zarr(path)
         ext = extension(path)
         tiff = _tiff_facts(path) if ext in TIFF_FAMILY else None
-        plugin = plugin_for(path, tiff.is_ome if tiff else None)
+        plugin = plugin_for(path, tiff.is_ome if tiff and tiff.error is None else None)
         if plugin is None:
             raise ImageReadError(
                 path, f"no bioio reader plugin is chosen for '.{ext}' files", "bioio"
