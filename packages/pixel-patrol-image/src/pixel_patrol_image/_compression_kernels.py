@@ -1,16 +1,17 @@
 """Per-plane kernels of ``raster-compression`` (see ``docs/metrics.md``).
 
 ``blocking_index`` compares intensity steps on the 8-pixel block grid of JPEG/MPEG-style
-codecs with the steps everywhere else; ``ringing_index`` compares oscillation in a band next
-to strong edges with oscillation far away from them. Both are ratios, so they do not depend on
-the gain or offset of the intensities, and both are about 1 when the effect is absent.
+codecs with the steps everywhere else; ``ringing_index`` compares oscillation (local crests
+and troughs) in a band next to strong edges with oscillation far away from them. Both are
+ratios, so they do not depend on the gain or offset of the intensities, and both are about 1
+when the effect is absent.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_image._filters import BOX3, dilate, gaussian_kernel, local_mean
+from pixel_patrol_image._filters import dilate, gaussian_kernel, local_mean
 from pixel_patrol_image._robust import FloatPlanes, prepare
 from pixel_patrol_image._workspace import Workspace
 
@@ -32,9 +33,10 @@ EDGE_NOISE_FACTOR = 4.0
 MEDIAN_SAMPLES = 16384
 """Pixels sampled (on a regular grid) for the median gradient of a plane."""
 
-TRANSITION_FRACTION = 0.25
+TRANSITION_FRACTION = 0.125
 """Pixels near a strong edge with at least this fraction of its threshold gradient belong to the
-edge's transition (its blurred ramp), not to the band where ringing is measured."""
+edge's transition (its blurred ramp, where a bright object's own noise would also sit), not to
+the band where ringing is measured."""
 
 RING_RADIUS = 4
 """The ringing band: pixels 1..4 px (chessboard distance) from a strong edge."""
@@ -107,27 +109,23 @@ def _grid_step_sums(
 
 
 def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
-    """Oscillation energy next to strong edges over the energy far from them.
+    """Oscillation energy next to strong edges over the oscillation energy far from them.
 
-    Energy is the mean squared residual ``z - mean3x3(z)`` of the normalised plane ``z``;
-    the result is ``(E_band + eps) / (E_far + eps)``. The band is 1..4 px outside the edge
-    transitions, the far region more than 8 px away from them. Null when the plane has no
-    strong edge, no finite pixel in the band or far from the edges, is smaller than 3x3, or
-    is constant.
+    Oscillation is the local-extremum excess of :func:`oscillation_energy` (zero on any
+    monotone run, however blurred); the result is ``(E_band + eps) / (E_far + eps)`` with the
+    band 1..4 px outside the edge transitions and the far region more than 8 px from them.
+    Null when the plane has no strong edge, no usable pixel in the band or far from the
+    edges, is smaller than 3x3, or is constant.
     """
     shape = fp.values.shape
     if shape[1] < 3 or shape[2] < 3:
         return np.full(shape[0], np.nan)
     z = fp.normalised(ws.get("z", shape))
     transition = edge_transitions(z, fp.finite, ws)
-    band = dilate(transition, RING_RADIUS) & ~transition
-    far = ~dilate(transition, FAR_RADIUS)
-    if fp.finite is not None:
-        band &= fp.finite
-        far &= fp.finite
-    energy = local_mean(z, fp.finite, BOX3, ws.get("residual", shape), ws)
-    np.subtract(z, energy, out=energy)
-    np.square(energy, out=energy)
+    usable = _interior_with_finite_neighbours(fp.finite, shape)
+    band = dilate(transition, RING_RADIUS) & ~transition & usable
+    far = ~dilate(transition, FAR_RADIUS) & usable
+    energy = oscillation_energy(z, ws)
     n_band, n_far = band.sum(axis=(1, 2)), far.sum(axis=(1, 2))
     e_band = np.sum(energy, axis=(1, 2), where=band)
     e_far = np.sum(energy, axis=(1, 2), where=far)
@@ -136,13 +134,56 @@ def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     return np.where(fp.valid & (n_band > 0) & (n_far > 0), ratio, np.nan)
 
 
+def oscillation_energy(z: np.ndarray, ws: Workspace) -> np.ndarray:
+    """Squared local-extremum excess along X plus along Y, per pixel.
+
+    Along one axis, with ``d1 = z - left`` and ``d2 = z - right``, the excess is
+    ``max(min(d1, d2), -max(d1, d2), 0)``: how far a pixel stands above both neighbours (a
+    crest) or below both (a trough). It is exactly zero on any monotone profile, so a
+    blurred edge contributes nothing however soft it is, while every ripple of ringing
+    contributes its amplitude. Outermost pixels are left at 0 (they are never used).
+    """
+    energy = ws.get("oscillation", z.shape)
+    energy.fill(0.0)
+    for axis in (1, 2):
+        zm = np.moveaxis(z, axis, -1)
+        em = np.moveaxis(energy, axis, -1)
+        inner = zm[..., 1:-1].shape
+        d1 = np.subtract(zm[..., 1:-1], zm[..., :-2], out=ws.get(f"d1_{axis}", inner))
+        d2 = np.subtract(zm[..., 1:-1], zm[..., 2:], out=ws.get(f"d2_{axis}", inner))
+        crest = np.minimum(d1, d2, out=ws.get(f"crest_{axis}", inner))
+        np.maximum(d1, d2, out=d1)
+        np.negative(d1, out=d1)
+        np.maximum(crest, d1, out=crest)
+        np.maximum(crest, 0.0, out=crest)
+        np.square(crest, out=crest)
+        em[..., 1:-1] += crest
+    return energy
+
+
+def _interior_with_finite_neighbours(
+    finite: np.ndarray | None, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Pixels whose own value and four neighbours exist and are finite."""
+    usable = np.zeros(shape, dtype=bool)
+    if finite is None:
+        usable[:, 1:-1, 1:-1] = True
+        return usable
+    f = finite
+    centre = f[:, 1:-1, 1:-1] & f[:, :-2, 1:-1] & f[:, 2:, 1:-1]
+    centre &= f[:, 1:-1, :-2] & f[:, 1:-1, 2:]
+    usable[:, 1:-1, 1:-1] = centre
+    return usable
+
+
 def edge_transitions(z: np.ndarray, finite: np.ndarray | None, ws: Workspace) -> np.ndarray:
     """Mask of the transition zones of strong edges (where ringing is *not* measured).
 
     A strong edge pixel has a smoothed gradient of at least ``T = max(EDGE_FLOOR,
     EDGE_NOISE_FACTOR * median gradient)``. Its transition zone is every pixel within
-    ``FAR_RADIUS`` whose gradient is at least ``T / 4``: the whole ramp of a blurred edge, so
-    that the curvature of a smooth (monotone) edge is not mistaken for ringing.
+    ``FAR_RADIUS`` whose gradient is at least ``T / 8``: the whole ramp of a blurred edge and
+    the rim of a bright object, whose own (brighter, hence noisier) pixels would otherwise be
+    compared with flat background.
     """
     grad = gradient_magnitude(z, finite, ws)
     threshold = np.maximum(EDGE_FLOOR, EDGE_NOISE_FACTOR * _median(grad, finite))[:, None, None]

@@ -27,10 +27,6 @@ def gaussian_kernel(sigma: float, radius: int) -> tuple[float, ...]:
     return tuple(float(v) for v in k / k.sum())
 
 
-BOX3 = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
-"""1-D factor of the 3x3 mean filter."""
-
-
 def separable(
     a: np.ndarray, kernel: tuple[float, ...], out: np.ndarray, ws: Workspace
 ) -> np.ndarray:

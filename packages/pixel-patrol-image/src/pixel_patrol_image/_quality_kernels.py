@@ -21,6 +21,10 @@ BRISQUE_KERNEL = gaussian_kernel(7.0 / 6.0, 3)
 MSCN_C = 1.0 / 255.0
 """BRISQUE's stabilising constant C = 1 on 8-bit data, i.e. 1/255 of the dynamic range D."""
 
+SIGMA2_FLOOR = 1e-14
+"""Local variances below this (sigma < 1e-7 D) are rounding residue of ``E[z²] - mu²`` in
+float64 and are set to 0, so flat regions have exactly zero local contrast."""
+
 MIN_MSCN_SIZE = 7
 """Smallest plane side with at least one full BRISQUE window."""
 
@@ -70,7 +74,7 @@ def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.nda
     sigma = np.multiply(z, z, out=ws.get("sigma", shape))
     local_mean(sigma, fp.finite, BRISQUE_KERNEL, sigma, ws)
     sigma -= np.multiply(mu, mu, out=scratch)
-    np.maximum(sigma, 0.0, out=sigma)
+    sigma[sigma < SIGMA2_FLOOR] = 0.0
     np.sqrt(sigma, out=sigma)
     z -= mu
     z /= np.add(sigma, MSCN_C, out=scratch)

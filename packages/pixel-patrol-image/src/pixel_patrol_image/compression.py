@@ -27,8 +27,9 @@ _DESCRIPTIONS = (
     ),
     (
         "ringing_index",
-        "Mean squared 3x3 high-pass residual within 4 px of strong edges over that farther "
-        "than 8 px from them, per plane; about 1 without ringing; null without strong edges.",
+        "Mean squared local-extremum excess (crests/troughs) 1-4 px outside strong edges over "
+        "that farther than 8 px from them, per plane; about 1 without ringing; null without "
+        "strong edges.",
     ),
 )
 
