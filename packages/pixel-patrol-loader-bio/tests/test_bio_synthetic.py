@@ -57,7 +57,7 @@ def test_page_region_reads_only_its_pages(tmp_path: Path, monkeypatch: pytest.Mo
         _tiff, "_read_zarr", lambda *a: pytest.fail("whole pages need no zarr view")
     )
     with TifffileLoader().open(str(path)) as f:
-        whole_pages = region[:2] + (slice(None), slice(None))
+        whole_pages = (*region[:2], slice(None), slice(None))
         assert np.array_equal(f.read(0, whole_pages), a[whole_pages])
         with pytest.raises(ImageReadError):
             f.read(0)

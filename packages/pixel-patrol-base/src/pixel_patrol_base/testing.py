@@ -101,6 +101,11 @@ def check_metadata(header: ImageHeader, columns: Sequence[Column], where: str = 
     for key, value in header.metadata.items():
         assert key in declared, f"{where}: metadata key {key!r} is not among the loader's COLUMNS"
         col = declared[key]
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            # pyarrow would accept a str as a list of characters; that is never meant.
+            assert isinstance(value, list | tuple | np.ndarray), (
+                f"{where}: {key}={value!r} is not a list"
+            )
         try:
             pa.array([value], type=col.type)
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
