@@ -94,7 +94,7 @@ def test_broken_loaders_fail(npy: str, flags: dict, message: str) -> None:
 
 
 def test_unpicklable_loader_fails(npy: str) -> None:
-    with pytest.raises(Exception, match="pickle|lambda|local object"):
+    with pytest.raises(Exception, match=r"pickle|lambda|local object"):
         check_loader(NpyLoader(unpicklable=lambda: None), npy)
 
 
