@@ -26,22 +26,23 @@ from pixel_patrol_base.processors import RasterBasic, RasterHistogram, Thumbnail
 
 PROCESSORS = [RasterBasic(), RasterHistogram(), Thumbnail()]
 DIM_ORDERS = ["YX", "CYX", "ZYX", "TZCYX", "YXS"]
-DTYPES = ["uint8", "uint16", "int16", "float32"]
+DTYPES = ["uint8", "uint16", "int16", "float32", "float64", "int32", "bool"]
+"""The issue's four types plus float64, a wider integer and bool."""
 
 
 def make_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     """Random pixels: full-range 8-bit, narrow or wide 16-bit, floats with NaN/±Inf sprinkled."""
     if dtype == "uint8":
         return rng.integers(0, 256, shape).astype(np.uint8)
-    if dtype in ("uint16", "int16"):
+    if dtype == "bool":
+        return rng.random(shape) < 0.3
+    if dtype in ("uint16", "int16", "int32"):
         info = np.iinfo(dtype)
         lo = int(rng.integers(info.min, info.max))
-        span = int(rng.choice([3, 200, 5000, 70000]))
+        span = int(rng.choice([3, 200, 5000, 70000, 2**31]))
         hi = min(info.max, lo + span)
         return rng.integers(lo, hi + 1, shape).astype(dtype)
-    a = (rng.normal(size=shape) * 10.0 ** rng.integers(-2, 4) + rng.normal() * 50).astype(
-        np.float32
-    )
+    a = (rng.normal(size=shape) * 10.0 ** rng.integers(-2, 4) + rng.normal() * 50).astype(dtype)
     mask = rng.random(shape)
     a[mask < 0.05] = np.nan
     a[(mask >= 0.05) & (mask < 0.08)] = np.inf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 from engine_testkit import (
@@ -100,6 +101,30 @@ def test_results_do_not_depend_on_memory_chunks(
                     assert abs(got - want) <= 1e-12 * max(abs(want), scale), name
         else:
             assert tiled[name] == values, name
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), st.integers(1, 40))
+def test_tiny_stacks_and_pieces_give_the_same_rows(
+    case: tuple[np.ndarray, ImageHeader, dict[str, int], int], limit: int
+) -> None:
+    image, header, slice_size, _ = case
+    whole = process_image(image, header, slice_size, PROCESSORS)
+    with (
+        mock.patch("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", limit),
+        mock.patch("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", limit),
+    ):
+        small = process_image(image, header, slice_size, PROCESSORS)
+    for name, values in whole.items():
+        if name in ("mean_intensity", "std_intensity"):
+            np.testing.assert_allclose(
+                np.array(small[name], dtype=float),
+                np.array(values, dtype=float),
+                rtol=1e-12,
+                atol=1e-9,
+            )
+        else:
+            assert small[name] == values, name
 
 
 def test_row_count_is_product_of_blocks_plus_one() -> None:

@@ -77,6 +77,7 @@ def test_pixel_pieces_match_single_pass(monkeypatch: pytest.MonkeyPatch) -> None
     data[2, :] = np.inf
     want = basic_stats(data)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 6)
+    monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 6)
     got = basic_stats(data)
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-12)
@@ -88,6 +89,7 @@ def test_engine_batches_match_single_batch(monkeypatch: pytest.MonkeyPatch) -> N
     header = ImageHeader("TZYX", image.shape, "uint16")
     want = process_image(image, header, {"Y": 2}, [RasterBasic()])
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 13)
+    monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 13)
     got = process_image(image, header, {"Y": 2}, [RasterBasic()])
     assert got["min_intensity"] == want["min_intensity"]
     np.testing.assert_allclose(got["std_intensity"], want["std_intensity"], rtol=1e-12)

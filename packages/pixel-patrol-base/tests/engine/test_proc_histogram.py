@@ -156,5 +156,24 @@ def test_pixel_pieces_give_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     header = ImageHeader("ZYX", image.shape, "float32")
     want = process_image(image, header, {"Z": -1}, HIST)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 5)
+    monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 5)
     assert process_image(image, header, {"Z": -1}, HIST) == want
     assert finite_range(image) == (float(np.nanmin(image)), float(np.nanmax(image)))
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [(-1.7, 3.1), (1e6, 1e6 + 3.0), (-3e38, 3e38), (0.0, 1e-40), (1.0, 1.0 + 2**-20)],
+    ids=["plain", "large-offset", "huge-span", "denormal-span", "few-float32-steps"],
+)
+def test_float32_values_next_to_every_edge_are_binned_like_numpy(lo: float, hi: float) -> None:
+    lo32, hi32 = np.float32(lo), np.float32(hi)
+    edges = np.linspace(float(lo32), float(hi32), 257)
+    near = edges.astype(np.float32)
+    values = np.concatenate(
+        [near, np.nextafter(near, np.float32(-np.inf)), np.nextafter(near, np.float32(np.inf))]
+    )
+    values = np.clip(values, lo32, hi32).astype(np.float32)
+    row = _counts(values.reshape(1, -1))
+    want = np.histogram(values.astype(np.float64), bins=256, range=(float(lo32), float(hi32)))[0]
+    assert row["histogram_counts"] == want.tolist()

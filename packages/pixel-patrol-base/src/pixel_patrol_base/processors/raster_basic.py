@@ -10,13 +10,14 @@ compared with the spread.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
-from pixel_patrol_base.processors._pixels import check_real, flat_leaves, pixel_slices
+from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
 
 F64 = pa.float64()
 
@@ -70,70 +71,93 @@ class RasterBasic:
 
 
 def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-row statistics of a 2-D array ``(leaves, pixels)`` over its finite values."""
+    """Per-row statistics of a 2-D array ``(leaves, pixels)`` over its finite values.
+
+    Rows are reduced in cache-sized pieces: each piece gets an exact two-pass mean and sum of
+    squared deviations, and pieces of one row are merged with Chan's pairwise update, which
+    stays accurate when the mean is large compared with the spread.
+    """
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
-    pieces = pixel_slices(*x.shape)
-    count, lo, hi, total = _first_pass(x, pieces)
+    n, width = x.shape
+    acc = _Moments.empty(n)
+    ws = Workspace()
+    for rows, cols in pieces(n, width):
+        if cols.stop == cols.start:
+            continue
+        part = _piece_moments(x[rows, cols], ws)
+        if cols.stop - cols.start == width:
+            acc.assign(rows, part)
+        else:
+            acc.merge(rows, part)
+    none = acc.count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
-        std = np.sqrt(_squared_deviations(x, pieces, mean) / count)
-    none = count == 0
+        std = np.sqrt(acc.m2 / acc.count)
     return {
-        "min_intensity": np.where(none, np.nan, lo),
-        "max_intensity": np.where(none, np.nan, hi),
-        "mean_intensity": np.where(none, np.nan, mean),
+        "min_intensity": np.where(none, np.nan, acc.lo),
+        "max_intensity": np.where(none, np.nan, acc.hi),
+        "mean_intensity": np.where(none, np.nan, acc.mean),
         "std_intensity": np.where(none, np.nan, std),
-        "finite_pixel_count": count,
+        "finite_pixel_count": acc.count,
     }
 
 
-def _finite_mask(piece: np.ndarray) -> np.ndarray | None:
-    """Mask of finite values, or ``None`` when every value is finite (the common fast path)."""
-    if piece.dtype.kind != "f":
-        return None
-    fin = np.isfinite(piece)
-    return None if fin.all() else fin
+@dataclass(slots=True)
+class _Moments:
+    """Finite count, min, max, mean and Σ(x - mean)² per row."""
+
+    count: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _Moments:
+        """Moments of ``n`` rows that have seen no value yet."""
+        inf = np.full(n, np.inf)
+        return cls(np.zeros(n, np.int64), inf, -inf, np.zeros(n), np.zeros(n))
+
+    def assign(self, rows: slice, other: _Moments) -> None:
+        """Store the moments of whole rows (nothing to merge with)."""
+        self.count[rows], self.lo[rows], self.hi[rows] = other.count, other.lo, other.hi
+        self.mean[rows], self.m2[rows] = other.mean, other.m2
+
+    def merge(self, rows: slice, other: _Moments) -> None:
+        """Combine ``other`` (moments of some pixels of ``rows``) into these rows, in place."""
+        na, nb = self.count[rows], other.count
+        total = na + nb
+        delta = other.mean - self.mean[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, nb / total, 0.0)
+        self.mean[rows] += delta * share
+        self.m2[rows] += other.m2 + delta * delta * na * share
+        self.count[rows] = total
+        np.fmin(self.lo[rows], other.lo, out=self.lo[rows])
+        np.fmax(self.hi[rows], other.hi, out=self.hi[rows])
 
 
-def _first_pass(
-    x: np.ndarray, pieces: list[slice]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Finite count, min, max and sum per row, combined over pixel pieces."""
-    n = len(x)
-    count = np.zeros(n, dtype=np.int64)
-    lo = np.full(n, np.inf)
-    hi = np.full(n, -np.inf)
-    total = np.zeros(n)
-    for sl in pieces:
-        p = x[:, sl]
-        if p.shape[1] == 0:
-            continue
-        fin = _finite_mask(p)
-        if fin is None:
-            count += p.shape[1]
-            np.fmin(lo, p.min(axis=1), out=lo)
-            np.fmax(hi, p.max(axis=1), out=hi)
-            total += p.sum(axis=1, dtype=np.float64)
-        else:
-            count += fin.sum(axis=1)
-            np.fmin(lo, np.where(fin, p, np.inf).min(axis=1), out=lo)
-            np.fmax(hi, np.where(fin, p, -np.inf).max(axis=1), out=hi)
-            total += np.where(fin, p, 0).sum(axis=1, dtype=np.float64)
-    return count, lo, hi, total
+def _piece_moments(p: np.ndarray, ws: Workspace) -> _Moments:
+    """Moments of each row of a small 2-D piece (fast path when every value is finite)."""
+    with np.errstate(invalid="ignore"):
+        lo, hi = p.min(axis=1), p.max(axis=1)
+    if p.dtype.kind == "f" and not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return _masked_moments(p)
+    count = np.full(len(p), p.shape[1], dtype=np.int64)
+    mean = p.sum(axis=1, dtype=np.float64) / p.shape[1]
+    d = ws.get("deviation", np.float64, p.shape)
+    np.subtract(p, mean[:, None], out=d)
+    m2 = np.einsum("ij,ij->i", d, d)
+    return _Moments(count, lo.astype(np.float64), hi.astype(np.float64), mean, m2)
 
 
-def _squared_deviations(x: np.ndarray, pieces: list[slice], mean: np.ndarray) -> np.ndarray:
-    """Σ (x - mean)² per row over finite values (second pass of the two-pass variance)."""
-    m2 = np.zeros(len(x))
-    centre = np.where(np.isfinite(mean), mean, 0.0)[:, None]
-    for sl in pieces:
-        p = x[:, sl]
-        if p.shape[1] == 0:
-            continue
-        d = np.subtract(p, centre, dtype=np.float64)
-        fin = _finite_mask(p)
-        if fin is not None:
-            d[~fin] = 0.0
-        m2 += np.einsum("ij,ij->i", d, d)
-    return m2
+def _masked_moments(p: np.ndarray) -> _Moments:
+    """Moments over the finite values only (the piece contains NaN or ±Inf)."""
+    fin = np.isfinite(p)
+    count = fin.sum(axis=1).astype(np.int64)
+    lo = np.where(fin, p, np.inf).min(axis=1).astype(np.float64)
+    hi = np.where(fin, p, -np.inf).max(axis=1).astype(np.float64)
+    mean = np.where(fin, p, 0).sum(axis=1, dtype=np.float64) / np.maximum(count, 1)
+    d = np.where(fin, np.subtract(p, mean[:, None], dtype=np.float64), 0.0)
+    m2 = np.einsum("ij,ij->i", d, d)
+    return _Moments(count, lo, hi, mean, m2)
