@@ -8,6 +8,7 @@ Each case works on a private copy in ``tmp_path``; the shared files are never to
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader
 from pixel_patrol_loader_bio.zarr_loader import ZarrLoader
 
+REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata"))
 LOADERS = {"bioio": BioioLoader, "tifffile": TifffileLoader, "zarr": ZarrLoader}
 
 Img = tuple[str, tuple[int, ...], str, str | None]
@@ -216,8 +218,6 @@ PARAMS = [pytest.param(c, name, id=f"{name}-{c.id}") for c in CASES for name in 
 
 
 def test_every_real_file_has_a_case():
-    from conftest import REALDATA
-
     if not REALDATA.exists():
         pytest.skip("real-data set not available")
     listed = {c.rel for c in CASES}
