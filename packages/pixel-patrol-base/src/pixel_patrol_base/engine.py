@@ -177,35 +177,56 @@ def _run_leaves(
     leaf: Sequence[LeafProcessor],
     image: ImageContext,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Cut the chunk into leaf pieces, stack equal shapes and run the leaf processors."""
-    starts, sizes = [], []
-    collected: dict[str, list[np.ndarray]] = {c.name: [] for c in _leaf_columns(leaf)}
-    for group in piece_groups(grid, bounds):
-        starts.append(_group_starts(group))
-        sizes.append(np.broadcast_to([r.length for r in group], starts[-1].shape))
-        if not leaf:
-            continue
+    """Cut the chunk into leaf pieces, stack equal shapes and run the leaf processors.
+
+    Outputs are written into arrays sized for all pieces of the chunk, so per-leaf results
+    (2 KB histograms for tiny leaves) are never held twice.
+    """
+    groups = list(piece_groups(grid, bounds))
+    starts = [_group_starts(g) for g in groups]
+    sizes = [
+        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
+    ]
+    table = _LeafTable(sum(len(s) for s in starts))
+    for group in groups if leaf else []:
         for data in _stacks(array, group):
             stack = LeafStack(data, image)
             for proc in leaf:
-                _collect(proc, proc.run(stack), len(data), collected)
-    values = {k: np.concatenate(v) for k, v in collected.items()}
-    return np.concatenate(starts), np.concatenate(sizes).astype(np.int64), values
+                table.put(proc, proc.run(stack), len(data))
+            table.advance(len(data))
+    return _concat(starts), _concat(sizes).astype(np.int64), table.columns
 
 
-def _collect(
-    proc: LeafProcessor, out: Mapping[str, Any], n: int, into: dict[str, list[np.ndarray]]
-) -> None:
-    """Check one processor's output against its declarations and store it."""
-    for col in proc.COLUMNS:
-        if col.name not in out:
-            raise ValueError(f"processor {proc.NAME!r} did not return column {col.name!r}")
-        arr = np.asarray(out[col.name])
-        if arr.shape[:1] != (n,):
-            raise ValueError(
-                f"processor {proc.NAME!r} returned {arr.shape} for {col.name!r}, expected {n} rows"
-            )
-        into[col.name].append(_coerce(arr, col.type))
+class _LeafTable:
+    """Per-piece processor outputs, filled batch by batch in piece order."""
+
+    def __init__(self, n_pieces: int) -> None:
+        self.n = n_pieces
+        self.offset = 0
+        self.columns: dict[str, np.ndarray] = {}
+
+    def put(self, proc: LeafProcessor, out: Mapping[str, Any], n: int) -> None:
+        """Check one processor's output for ``n`` pieces against its declarations and store it."""
+        for col in proc.COLUMNS:
+            if col.name not in out:
+                raise ValueError(f"processor {proc.NAME!r} did not return column {col.name!r}")
+            arr = _coerce(np.asarray(out[col.name]), col.type)
+            if arr.shape[:1] != (n,):
+                raise ValueError(
+                    f"processor {proc.NAME!r} returned {arr.shape} for {col.name!r}, expected {n} rows"
+                )
+            if col.name not in self.columns:
+                self.columns[col.name] = np.empty((self.n, *arr.shape[1:]), dtype=arr.dtype)
+            self.columns[col.name][self.offset : self.offset + n] = arr
+
+    def advance(self, n: int) -> None:
+        """Move past a batch of ``n`` pieces."""
+        self.offset += n
+
+
+def _concat(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Concatenate along the first axis without copying a single part."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _coerce(arr: np.ndarray, type_: pa.DataType) -> np.ndarray:
@@ -335,15 +356,19 @@ def _merge_chunks(
     """Concatenate the pieces of all chunks in a canonical order (by global start)."""
     if not chunks:
         raise ValueError("finish_image needs at least one chunk")
-    starts = np.concatenate([c.starts for c in chunks])
-    sizes = np.concatenate([c.sizes for c in chunks])
+    starts = _concat([c.starts for c in chunks])
+    sizes = _concat([c.sizes for c in chunks])
     order = np.lexsort(starts.T[::-1])
+    in_order = bool(np.all(order == np.arange(len(order))))
     values = {}
     for col in columns:
         parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]
         if len(parts) != len(chunks):
             raise ValueError(f"column {col.name!r} is missing from some chunks")
-        values[col.name] = np.concatenate(parts)[order]
+        merged = _concat(parts)
+        values[col.name] = merged if in_order else merged[order]
+    if in_order:
+        return starts, sizes, values
     return starts[order], sizes[order], values
 
 
@@ -398,7 +423,13 @@ def _extend(out: dict[str, list[Any]], more: Mapping[str, list[Any]]) -> None:
 
 
 def _to_list(arr: np.ndarray) -> list[Any]:
-    """Numpy column → Python values, NaN in float columns → None."""
+    """Numpy column → Python values, NaN in float columns → None.
+
+    List-valued columns (histograms) stay numpy: one 1-D row view per row, as 256 Python ints
+    per row would take ~18x the memory on images with many rows.
+    """
+    if arr.ndim > 1:
+        return list(arr)
     if arr.dtype.kind == "f":
         nan = np.isnan(arr)
         if nan.any():

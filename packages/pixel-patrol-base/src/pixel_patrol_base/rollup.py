@@ -57,27 +57,43 @@ class Groups:
         Number of pieces per row (all > 0).
     ids
         Row id of each sorted piece.
+    sorted
+        The pieces were already in row order (``order`` is the identity), so values need no
+        reordering copy.
     """
 
     order: np.ndarray
     starts: np.ndarray
     sizes: np.ndarray
     ids: np.ndarray
+    sorted: bool = False
+
+    @property
+    def singletons(self) -> bool:
+        """Every row holds exactly one piece (and pieces are in row order): rows = pieces."""
+        return self.sorted and len(self.ids) == len(self.starts)
 
     @classmethod
     def from_ids(cls, ids: np.ndarray, n_groups: int) -> Groups:
         """Group pieces by row id ``0 .. n_groups-1``; every row must own at least one piece."""
-        order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
+        in_order = bool(np.all(ids[1:] >= ids[:-1]))
+        order = np.arange(len(ids)) if in_order else np.argsort(ids, kind="stable")
+        sorted_ids = ids if in_order else ids[order]
         sizes = np.bincount(sorted_ids, minlength=n_groups)
         if len(sizes) != n_groups or not np.all(sizes > 0):
             raise ValueError("leaf pieces do not cover every row: the chunks do not tile the image")
         starts = np.zeros(n_groups, dtype=np.intp)
         np.cumsum(sizes[:-1], out=starts[1:])
-        return cls(order, starts, sizes, sorted_ids)
+        return cls(order, starts, sizes, sorted_ids, in_order)
+
+    def sort(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one entry per piece) in row order; no copy when already sorted."""
+        return values if self.sorted else values[self.order]
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
         """``ufunc.reduceat`` over already sorted ``values`` (first axis = pieces)."""
+        if self.singletons:
+            return values
         return ufunc.reduceat(values, self.starts, axis=0)
 
 
@@ -116,7 +132,7 @@ def _agg_sum(g: Groups, v: np.ndarray) -> np.ndarray:
 
 
 def _agg_first(g: Groups, v: np.ndarray) -> np.ndarray:
-    return v[g.starts]
+    return v if g.singletons else v[g.starts]
 
 
 def _weighted_mean(g: Groups, v: np.ndarray, w: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -174,7 +190,7 @@ def aggregate(
     groups
         Row membership of the pieces.
     """
-    ordered = {c.name: np.asarray(values[c.name])[groups.order] for c in columns}
+    ordered = {c.name: groups.sort(np.asarray(values[c.name])) for c in columns}
     out: dict[str, np.ndarray] = {}
     for c in columns:
         v = ordered[c.name]

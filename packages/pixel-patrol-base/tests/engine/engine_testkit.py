@@ -142,3 +142,11 @@ def run_tiled(
         for b in boxes
     ]
     return finish_image(chunks, header, slice_size, procs, value_range)
+
+
+def plain(rows: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    """Rows with numpy row values (histograms) turned into lists, for == comparisons."""
+    return {
+        k: [v.tolist() if isinstance(v, np.ndarray) else v for v in vals]
+        for k, vals in rows.items()
+    }

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from engine_testkit import PROCESSORS, make_image, run_tiled
+from engine_testkit import PROCESSORS, make_image, plain, run_tiled
 
 from pixel_patrol_base.blocks import EmptyImageError
 from pixel_patrol_base.contracts import ImageHeader
@@ -186,8 +186,8 @@ def test_chunk_order_does_not_matter() -> None:
         (slice(2, 3), slice(0, 3), slice(0, 6)),
         (slice(2, 3), slice(3, 5), slice(0, 6)),
     ]
-    a = run_tiled(image, header, {}, boxes)
-    b = run_tiled(image, header, {}, boxes[::-1])
+    a = plain(run_tiled(image, header, {}, boxes))
+    b = plain(run_tiled(image, header, {}, boxes[::-1]))
     assert a == b
 
 
@@ -239,3 +239,11 @@ def test_columns_for_lists_engine_columns_in_output_order() -> None:
     image, header = _zc_image()
     rows = process_image(image, header, {"Y": 16}, procs)
     assert set(rows) <= set(names)
+
+
+def test_histogram_rows_are_int64_arrays_of_256() -> None:
+    image, header = _zc_image()
+    rows = process_image(image, header, {}, PROCESSORS)
+    first = rows["histogram_counts"][0]
+    assert isinstance(first, np.ndarray) and first.dtype == np.int64 and first.shape == (256,)
+    assert int(first.sum()) == 48

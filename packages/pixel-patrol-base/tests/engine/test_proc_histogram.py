@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_testkit import plain
 
 from pixel_patrol_base.contracts import ImageContext, ImageHeader, LeafStack
 from pixel_patrol_base.engine import finite_range, process_image
@@ -46,7 +47,9 @@ def test_float_edges_and_undefined_cases() -> None:
 
 
 def _counts(image: np.ndarray, dim_order: str = "YX") -> dict:
-    rows = process_image(image, ImageHeader(dim_order, image.shape, str(image.dtype)), {}, HIST)
+    rows = plain(
+        process_image(image, ImageHeader(dim_order, image.shape, str(image.dtype)), {}, HIST)
+    )
     return {k: v[0] for k, v in rows.items()}
 
 
@@ -154,10 +157,10 @@ def test_pixel_pieces_give_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     image = rng.normal(size=(3, 7, 9)).astype(np.float32)
     image[0, 0, 0] = np.nan
     header = ImageHeader("ZYX", image.shape, "float32")
-    want = process_image(image, header, {"Z": -1}, HIST)
+    want = plain(process_image(image, header, {"Z": -1}, HIST))
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 5)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 5)
-    assert process_image(image, header, {"Z": -1}, HIST) == want
+    assert plain(process_image(image, header, {"Z": -1}, HIST)) == want
     assert finite_range(image) == (float(np.nanmin(image)), float(np.nanmax(image)))
 
 

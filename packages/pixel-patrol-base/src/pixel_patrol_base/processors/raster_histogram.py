@@ -115,7 +115,7 @@ class RasterHistogram:
             "histogram_min": np.full(n, lo),
             "histogram_max": np.full(n, hi),
             "histogram_nan_count": counts[:, NAN_BIN].copy(),
-            "histogram_counts": np.ascontiguousarray(counts[:, :BINS]),
+            "histogram_counts": counts[:, :BINS],
         }
 
 
