@@ -77,7 +77,7 @@ def test_edge_transition_of_a_step_by_hand() -> None:
     # Gaussian(1)-smoothed step: |gradient| 0.320 at columns 19/20, 0.148 at 18/21 (strong,
     # >= 0.1), 0.029 at 17/22 (>= 0.1 / 8, transition), 0.002 at 16/23 (flat)
     fp = prepare(step_plane(0.01)[None], Workspace())
-    z = fp.normalised(np.empty(fp.values.shape))
+    z = fp.normalised(np.empty(fp.centred.shape))
     transition = edge_transitions(z, None, Workspace())[0]
     assert transition.all(axis=0).tolist() == [17 <= c <= 22 for c in range(40)]
     assert not transition[:, :17].any() and not transition[:, 23:].any()

@@ -50,7 +50,9 @@ def test_masked_bounds_use_only_finite_values() -> None:
     want = np.percentile([1.0, 2.0, 3.0], [1, 99])
     assert fp.lo[0] == pytest.approx(want[0]) and fp.hi[0] == pytest.approx(want[1])
     assert np.isnan(fp.lo[1]) and not fp.valid[1]
-    assert fp.values[0].tolist() == [[0.0, 1.0, 2.0, 0.0, 3.0, 0.0]]
+    lo = want[0]  # centred on the 1st percentile, non-finite pixels set to 0
+    assert fp.centred[0, 0].tolist() == pytest.approx([0.0, 1 - lo, 2 - lo, 0.0, 3 - lo, 0.0])
+    assert fp.offset.tolist() == pytest.approx([lo, 0.0])
 
 
 @pytest.mark.parametrize("shape", [(2, 1, 1), (1, 2, 9), (1, 3, 3), (3, 12, 17), (1, 40, 6)])

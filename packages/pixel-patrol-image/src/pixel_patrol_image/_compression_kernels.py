@@ -64,10 +64,10 @@ def blocking_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     Null without a grid step (plane under 9 px both ways), without any off-grid activity, or
     for a constant plane.
     """
-    on = np.zeros(len(fp.values))
-    n_on = np.zeros(len(fp.values))
-    off = np.zeros(len(fp.values))
-    n_off = np.zeros(len(fp.values))
+    on = np.zeros(len(fp.centred))
+    n_on = np.zeros(len(fp.centred))
+    off = np.zeros(len(fp.centred))
+    n_off = np.zeros(len(fp.centred))
     for axis in (1, 2):
         s_on, c_on, s_off, c_off = _grid_step_sums(fp, axis, ws)
         on += s_on
@@ -84,7 +84,7 @@ def _grid_step_sums(
     fp: FloatPlanes, axis: int, ws: Workspace
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sum and count of |steps| on and off the grid along ``axis`` (1 = Y, 2 = X)."""
-    x = fp.values
+    x = fp.centred
     n = x.shape[axis]
     head = [slice(None)] * 3
     tail = [slice(None)] * 3
@@ -117,7 +117,7 @@ def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     Null when the plane has no strong edge, no usable pixel in the band or far from the
     edges, is smaller than 3x3, or is constant.
     """
-    shape = fp.values.shape
+    shape = fp.centred.shape
     if shape[1] < 3 or shape[2] < 3:
         return np.full(shape[0], np.nan)
     z = fp.normalised(ws.get("z", shape))

@@ -89,7 +89,7 @@ def local_mean(
     """
     separable(z, kernel, out, ws)
     if finite is None:
-        out /= _window_weights(z.shape[1], z.shape[2], kernel)
+        _divide_border(out, _window_weights(z.shape[1], z.shape[2], kernel), len(kernel) // 2)
         return out
     weights = separable(finite.astype(np.float64), kernel, ws.get("weights", z.shape), ws)
     empty = weights <= 1e-12
@@ -97,6 +97,22 @@ def local_mean(
     out /= weights
     out[empty] = 0.0
     return out
+
+
+def _divide_border(out: np.ndarray, weights: np.ndarray, r: int) -> None:
+    """Divide by the window weights where they differ from 1: the ``r``-pixel frame only.
+
+    Inside the frame every window lies within the plane and its weights sum to 1 (the
+    kernel is normalised), so a full-plane division would be a wasted pass.
+    """
+    h, w = weights.shape
+    if h <= 2 * r or w <= 2 * r:
+        out /= weights
+        return
+    out[..., :r, :] /= weights[:r]
+    out[..., h - r :, :] /= weights[h - r :]
+    out[..., r : h - r, :r] /= weights[r : h - r, :r]
+    out[..., r : h - r, w - r :] /= weights[r : h - r, w - r :]
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:

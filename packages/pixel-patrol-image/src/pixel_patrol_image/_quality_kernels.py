@@ -22,8 +22,8 @@ MSCN_C = 1.0 / 255.0
 """BRISQUE's stabilising constant C = 1 on 8-bit data, i.e. 1/255 of the dynamic range D."""
 
 SIGMA2_FLOOR = 1e-14
-"""Local variances below this (sigma < 1e-7 D) are rounding residue of ``E[z²] - mu²`` in
-float64 and are set to 0, so flat regions have exactly zero local contrast."""
+"""Least local variance, in units of D²: anything below (sigma < 1e-7 D) is rounding residue
+of ``G*x² - mu²`` in float64, so flat regions get the same tiny sigma whatever the rounding."""
 
 MIN_MSCN_SIZE = 7
 """Smallest plane side with at least one full BRISQUE window."""
@@ -58,27 +58,27 @@ def michelson_contrast(fp: FloatPlanes) -> np.ndarray:
 def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """BRISQUE MSCN variance and the coefficient of variation of the local std map.
 
-    With ``z = (x - lo) / D`` (``D`` the robust dynamic range), Gaussian local mean ``mu`` and
-    local std ``sigma = sqrt(G*z² - mu²)``, the MSCN coefficients are
-    ``(z - mu) / (sigma + 1/255)``; the first result is their variance over the finite
-    pixels. The second is ``std(sigma) / mean(sigma)`` over the same pixels. Both are
-    invariant to a gain and offset of the intensities.
+    With Gaussian local mean ``mu``, local std ``sigma = sqrt(G*x² - mu²)`` and dynamic range
+    ``D``, the MSCN coefficients are ``(x - mu) / (sigma + D/255)``; the first result is their
+    variance over the finite pixels, the second ``std(sigma) / mean(sigma)`` over the same
+    pixels. Both are invariant to a gain and offset of the intensities.
     """
-    shape = fp.values.shape
+    x = fp.centred
+    shape = x.shape
     nan = np.full(shape[0], np.nan)
     if shape[1] < MIN_MSCN_SIZE or shape[2] < MIN_MSCN_SIZE:
         return nan, nan
-    z = fp.normalised(ws.get("z", shape))
-    mu = local_mean(z, fp.finite, BRISQUE_KERNEL, ws.get("mu", shape), ws)
-    scratch = ws.get("scratch", shape)
-    sigma = np.multiply(z, z, out=ws.get("sigma", shape))
+    d = fp.scale[:, None, None]
+    mu = local_mean(x, fp.finite, BRISQUE_KERNEL, ws.get("mu", shape), ws)
+    sigma = np.multiply(x, x, out=ws.get("sigma", shape))
     local_mean(sigma, fp.finite, BRISQUE_KERNEL, sigma, ws)
+    scratch = ws.get("scratch", shape)
     sigma -= np.multiply(mu, mu, out=scratch)
-    sigma[sigma < SIGMA2_FLOOR] = 0.0
+    np.maximum(sigma, SIGMA2_FLOOR * d * d, out=sigma)
     np.sqrt(sigma, out=sigma)
-    z -= mu
-    z /= np.add(sigma, MSCN_C, out=scratch)
-    _, mscn_var = mean_var(z, fp.finite, scratch)
+    coeff = np.subtract(x, mu, out=mu)
+    coeff /= np.add(sigma, MSCN_C * d, out=scratch)
+    _, mscn_var = mean_var(coeff, fp.finite, scratch)
     s_mean, s_var = mean_var(sigma, fp.finite, scratch)
     with np.errstate(invalid="ignore", divide="ignore"):
         texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
@@ -91,7 +91,7 @@ def laplacian_variance(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     ``L = x[i-1,j] + x[i+1,j] + x[i,j-1] + x[i,j+1] - 4 x[i,j]``, in squared intensity units
     of the input (not normalised: a gain ``a`` multiplies it by ``a²``).
     """
-    x = fp.values
+    x = fp.centred
     b, h, w = x.shape
     if h < 3 or w < 3:
         return np.full(b, np.nan)

@@ -32,8 +32,13 @@ class FloatPlanes:
 
     Attributes
     ----------
-    values
-        ``(b, H, W)`` float64; non-finite pixels replaced by 0.
+    centred
+        ``(b, H, W)`` float64 ``x - offset``; 0 at non-finite pixels. Subtracting the 1st
+        percentile keeps sums of squares free of a large common offset (uint16 data around
+        60000, floats around 1e6), so ``E[x²] - E[x]²`` stays accurate; every metric here is
+        translation invariant.
+    offset
+        The value subtracted per plane (the 1st percentile, 0 without finite values).
     finite
         ``(b, H, W)`` bool mask of finite pixels, or ``None`` when every pixel is finite.
     vmin, vmax
@@ -42,7 +47,8 @@ class FloatPlanes:
         1st and 99th percentiles of the finite values per plane (NaN without any).
     """
 
-    values: np.ndarray
+    centred: np.ndarray
+    offset: np.ndarray
     finite: np.ndarray | None
     vmin: np.ndarray
     vmax: np.ndarray
@@ -67,24 +73,25 @@ class FloatPlanes:
         return np.where(robust > 0, robust, full)
 
     def normalised(self, out: np.ndarray) -> np.ndarray:
-        """``(x - lo) / D`` per plane written into ``out``, 0 at non-finite pixels.
-
-        Working in units of the dynamic range keeps ``E[z²] - E[z]²`` accurate for data with
-        a large offset (uint16 around 60000) and makes constants like BRISQUE's ``C`` relative.
-        """
-        lo = np.where(np.isfinite(self.lo), self.lo, 0.0)[:, None, None]
-        z = np.subtract(self.values, lo, out=out)
-        z *= (1.0 / self.scale)[:, None, None]
-        if self.finite is not None:
-            z[~self.finite] = 0.0
-        return z
+        """``(x - lo) / D`` per plane written into ``out``, 0 at non-finite pixels."""
+        return np.multiply(self.centred, (1.0 / self.scale)[:, None, None], out=out)
 
 
 def prepare(raw: np.ndarray, ws: Workspace) -> FloatPlanes:
-    """Convert a ``(b, H, W)`` batch to :class:`FloatPlanes` (float64, NaN-aware)."""
+    """Convert a ``(b, H, W)`` batch to :class:`FloatPlanes` (float64, NaN-aware).
+
+    Small integer types take one pass over the pixels for exact percentiles by counting and
+    one pass that converts and centres; other types are copied to float64 first.
+    """
     if raw.dtype == np.bool_:
         raw = raw.view(np.uint8)
     x = ws.get("values", raw.shape)
+    counted = _counted_stats(raw)
+    if counted is not None:
+        vmin, vmax, lo, hi = counted
+        offset = lo
+        np.subtract(raw, offset[:, None, None], out=x, casting="unsafe")
+        return FloatPlanes(x, offset, None, vmin, vmax, lo, hi)
     np.copyto(x, raw, casting="unsafe")
     finite: np.ndarray | None = None
     if raw.dtype.kind == "f":
@@ -94,7 +101,11 @@ def prepare(raw: np.ndarray, ws: Workspace) -> FloatPlanes:
             x[~mask] = 0.0
     vmin, vmax = _range(x, finite)
     lo, hi = robust_bounds(raw, x, finite)
-    return FloatPlanes(x, finite, vmin, vmax, lo, hi)
+    offset = np.where(np.isfinite(lo), lo, 0.0)
+    x -= offset[:, None, None]
+    if finite is not None:
+        x[~finite] = 0.0
+    return FloatPlanes(x, offset, finite, vmin, vmax, lo, hi)
 
 
 def _range(x: np.ndarray, finite: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -113,20 +124,15 @@ def _range(x: np.ndarray, finite: np.ndarray | None) -> tuple[np.ndarray, np.nda
 def robust_bounds(
     raw: np.ndarray, x: np.ndarray, finite: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """1st and 99th percentiles of the finite values of each plane.
-
-    Integer data of at most 16 bits uses an exact counting path (a histogram per plane, then
-    the ranks numpy's ``linear`` rule needs), several times faster than partitioning floats.
-    """
+    """1st and 99th percentiles of the finite values of each plane (``x`` = raw as float64)."""
     b = len(x)
     n = x.shape[1] * x.shape[2]
     if n == 0:
         nan = np.full(b, np.nan)
         return nan, nan
-    if finite is None and raw.dtype.char in _HISTOGRAM_DTYPES:
-        span = int(raw.max()) - int(raw.min()) + 1
-        if b * span <= 2 * max(raw.size, 1 << 16):
-            return _bounds_by_counting(raw, span)
+    counted = _counted_stats(raw) if finite is None else None
+    if counted is not None:
+        return counted[2], counted[3]
     flat = x.reshape(b, n)
     if finite is None:
         pct = np.percentile(flat, [LOW_PERCENTILE, HIGH_PERCENTILE], axis=1)
@@ -134,11 +140,21 @@ def robust_bounds(
     return _bounds_masked(flat, finite.reshape(b, n))
 
 
-def _bounds_by_counting(raw: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact percentiles of small-integer planes from cumulative per-plane histograms."""
+def _counted_stats(raw: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """``(vmin, vmax, lo, hi)`` per plane by counting, or ``None`` when counting does not pay.
+
+    Applies to integer types of at most 16 bits whose histogram (one per plane, over the
+    batch's value span) is not much larger than the batch itself. Exact: the ranks numpy's
+    ``linear`` rule interpolates between are read from cumulative counts.
+    """
     b = len(raw)
-    n = raw.shape[1] * raw.shape[2]
+    n = raw.shape[1] * raw.shape[2] if raw.ndim == 3 else 0
+    if raw.dtype.char not in _HISTOGRAM_DTYPES or n == 0 or b == 0:
+        return None
     base = int(raw.min())
+    span = int(raw.max()) - base + 1
+    if b * span > 2 * max(raw.size, 1 << 16):
+        return None
     offsets = raw.reshape(b, n).astype(np.int64) - base
     offsets += (np.arange(b, dtype=np.int64) * span)[:, None]
     cum = np.bincount(offsets.ravel(), minlength=b * span).reshape(b, span).cumsum(axis=1)
@@ -148,13 +164,13 @@ def _bounds_by_counting(raw: np.ndarray, span: int) -> tuple[np.ndarray, np.ndar
         # count is still <= k
         return (cum <= k).sum(axis=1).astype(np.float64) + base
 
-    out = []
+    out = [at_rank(0), at_rank(n - 1)]
     for q in (LOW_PERCENTILE, HIGH_PERCENTILE):
         h = (n - 1) * q / 100.0
         k0 = int(np.floor(h))
         v0, v1 = at_rank(k0), at_rank(min(k0 + 1, n - 1))
         out.append(v0 + (v1 - v0) * (h - k0))
-    return out[0], out[1]
+    return tuple(out)
 
 
 def _bounds_masked(flat: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,22 +188,26 @@ def mean_var(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and population variance (ddof 0) per plane over the pixels where ``mask`` is true.
 
-    Two-pass (mean first, then squared deviations, written into ``scratch`` of ``a``'s
-    shape), so a large common offset does not cost precision. Planes without a selected
-    pixel give NaN.
+    Without a mask: ``E[a²] - E[a]²`` from two read-only sums. The callers only pass
+    offset-free quantities (centred pixels through zero-sum stencils, MSCN coefficients,
+    local standard deviations in units of the data), for which the cancellation error is a
+    few ulps. With a mask: two passes (mean, then squared deviations into ``scratch``).
+    Planes without a selected pixel give NaN.
     """
     b = len(a)
     if mask is None:
-        n = np.full(b, a.shape[1] * a.shape[2])
-        total = a.sum(axis=(1, 2))
-    else:
-        n = mask.sum(axis=(1, 2))
-        total = np.where(mask, a, 0.0).sum(axis=(1, 2))
+        n = a.shape[1] * a.shape[2]
+        if n == 0:
+            nan = np.full(b, np.nan)
+            return nan, nan
+        mean = a.sum(axis=(1, 2)) / n
+        var = np.einsum("ijk,ijk->i", a, a) / n - mean * mean
+        return mean, np.maximum(var, 0.0)
+    count = mask.sum(axis=(1, 2))
     mean = np.full(b, np.nan)
-    np.divide(total, n, out=mean, where=n > 0)
-    d = np.subtract(a, np.where(n > 0, mean, 0.0)[:, None, None], out=scratch)
-    if mask is not None:
-        d[~mask] = 0.0
+    np.divide(np.where(mask, a, 0.0).sum(axis=(1, 2)), count, out=mean, where=count > 0)
+    d = np.subtract(a, np.where(count > 0, mean, 0.0)[:, None, None], out=scratch)
+    d[~mask] = 0.0
     var = np.full(b, np.nan)
-    np.divide(np.einsum("ijk,ijk->i", d, d), n, out=var, where=n > 0)
+    np.divide(np.einsum("ijk,ijk->i", d, d), count, out=var, where=count > 0)
     return mean, var

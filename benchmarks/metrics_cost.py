@@ -1,0 +1,143 @@
+"""Seconds per megapixel of ``raster-quality`` and ``raster-compression`` against ``raster-basic``.
+
+Each processor's ``run`` is timed on the same leaf stack (default: 64 planes of 512x512
+uint16 with camera-like structure, one plane per leaf, as the engine hands them over with the
+default ``--slice-size``). Runs of the processors alternate so that drift on a shared machine
+hits all of them; each figure is the best of ``--repeats`` runs, single thread. The target is
+``raster-quality`` <= 4x ``raster-basic``.
+
+If ``pixel_patrol_base.processors.RasterBasic`` cannot be imported, the baseline is a bare
+numpy pass instead (per plane in float64: nanmin, nanmax, nanmean, nanstd) and the table says
+so; otherwise that bare pass is shown as a second reference. ``--breakdown`` also times the
+kernels inside ``raster-quality``.
+
+Run with ``uv run --no-sync python benchmarks/metrics_cost.py`` (``--quick`` for a smaller
+stack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from pixel_patrol_base.contracts import ImageContext, LeafStack  # noqa: E402
+from pixel_patrol_image.compression import RasterCompression  # noqa: E402
+from pixel_patrol_image.quality import RasterQuality  # noqa: E402
+
+TARGET = 4.0
+"""Allowed cost of the whole raster-quality set, in multiples of raster-basic."""
+
+
+def make_stack(dtype: str, planes: int, side: int, seed: int = 0) -> np.ndarray:
+    """Smooth structure plus shot-like noise on a 12-bit camera scale (or float32)."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(seed)
+    field = ndi.gaussian_filter(rng.normal(size=(planes, side, side)), (0, 4, 4))
+    img = 1000.0 + field / field.std() * 400.0 + rng.normal(0, 30, field.shape)
+    if dtype == "float32":
+        return img.astype(np.float32)
+    return np.clip(img, 0, 4095).astype(dtype)
+
+
+def bare_basic(stack: LeafStack) -> None:
+    """Fallback baseline: the four basic statistics per plane with numpy, in float64."""
+    for plane in stack.data:
+        x = plane.astype(np.float64)
+        np.nanmin(x), np.nanmax(x), np.nanmean(x), np.nanstd(x)
+
+
+def baseline() -> tuple[str, Callable[[LeafStack], object]]:
+    """``raster-basic`` when it is importable, else the bare numpy pass."""
+    try:
+        from pixel_patrol_base.processors.raster_basic import RasterBasic
+    except ImportError:
+        return "bare numpy (raster-basic not importable)", bare_basic
+    return "raster-basic", RasterBasic().run
+
+
+def quality_parts() -> dict[str, Callable[[LeafStack], object]]:
+    """The kernels inside raster-quality, timed separately (one shared preparation each)."""
+    from pixel_patrol_image import _quality_kernels as qk
+    from pixel_patrol_image._planes import batches, to_planes
+    from pixel_patrol_image._robust import prepare
+    from pixel_patrol_image._workspace import Workspace
+
+    def over_batches(step: Callable[..., object]) -> Callable[[LeafStack], object]:
+        def run(stack: LeafStack) -> None:
+            planes = to_planes(stack.data, stack.image.dim_order)
+            ws = Workspace()
+            for sl in batches(len(planes.planes), planes.height * planes.width):
+                step(prepare(planes.planes[sl], ws), ws)
+
+        return run
+
+    return {
+        "  float64 + percentiles (michelson)": over_batches(
+            lambda fp, ws: qk.michelson_contrast(fp)
+        ),
+        "  + mscn and texture": over_batches(qk.mscn_and_texture),
+        "  + laplacian": over_batches(qk.laplacian_variance),
+    }
+
+
+def best_times(
+    runners: dict[str, Callable[[LeafStack], object]], stack: LeafStack, repeats: int
+) -> dict[str, float]:
+    """Best wall time per runner over ``repeats`` rounds, runners alternating in each round."""
+    for run in runners.values():  # warm-up: imports, caches, first-touch memory
+        run(stack)
+    best = dict.fromkeys(runners, float("inf"))
+    for _ in range(repeats):
+        for name, run in runners.items():
+            t0 = time.perf_counter()
+            run(stack)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    """Parse options, time the processors and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--planes", type=int, default=64)
+    parser.add_argument("--side", type=int, default=512)
+    parser.add_argument("--dtype", default="uint16", choices=["uint8", "uint16", "float32"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="16 planes of 256x256")
+    parser.add_argument("--breakdown", action="store_true", help="time raster-quality's kernels")
+    args = parser.parse_args()
+    planes, side = (16, 256) if args.quick else (args.planes, args.side)
+
+    data = make_stack(args.dtype, planes, side)
+    stack = LeafStack(data[:, None], ImageContext("ZYX", (planes, side, side), args.dtype))
+    base_name, base_run = baseline()
+    runners: dict[str, Callable[[LeafStack], object]] = {
+        base_name: base_run,
+        "raster-quality": RasterQuality().run,
+        "raster-compression": RasterCompression().run,
+    }
+    if base_run is not bare_basic:
+        runners["bare numpy float64 pass"] = bare_basic
+    if args.breakdown:
+        runners.update(quality_parts())
+    best = best_times(runners, stack, args.repeats)
+
+    mpx = planes * side * side / 1e6
+    print(f"{planes} planes of {side}x{side} {args.dtype} ({mpx:.1f} Mpx), best of {args.repeats}")
+    print(f"{'processor':40s} {'s/Mpx':>10s} {'x baseline':>11s}")
+    for name, seconds in best.items():
+        print(f"{name:40s} {seconds / mpx:10.4f} {seconds / best[base_name]:11.2f}")
+    ratio = best["raster-quality"] / best[base_name]
+    verdict = "meets" if ratio <= TARGET else "misses"
+    print(f"raster-quality / {base_name}: {ratio:.2f} ({verdict} the target <= {TARGET:g})")
+
+
+if __name__ == "__main__":
+    main()
