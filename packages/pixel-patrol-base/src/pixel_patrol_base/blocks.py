@@ -7,14 +7,18 @@ size ``b`` always starts at ``k * b`` whatever part of the image a worker holds.
 that starts or ends inside a block (only when a single plane is split) yields *partial* blocks;
 they are merged later by the same rules that roll leaves up into coarser rows.
 
-Everything here is pure integer arithmetic on shapes; no pixels are touched.
+Apart from :func:`leaf_stacks`, which reshapes a chunk into stacks of equally shaped leaves
+(views where the layout allows), everything here is integer arithmetic on shapes.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from pixel_patrol_base.contracts import ImageHeader, Region
 from pixel_patrol_base.errors import PixelPatrolError, SettingsError
@@ -24,6 +28,9 @@ ROW_ORDER = "ZTCSYX"
 
 PLANE_AXES = "YX"
 """Axes whose leaf size defaults to the full extent."""
+
+STACK_ELEMENTS = 1 << 22
+"""Values per leaf stack handed to processors; bounds the stack copies (~32 MB as float64)."""
 
 
 class EmptyImageError(PixelPatrolError, ValueError):
@@ -163,3 +170,53 @@ def piece_groups(
     """Groups of equally shaped leaf pieces inside a chunk: one run per axis, all combinations."""
     per_axis = [axis_runs(a, b, blk) for (a, b), blk in zip(bounds, grid.block, strict=True)]
     yield from itertools.product(*per_axis)
+
+
+def group_starts(group: Sequence[PieceRun]) -> np.ndarray:
+    """Global start of every piece of a group, ``(pieces, ndim)`` in C order of the piece grid."""
+    counts = [r.count for r in group]
+    grid = np.indices(counts, dtype=np.int64).reshape(len(group), -1).T
+    return grid * np.array([r.length for r in group]) + np.array([r.start for r in group])
+
+
+def leaf_stacks(array: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:
+    """The group's pieces as ``(n, *piece_shape)`` stacks, in C order, ≤ STACK_ELEMENTS each.
+
+    Consecutive stacks continue the C order of :func:`group_starts`, so the i-th leaf of the
+    concatenated stacks is the i-th start.
+    """
+    lengths = [r.length for r in group]
+    for ranges in _batches([r.count for r in group], math.prod(lengths)):
+        box = tuple(
+            slice(r.offset + lo * r.length, r.offset + hi * r.length)
+            for r, (lo, hi) in zip(group, ranges, strict=True)
+        )
+        counts = [hi - lo for lo, hi in ranges]
+        yield _stack(array[box], counts, lengths)
+
+
+def _batches(counts: Sequence[int], leaf_elems: int) -> Iterator[list[tuple[int, int]]]:
+    """Split a piece grid into boxes of ≤ STACK_ELEMENTS values that stay in C order.
+
+    The first axis ``k`` whose trailing piece grid fits is cut into runs; axes before it are
+    iterated one index at a time, axes after it are taken whole.
+    """
+    max_leaves = max(1, STACK_ELEMENTS // max(leaf_elems, 1))
+    k = next(i for i in range(len(counts)) if math.prod(counts[i + 1 :]) <= max_leaves)
+    step = max(1, max_leaves // math.prod(counts[k + 1 :]))
+    tail = [(0, c) for c in counts[k + 1 :]]
+    for prefix in itertools.product(*(range(c) for c in counts[:k])):
+        head = [(i, i + 1) for i in prefix]
+        for lo in range(0, counts[k], step):
+            yield [*head, (lo, min(counts[k], lo + step)), *tail]
+
+
+def _stack(sub: np.ndarray, counts: Sequence[int], lengths: Sequence[int]) -> np.ndarray:
+    """Reorder a box holding ``counts`` pieces of ``lengths`` into ``(n, *lengths)``.
+
+    For the default leaves of a C-ordered stack (one plane per leaf) this is a view.
+    """
+    nd = len(counts)
+    split = sub.reshape([v for c, n in zip(counts, lengths, strict=True) for v in (c, n)])
+    moved = split.transpose([*range(0, 2 * nd, 2), *range(1, 2 * nd, 2)])
+    return np.ascontiguousarray(moved.reshape(-1, *lengths))

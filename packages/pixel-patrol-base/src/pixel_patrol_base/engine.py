@@ -15,9 +15,8 @@ standard deviations, never which pixels a row describes.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +24,10 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.blocks import (
+    STACK_ELEMENTS,
     LeafGrid,
-    PieceRun,
+    group_starts,
+    leaf_stacks,
     normalise_region,
     piece_groups,
     tiled_plane_axes,
@@ -42,9 +43,15 @@ from pixel_patrol_base.contracts import (
     MemoryProcessor,
     Processor,
 )
-from pixel_patrol_base.processors import _pixels
 from pixel_patrol_base.processors._pixels import check_real
-from pixel_patrol_base.rollup import Groups, aggregate, axis_subsets, row_ids, validate_columns
+from pixel_patrol_base.rollup import (
+    Groups,
+    aggregate,
+    axis_subsets,
+    row_geometry,
+    row_ids,
+    validate_columns,
+)
 
 __all__ = [
     "ChunkResult",
@@ -104,8 +111,8 @@ def finite_range(array: np.ndarray) -> ValueRange | None:
 def _masked_range(flat: np.ndarray) -> ValueRange | None:
     """Finite range of a 1-D float array with non-finite values, in bounded pieces."""
     ranges = []
-    for i in range(0, len(flat), _pixels.MAX_ELEMENTS):
-        piece = flat[i : i + _pixels.MAX_ELEMENTS]
+    for i in range(0, len(flat), STACK_ELEMENTS):
+        piece = flat[i : i + STACK_ELEMENTS]
         finite = piece[np.isfinite(piece)]
         if finite.size:
             ranges.append((float(finite.min()), float(finite.max())))
@@ -183,13 +190,13 @@ def _run_leaves(
     (2 KB histograms for tiny leaves) are never held twice.
     """
     groups = list(piece_groups(grid, bounds))
-    starts = [_group_starts(g) for g in groups]
+    starts = [group_starts(g) for g in groups]
     sizes = [
         np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
     ]
     table = _LeafTable(sum(len(s) for s in starts))
     for group in groups if leaf else []:
-        for data in _stacks(array, group):
+        for data in leaf_stacks(array, group):
             stack = LeafStack(data, image)
             for proc in leaf:
                 table.put(proc, proc.run(stack), len(data))
@@ -243,45 +250,6 @@ def _coerce(arr: np.ndarray, type_: pa.DataType) -> np.ndarray:
     return arr
 
 
-def _group_starts(group: Sequence[PieceRun]) -> np.ndarray:
-    """Global start of every piece of a group, in C order of the piece grid."""
-    counts = [r.count for r in group]
-    grid = np.indices(counts, dtype=np.int64).reshape(len(group), -1).T
-    return grid * np.array([r.length for r in group]) + np.array([r.start for r in group])
-
-
-def _stacks(array: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:
-    """Yield the group's pieces as ``(n, *piece_shape)`` stacks in C order, bounded in size."""
-    lengths = [r.length for r in group]
-    for ranges in _batches([r.count for r in group], math.prod(lengths)):
-        box = tuple(
-            slice(r.offset + lo * r.length, r.offset + hi * r.length)
-            for r, (lo, hi) in zip(group, ranges, strict=True)
-        )
-        counts = [hi - lo for lo, hi in ranges]
-        yield _stack(array[box], counts, lengths)
-
-
-def _batches(counts: Sequence[int], leaf_elems: int) -> Iterator[list[tuple[int, int]]]:
-    """Split a piece grid into boxes of ≤ MAX_ELEMENTS values that stay in C order."""
-    max_leaves = max(1, _pixels.MAX_ELEMENTS // max(leaf_elems, 1))
-    k = next(i for i in range(len(counts)) if math.prod(counts[i + 1 :]) <= max_leaves)
-    step = max(1, max_leaves // math.prod(counts[k + 1 :]))
-    tail = [(0, c) for c in counts[k + 1 :]]
-    for prefix in itertools.product(*(range(c) for c in counts[:k])):
-        head = [(i, i + 1) for i in prefix]
-        for lo in range(0, counts[k], step):
-            yield [*head, (lo, min(counts[k], lo + step)), *tail]
-
-
-def _stack(sub: np.ndarray, counts: Sequence[int], lengths: Sequence[int]) -> np.ndarray:
-    """Reorder a box holding ``counts`` pieces of ``lengths`` into ``(n, *lengths)``."""
-    nd = len(counts)
-    split = sub.reshape([v for c, n in zip(counts, lengths, strict=True) for v in (c, n)])
-    moved = split.transpose([*range(0, 2 * nd, 2), *range(1, 2 * nd, 2)])
-    return np.ascontiguousarray(moved.reshape(-1, *lengths))
-
-
 def finish_image(
     chunks: Sequence[ChunkResult],
     header: ImageHeader,
@@ -308,7 +276,7 @@ def finish_image(
     for axes in axis_subsets(grid.row_axes):
         ids, n_rows = row_ids(block_idx, axes, grid.n_blocks)
         rolled = aggregate(columns, values, Groups.from_ids(ids, n_rows))
-        _extend(out, _geometry(grid, axes, n_rows, plane_axes))
+        _extend(out, row_geometry(grid, axes, n_rows, plane_axes))
         _extend(out, {c.name: _to_list(rolled[c.name]) for c in public})
     image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
     n_total = len(out["obs_level"])
@@ -390,31 +358,6 @@ def _check_tiling(grid: LeafGrid, starts: np.ndarray, sizes: np.ndarray) -> None
         raise ValueError(
             "the chunks do not tile the image: some pixels are missing or counted twice"
         )
-
-
-def _geometry(
-    grid: LeafGrid, axes: Sequence[int], n_rows: int, plane_axes: str
-) -> dict[str, list[Any]]:
-    """obs_level, dim_*, *_size and num_pixels of the rows fixing ``axes``."""
-    idx = np.unravel_index(np.arange(n_rows), [grid.n_blocks[a] for a in axes]) if axes else ()
-    fixed = dict(zip(axes, idx, strict=True))
-    out: dict[str, list[Any]] = {"obs_level": [len(axes)] * n_rows}
-    for letter in ROW_AXES + plane_axes:
-        a = grid.dim_order.find(letter)
-        out[f"dim_{letter.lower()}"] = (
-            (fixed[a] * grid.block[a]).tolist() if a in fixed else [None] * n_rows
-        )
-    pixels = np.ones(n_rows, dtype=np.int64)
-    for a, letter in enumerate(grid.dim_order):
-        if a in fixed:
-            start = fixed[a] * grid.block[a]
-            size = np.minimum(grid.block[a], grid.shape[a] - start).astype(np.int64)
-        else:
-            size = np.full(n_rows, grid.shape[a], dtype=np.int64)
-        out[f"{letter}_size"] = size.tolist()
-        pixels *= size
-    out["num_pixels"] = pixels.tolist()
-    return out
 
 
 def _extend(out: dict[str, list[Any]], more: Mapping[str, list[Any]]) -> None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.contracts import Agg, Column
+from pixel_patrol_base.blocks import LeafGrid
+from pixel_patrol_base.contracts import ROW_AXES, Agg, Column
 
 
 def validate_columns(columns: Sequence[Column]) -> None:
@@ -109,6 +111,35 @@ def row_ids(
     dims = tuple(int(n_blocks[a]) for a in axes)
     ids = np.ravel_multi_index(tuple(block_idx[:, a] for a in axes), dims)
     return ids.astype(np.intp, copy=False), int(np.prod(dims))
+
+
+def row_geometry(
+    grid: LeafGrid, axes: Sequence[int], n_rows: int, plane_axes: str
+) -> dict[str, list[Any]]:
+    """obs_level, dim_*, *_size and num_pixels of the rows fixing ``axes``, in row order.
+
+    ``dim_*`` is the block start on fixed axes and None elsewhere; ``*_size`` is the block's
+    extent on fixed axes (the last block may be shorter) and the full extent elsewhere.
+    """
+    idx = np.unravel_index(np.arange(n_rows), [grid.n_blocks[a] for a in axes]) if axes else ()
+    fixed = dict(zip(axes, idx, strict=True))
+    out: dict[str, list[Any]] = {"obs_level": [len(axes)] * n_rows}
+    for letter in ROW_AXES + plane_axes:
+        a = grid.dim_order.find(letter)
+        out[f"dim_{letter.lower()}"] = (
+            (fixed[a] * grid.block[a]).tolist() if a in fixed else [None] * n_rows
+        )
+    pixels = np.ones(n_rows, dtype=np.int64)
+    for a, letter in enumerate(grid.dim_order):
+        if a in fixed:
+            start = fixed[a] * grid.block[a]
+            size = np.minimum(grid.block[a], grid.shape[a] - start).astype(np.int64)
+        else:
+            size = np.full(n_rows, grid.shape[a], dtype=np.int64)
+        out[f"{letter}_size"] = size.tolist()
+        pixels *= size
+    out["num_pixels"] = pixels.tolist()
+    return out
 
 
 def _is_float(values: np.ndarray) -> bool:

@@ -116,7 +116,7 @@ def test_tiny_stacks_and_pieces_give_the_same_rows(
     image, header, slice_size, _ = case
     whole = plain(process_image(image, header, slice_size, PROCESSORS))
     with (
-        mock.patch("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", limit),
+        mock.patch("pixel_patrol_base.blocks.STACK_ELEMENTS", limit),
         mock.patch("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", limit),
     ):
         small = plain(process_image(image, header, slice_size, PROCESSORS))

@@ -76,7 +76,7 @@ def test_pixel_pieces_match_single_pass(monkeypatch: pytest.MonkeyPatch) -> None
     data[1, 5] = np.nan
     data[2, :] = np.inf
     want = basic_stats(data)
-    monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 6)
+    monkeypatch.setattr("pixel_patrol_base.blocks.STACK_ELEMENTS", 6)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 6)
     got = basic_stats(data)
     for name in want:
@@ -88,7 +88,7 @@ def test_engine_batches_match_single_batch(monkeypatch: pytest.MonkeyPatch) -> N
     image = rng.integers(0, 5000, size=(3, 4, 5, 6)).astype(np.uint16)
     header = ImageHeader("TZYX", image.shape, "uint16")
     want = process_image(image, header, {"Y": 2}, [RasterBasic()])
-    monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 13)
+    monkeypatch.setattr("pixel_patrol_base.blocks.STACK_ELEMENTS", 13)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 13)
     got = process_image(image, header, {"Y": 2}, [RasterBasic()])
     assert got["min_intensity"] == want["min_intensity"]

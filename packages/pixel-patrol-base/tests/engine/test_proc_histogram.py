@@ -158,7 +158,7 @@ def test_pixel_pieces_give_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     image[0, 0, 0] = np.nan
     header = ImageHeader("ZYX", image.shape, "float32")
     want = plain(process_image(image, header, {"Z": -1}, HIST))
-    monkeypatch.setattr("pixel_patrol_base.processors._pixels.MAX_ELEMENTS", 5)
+    monkeypatch.setattr("pixel_patrol_base.blocks.STACK_ELEMENTS", 5)
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 5)
     assert plain(process_image(image, header, {"Z": -1}, HIST)) == want
     assert finite_range(image) == (float(np.nanmin(image)), float(np.nanmax(image)))

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_ELEMENTS = 1 << 22
-"""Values per leaf stack handed to processors; bounds the engine's stack copies (~32 MB f64)."""
-
 PIECE_ELEMENTS = 1 << 16
 """Values per kernel step: float64 temporaries of this size stay in the CPU cache."""
 
