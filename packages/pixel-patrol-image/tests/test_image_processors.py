@@ -169,7 +169,7 @@ def test_one_pixel_wide_planes_give_only_the_metrics_that_exist() -> None:
         assert null(metrics(line.T)[name]) == null(got[name])
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (6, 40)])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (6, 40), (0, 5), (4, 0)])
 def test_tiny_planes_never_crash(shape: tuple[int, int]) -> None:
     plane = np.arange(shape[0] * shape[1], dtype=np.int16).reshape(shape) * 3 - 4
     got = metrics(plane)

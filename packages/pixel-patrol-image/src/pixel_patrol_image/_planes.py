@@ -78,8 +78,8 @@ def to_planes(data: np.ndarray, dim_order: str) -> PlaneStack:
         raise ValueError(f"leaf stack has {data.ndim - 1} leaf axes, dim_order {dim_order!r}")
     y, x = 1 + dim_order.index("Y"), 1 + dim_order.index("X")
     moved = np.moveaxis(data, (y, x), (-2, -1))
-    h, w = moved.shape[-2:]
-    return PlaneStack(moved.reshape(-1, h, w), int(data.shape[0]))
+    *lead, h, w = moved.shape
+    return PlaneStack(moved.reshape(int(np.prod(lead)), h, w), int(data.shape[0]))
 
 
 def batches(n_planes: int, plane_pixels: int, budget: int = BATCH_PIXELS) -> Iterator[slice]:
