@@ -48,7 +48,7 @@ def test_same_report_for_any_budget_and_worker_count(stacks: Path, tmp_path: Pat
         assert kind in stats["tasks"], stats
         assert table.equals(ref), f"report differs for {kw}"
     rows = ref.to_pylist()
-    f0 = [r for r in rows if r["file_name"] == "f.tif" and r["obs_level"] == 0][0]
+    f0 = next(r for r in rows if r["file_name"] == "f.tif" and r["obs_level"] == 0)
     vol = tifffile.imread(stacks / "f.tif").astype(np.float64)
     finite = vol[np.isfinite(vol)]
     assert f0["finite_pixel_count"] == finite.size

@@ -24,7 +24,7 @@ SCHEMA = pa.schema(
 def batch(keys: list[int], rows_per_key: int = 3) -> pa.Table:
     k = np.repeat(keys, rows_per_key)
     return pa.Table.from_arrays(
-        [pa.array(k), pa.array(k * 0.5), pa.array([[int(x)] * 2 for x in k]), pa.array(k)],
+        [pa.array(k), pa.array(k * 0.5), pa.array([[int(x)] * 2 for x in k]), pa.array(k), pa.array([f"/f{x}" for x in k])],
         schema=with_order(SCHEMA),
     )
 
@@ -33,6 +33,7 @@ def write(out: Path, tables: list[pa.Table], rows_per_part: int, group: int) -> 
     w = ReportWriter(out, SCHEMA, rows_per_part, group)
     for t in tables:
         w.add(t)
+        w.complete(sorted(set(t.column("_source").to_pylist())))
     w.finish({"name": "t", "n": 3})
     return w
 
@@ -50,7 +51,7 @@ def test_parts_equal_one_shot(tmp_path: Path) -> None:
     ta, tb = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
     assert ta.equals(tb)
     assert ta.column("k").to_pylist() == sorted(ta.column("k").to_pylist())
-    assert ta.num_rows == 120 and ORDER_FIELD not in ta.column_names
+    assert ta.num_rows == 120 and ORDER_FIELD not in ta.column_names and "_source" not in ta.column_names
 
 
 @pytest.mark.parametrize("group", [1, 7, 2048])
@@ -76,6 +77,7 @@ def test_abort_keeps_old_report(tmp_path: Path) -> None:
     w = ReportWriter(out, SCHEMA, 5, 10)
     for t in shuffled_tables():
         w.add(t)
+        w.complete([])
     w.abort()
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet"]
@@ -95,3 +97,34 @@ def test_empty_report_is_valid(tmp_path: Path) -> None:
     write(out, [], rows_per_part=5, group=10)
     table, _ = read_report(out)
     assert table.num_rows == 0 and table.schema.names == ["k", "v", "h"]
+
+
+def test_interrupt_keeps_done_files_for_resume(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    tables = shuffled_tables()
+    w = ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 1})
+    for t in tables[:7]:
+        w.add(t)
+        w.complete(sorted(set(t.column("_source").to_pylist())))
+    w.add(tables[7])  # rows of a file that never completed
+    w.interrupt()
+    assert not out.exists()
+    again = ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 1}, resume=True)
+    assert len(again.done) == 14 and again.rows == 42
+    for t in tables[7:]:
+        again.add(t)
+        again.complete(sorted(set(t.column("_source").to_pylist())))
+    again.finish({})
+    full = write(tmp_path / "full.parquet", shuffled_tables(), rows_per_part=5, group=10)
+    assert full.rows == 120
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "full.parquet"))
+
+
+def test_resume_refuses_other_settings(tmp_path: Path) -> None:
+    from pixel_patrol_base.errors import SettingsError
+
+    out = tmp_path / "r.parquet"
+    w = ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 1})
+    w.interrupt()
+    with pytest.raises(SettingsError, match="other settings"):
+        ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 2}, resume=True)

@@ -81,6 +81,8 @@ def process_files(
     parquet_row_group_size: int = 2048,
     omit_base_dir: bool = False,
     fail_on_error: bool = False,
+    resume: bool = False,
+    incremental: bool = False,
     description: str | None = None,
     flavor: str | None = None,
 ) -> Project:
@@ -102,6 +104,8 @@ def process_files(
         parquet_row_group_size=parquet_row_group_size,
         omit_base_dir=omit_base_dir,
         fail_on_error=fail_on_error,
+        resume=resume,
+        incremental=incremental,
     )
     if description is not None or flavor is not None:
         from dataclasses import replace

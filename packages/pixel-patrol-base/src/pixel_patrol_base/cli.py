@@ -66,6 +66,8 @@ def process(
     flavor: Annotated[str, typer.Option("--flavor", help="A label for the kind of data (e.g. fluorescence).")] = "",
     omit_base_dir: Annotated[bool, typer.Option("--omit-base-dir", help="Store paths relative to BASE and no absolute base folder.")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", help="Exit with code 1 when any file failed (default: 0 once the report is written).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same command: files already done are not processed again.")] = False,
+    incremental: Annotated[bool, typer.Option("--incremental", help="Reuse the rows of files unchanged since the existing report (same path, size and modification time); process only new and changed files.")] = False,
 ) -> None:
     """Scan BASE and write one Parquet report to -o."""
     from pixel_patrol_base.cli_run import run_process
@@ -92,6 +94,8 @@ def process(
             "parquet_row_group_size": parquet_row_group_size,
             "omit_base_dir": omit_base_dir,
             "fail_on_error": fail_on_error,
+            "resume": resume,
+            "incremental": incremental,
         },
     )
     raise typer.Exit(code)

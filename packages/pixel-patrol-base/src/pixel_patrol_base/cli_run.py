@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -58,13 +59,18 @@ def run_process(
 
 def _run(project: Any, settings: Any) -> int:
     from pixel_patrol_base import api
+    from pixel_patrol_base.report import parts_dir
 
     t0 = time.perf_counter()
     try:
-        with _progress() as progress:
+        with _progress() as progress, _terminate_as_interrupt():
             summary = api.run(project, settings, progress)
     except KeyboardInterrupt:
-        return _fail("interrupted; no report written", EXIT_INTERRUPTED)
+        return _fail(
+            f"interrupted; completed work is kept in {parts_dir(project.output_path)};"
+            " run the same command with --resume to continue",
+            EXIT_INTERRUPTED,
+        )
     except (SettingsError, PluginError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except PixelPatrolError as exc:
@@ -81,6 +87,20 @@ def _run(project: Any, settings: Any) -> int:
     if settings.fail_on_error and summary.errors:
         return EXIT_FAILED
     return EXIT_OK
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (e.g. SLURM at walltime) like Ctrl-C so completed work is saved."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 @contextmanager

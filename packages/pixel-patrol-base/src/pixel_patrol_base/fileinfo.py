@@ -28,6 +28,7 @@ def file_columns(
     carries no absolute location.
     """
     return {
+        "_source": entry.path,
         "imported_path": entry.rel_path if omit_base_dir else entry.path,
         "file_name": os.path.basename(entry.path),
         "file_extension": file_extension(entry.name, known_extensions),

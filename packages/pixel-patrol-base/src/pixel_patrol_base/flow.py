@@ -35,6 +35,8 @@ class Outcome:
     tables: list[pa.Table] = field(default_factory=list)
     stats: TaskStats = field(default_factory=TaskStats)
     tasks: list[Any] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    """Absolute paths of files whose rows are now all in ``tables`` or written before."""
 
 
 @dataclass(slots=True)
@@ -57,13 +59,14 @@ class Flow:
         self.ctx = ctx
         self.needs_range = any(getattr(p, "NEEDS_RANGE", False) for p in ctx.processors)
         self.remaining: dict[int, int] = {}
+        self.paths: dict[int, str] = {}
         self.images: dict[tuple[int, int], _Image] = {}
         self.attempts: dict[Any, int] = {}
 
     def done(self, task: Any, result: Any) -> Outcome:
         """Handle a finished task."""
         if isinstance(task, BatchTask):
-            return self._batch_done(result)
+            return self._batch_done(task, result)
         if isinstance(task, ContainerTask):
             out = Outcome([result.table], result.stats)
             self._images_done(task.ref.index, len(task.images), out)
@@ -80,6 +83,7 @@ class Flow:
             ref = task.files[0]
             out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
             out.stats.files, out.stats.errors = 1, 1
+            out.completed.append(ref.entry.path)
             return out
         if isinstance(task, ContainerTask):
             if len(task.images) > 1:
@@ -98,14 +102,17 @@ class Flow:
         self.attempts[key] = self.attempts.get(key, 0) + 1
         return self.attempts[key] < ATTEMPTS
 
-    def _batch_done(self, result: Any) -> Outcome:
+    def _batch_done(self, task: BatchTask, result: Any) -> Outcome:
         out = Outcome([result.table], result.stats)
+        later = {d.ref.index for d in result.deferred}
+        out.completed = [r.entry.path for r in task.files if r.index not in later]
         for d in result.deferred:
             tasks = plan_file(
                 d.ref, d.headers, self.ctx.slice_size, self.ctx.budget_bytes,
                 self.ctx.max_images, self.needs_range,
             )
             self.remaining[d.ref.index] = len(d.headers)
+            self.paths[d.ref.index] = d.ref.entry.path
             for t in tasks:
                 if isinstance(t, ChunkTask):
                     key = (d.ref.index, t.image)
@@ -120,6 +127,7 @@ class Flow:
         if self.remaining[file_index] == 0:
             del self.remaining[file_index]
             out.stats.files += 1
+            out.completed.append(self.paths.pop(file_index))
 
     def _chunk_done(self, task: ChunkTask, result: Any) -> Outcome:
         img = self.images[(task.ref.index, task.image)]

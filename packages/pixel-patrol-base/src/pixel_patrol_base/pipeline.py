@@ -54,6 +54,7 @@ class RunSummary:
     workers: int = 0
     executor: str = ""
     tasks: dict[str, int] = field(default_factory=dict)
+    resumed: int = 0
     stats: TaskStats = field(default_factory=TaskStats)
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +64,7 @@ class RunSummary:
             "images": self.stats.images,
             "rows": self.rows,
             "errors": self.errors,
+            "resumed_files": self.resumed,
             "wall_s": round(self.wall_s, 3),
             "workers": self.workers,
             "executor": self.executor,
@@ -109,6 +111,24 @@ def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkCo
     )
 
 
+def fingerprint(project: Project, settings: ProcessingSettings, ctx: WorkContext) -> dict[str, Any]:
+    """Everything that shapes the rows: a resumed run must match it exactly."""
+    from pixel_patrol_base.versions import package_versions
+
+    versions = {k: v for k, v in package_versions().items() if k.startswith("pixel-patrol")}
+    return {
+        "base_dir": str(project.base_dir),
+        "paths": [str(p) for p in project.paths],
+        "loader": project.loader,
+        "processors": [p.NAME for p in ctx.processors],
+        "columns": ctx.schema.names,
+        "slice_size": dict(sorted(settings.slice_size.items())),
+        "file_extensions": sorted(settings.file_extensions),
+        "omit_base_dir": settings.omit_base_dir,
+        "versions": versions,
+    }
+
+
 class Coordinator:
     """Runs one scan: owns the executor, the writer and the counters."""
 
@@ -128,8 +148,15 @@ class Coordinator:
         self.discovery_done = False
         self.flow = Flow(ctx)
         self.writer = ReportWriter(
-            project.output_path, ctx.schema, settings.rows_per_part, settings.parquet_row_group_size
+            project.output_path,
+            ctx.schema,
+            settings.rows_per_part,
+            settings.parquet_row_group_size,
+            fingerprint=fingerprint(project, settings, ctx),
+            resume=settings.resume,
         )
+        self.summary.resumed = len(self.writer.done)
+        self.summary.files = self.summary.resumed
 
     def run(self) -> RunSummary:
         """Process everything and write the report; returns the summary."""
@@ -148,7 +175,7 @@ class Coordinator:
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
         except BaseException:
-            self.writer.abort()
+            self.writer.interrupt()
             raise
         return self.summary
 
@@ -178,6 +205,8 @@ class Coordinator:
         for item in discover(self.project.base_dir, self.project.paths, flt):
             index = self.found
             self.found += 1
+            if item.path in self.writer.done:
+                continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)
             else:
@@ -192,6 +221,7 @@ class Coordinator:
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
         self.writer.add(buf.to_table())
+        self.writer.complete([item.path])
         self.summary.files += 1
         self.summary.errors += 1
 
@@ -221,6 +251,7 @@ class Coordinator:
             out = self.flow.done(task, result)
         for table in out.tables:
             self.writer.add(table)
+        self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
         self.summary.files += out.stats.files
         self.summary.errors += out.stats.errors

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,8 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
+from pixel_patrol_base.journal import Journal
 from pixel_patrol_base.project import ProjectMetadata
-from pixel_patrol_base.schema import ORDER_FIELD, with_order
+from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
 
 META_PREFIX = "pixel_patrol."
 PART_CACHE = 4
@@ -40,32 +41,63 @@ def parts_dir(output: Path) -> Path:
     return output.with_name(f".{output.name}.parts")
 
 
+SPILL_SECONDS = 30.0
+"""Buffered rows older than this are spilled even below ``rows_per_part`` (bounds lost work)."""
+
+
 class ReportWriter:
-    """Collects rows, spills sorted parts, writes the final report atomically."""
+    """Collects rows, spills sorted parts, writes the final report atomically.
+
+    Parts live in a :class:`~pixel_patrol_base.journal.Journal`, so an interrupted run keeps its
+    completed work and ``resume=True`` continues from it.
+    """
 
     def __init__(
-        self, output: Path, schema: pa.Schema, rows_per_part: int, row_group_size: int
+        self,
+        output: Path,
+        schema: pa.Schema,
+        rows_per_part: int,
+        row_group_size: int,
+        fingerprint: Mapping[str, Any] | None = None,
+        resume: bool = False,
     ) -> None:
         self.output = output
         self.schema = schema
         self.part_schema = with_order(schema)
         self.rows_per_part = rows_per_part
         self.row_group_size = row_group_size
-        self.parts_dir = parts_dir(output)
-        self.parts: list[Path] = []
+        self.journal = Journal(parts_dir(output))
+        self.journal.start(fingerprint or {}, resume)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
-        self.rows = 0
-        shutil.rmtree(self.parts_dir, ignore_errors=True)
+        self._pending_done: list[str] = []
+        self._last_spill = time.monotonic()
+        self.resumed_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.journal.parts)
+        self.rows = self.resumed_rows
+
+    @property
+    def parts(self) -> list[Path]:
+        """Part files written so far (including resumed ones)."""
+        return self.journal.parts
+
+    @property
+    def done(self) -> set[str]:
+        """Absolute paths of files whose rows are safely in part files."""
+        return self.journal.done
 
     def add(self, table: pa.Table) -> None:
-        """Add rows (``table`` has the part schema: report columns plus ``_order``)."""
+        """Add rows (``table`` has the part schema: report columns plus internal columns)."""
         if table.num_rows == 0:
             return
         self._buffer.append(table)
         self._buffered += table.num_rows
         self.rows += table.num_rows
-        if self._buffered >= self.rows_per_part:
+
+    def complete(self, paths: list[str]) -> None:
+        """Files whose rows have all been added; spills when the buffer is full or old."""
+        self._pending_done += paths
+        full = self._buffered >= self.rows_per_part
+        if full or time.monotonic() - self._last_spill > SPILL_SECONDS:
             self._spill()
 
     def _sorted_buffer(self) -> pa.Table:
@@ -76,10 +108,18 @@ class ReportWriter:
         return table.take(pa.array(idx)) if len(idx) else table
 
     def _spill(self) -> None:
-        self.parts_dir.mkdir(exist_ok=True)
-        path = self.parts_dir / f"part-{len(self.parts):06d}.parquet"
-        pq.write_table(self._sorted_buffer(), path, compression="lz4")
-        self.parts.append(path)
+        self._last_spill = time.monotonic()
+        if self._buffered:
+            self.journal.write_part(self._sorted_buffer())
+        self.journal.mark_done(self._pending_done)
+        self._pending_done = []
+
+    def interrupt(self) -> None:
+        """Keep completed work on disk for ``--resume`` (called when a run is cut short)."""
+        try:
+            self._spill()
+        finally:
+            temp_path(self.output).unlink(missing_ok=True)
 
     def finish(self, metadata: Mapping[str, Any]) -> int:
         """Write the final report with footer ``metadata``; returns the number of rows."""
@@ -89,7 +129,7 @@ class ReportWriter:
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
                 sink = _RowGroupSink(writer, self.row_group_size, schema)
                 for table in self._ordered_tables():
-                    sink.write(table.drop_columns([ORDER_FIELD]))
+                    sink.write(table.drop_columns(list(INTERNAL_FIELDS)))
                 sink.close()
             os.replace(tmp, self.output)
         except OSError as exc:
@@ -97,20 +137,19 @@ class ReportWriter:
             raise ReportError(f"cannot write report '{self.output}': {exc.strerror or exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        shutil.rmtree(self.parts_dir, ignore_errors=True)
+        self.journal.remove()
         return self.rows
 
     def abort(self) -> None:
         """Forget everything written so far (temporary files included)."""
         temp_path(self.output).unlink(missing_ok=True)
-        shutil.rmtree(self.parts_dir, ignore_errors=True)
+        self.journal.remove()
 
     def _ordered_tables(self) -> Iterator[pa.Table]:
         if not self.parts:
             yield self._sorted_buffer()
             return
-        if self._buffered:
-            self._spill()
+        self._spill()
         yield from _merge_parts(self.parts)
 
 

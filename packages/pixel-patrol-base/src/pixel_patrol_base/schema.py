@@ -57,6 +57,14 @@ def to_schema(cols: Sequence[Column]) -> pa.Schema:
     )
 
 
+SOURCE_FIELD = "_source"
+"""Internal column of temporary part files: the absolute path of the row's file."""
+
+INTERNAL_FIELDS = (ORDER_FIELD, SOURCE_FIELD)
+
+
 def with_order(schema: pa.Schema) -> pa.Schema:
-    """The schema of temporary part files: the report schema plus the ordering key."""
-    return schema.append(pa.field(ORDER_FIELD, pa.int64(), nullable=False))
+    """The schema of temporary part files: the report schema plus ordering key and source."""
+    return schema.append(pa.field(ORDER_FIELD, pa.int64(), nullable=False)).append(
+        pa.field(SOURCE_FIELD, pa.string())
+    )

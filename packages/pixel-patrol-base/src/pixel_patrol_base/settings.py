@@ -88,6 +88,8 @@ class ProcessingSettings:
     log_file: bool = False
     omit_base_dir: bool = False
     fail_on_error: bool = False
+    resume: bool = False
+    incremental: bool = False
 
     def __post_init__(self) -> None:
         _positive_int("--max-images-per-task", self.max_images_per_task)
@@ -122,6 +124,8 @@ class ProcessingSettings:
             "rows_per_part": self.rows_per_part,
             "parquet_row_group_size": self.parquet_row_group_size,
             "omit_base_dir": self.omit_base_dir,
+            "resume": self.resume,
+            "incremental": self.incremental,
         }
 
 

@@ -1,0 +1,106 @@
+"""Durable progress of a run, beside the report: what ``--resume`` continues from.
+
+The parts folder (``.<report>.parts``) holds sorted Parquet part files, a ``run.json`` with the
+settings that shape the rows, and ``done.txt``: the files whose rows are all in parts already.
+A part file is written under a temporary name and renamed, and a file is listed as done only
+after the part holding its last row exists, so a crash at any moment leaves a consistent
+folder: parts, plus a list of files that never need to be processed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.schema import SOURCE_FIELD
+
+RUN_FILE = "run.json"
+DONE_FILE = "done.txt"
+
+
+class Journal:
+    """The parts folder of one output: part files, fingerprint and done list."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.parts: list[Path] = []
+        self.done: set[str] = set()
+
+    def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
+        """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
+        if resume and (self.folder / RUN_FILE).is_file():
+            old = json.loads((self.folder / RUN_FILE).read_text())
+            if old != json.loads(json.dumps(fingerprint, default=str)):
+                raise SettingsError(
+                    "--resume: the interrupted run used other settings, loader or processors;"
+                    " run again without --resume to start over"
+                )
+            self._load()
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir()
+        _atomic_write(self.folder / RUN_FILE, json.dumps(fingerprint, default=str, sort_keys=True))
+
+    def _load(self) -> None:
+        done_file = self.folder / DONE_FILE
+        lines = done_file.read_text().splitlines() if done_file.exists() else []
+        self.done = {json.loads(line) for line in lines if line.strip()}
+        kept = []
+        for path in sorted(self.folder.glob("part-*.parquet")):
+            table = pq.read_table(path)
+            mask = pc.is_in(table.column(SOURCE_FIELD), value_set=pa.array(sorted(self.done), pa.string()))
+            table = table.filter(mask)
+            if table.num_rows:
+                _atomic_parquet(table, path)
+                kept.append(path)
+            else:
+                path.unlink()
+        self.parts = kept
+
+    def next_part(self) -> Path:
+        """Path of the next part file (numbers continue after resumed parts)."""
+        last = max((int(p.stem.split("-")[1]) for p in self.parts), default=-1)
+        return self.folder / f"part-{last + 1:06d}.parquet"
+
+    def write_part(self, table: pa.Table) -> Path:
+        """Write a part file atomically and remember it."""
+        path = self.next_part()
+        _atomic_parquet(table, path)
+        self.parts.append(path)
+        return path
+
+    def mark_done(self, paths: Iterable[str]) -> None:
+        """Record files whose rows are all in part files now (appended and synced)."""
+        new = [p for p in paths if p not in self.done]
+        if not new:
+            return
+        with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
+            f.write("".join(json.dumps(p) + "\n" for p in new))
+            f.flush()
+            os.fsync(f.fileno())
+        self.done.update(new)
+
+    def remove(self) -> None:
+        """Delete the folder (after the report is written)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _atomic_parquet(table: pa.Table, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, compression="lz4")
+    os.replace(tmp, path)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
