@@ -84,6 +84,12 @@ def _run(project: Any, settings: Any) -> int:
         f"pixel-patrol: {summary.files} files, {summary.rows} rows, {summary.errors} errors"
         f" in {time.perf_counter() - t0:.1f} s -> {project.output_path}\n"
     )
+    if summary.incremental is not None:
+        inc = summary.incremental
+        sys.stderr.write(
+            f"pixel-patrol: incremental: {inc['reused']} reused, {inc['new']} new,"
+            f" {inc['changed']} changed, {inc['removed']} removed\n"
+        )
     if settings.fail_on_error and summary.errors:
         return EXIT_FAILED
     return EXIT_OK

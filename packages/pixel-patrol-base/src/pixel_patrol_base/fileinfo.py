@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pixel_patrol_base.discovery import FileEntry, file_extension
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def size_readable(n: int) -> str:
@@ -35,5 +37,5 @@ def file_columns(
         "file_size": entry.size,
         "size_readable": size_readable(entry.size),
         "path": entry.condition,
-        "modification_date": datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=UTC),
+        "modification_date": EPOCH + timedelta(microseconds=entry.mtime_ns // 1000),
     }

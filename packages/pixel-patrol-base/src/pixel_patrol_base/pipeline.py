@@ -55,6 +55,8 @@ class RunSummary:
     executor: str = ""
     tasks: dict[str, int] = field(default_factory=dict)
     resumed: int = 0
+    reused: int = 0
+    incremental: dict[str, int] | None = None
     stats: TaskStats = field(default_factory=TaskStats)
 
     def to_json(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class RunSummary:
             "rows": self.rows,
             "errors": self.errors,
             "resumed_files": self.resumed,
+            "incremental": self.incremental,
             "wall_s": round(self.wall_s, 3),
             "workers": self.workers,
             "executor": self.executor,
@@ -117,8 +120,8 @@ def fingerprint(project: Project, settings: ProcessingSettings, ctx: WorkContext
 
     versions = {k: v for k, v in package_versions().items() if k.startswith("pixel-patrol")}
     return {
-        "base_dir": str(project.base_dir),
-        "paths": [str(p) for p in project.paths],
+        "base_dir": None if settings.omit_base_dir else str(project.base_dir),
+        "paths": [str(p.relative_to(project.base_dir)) for p in project.paths],
         "loader": project.loader,
         "processors": [p.NAME for p in ctx.processors],
         "columns": ctx.schema.names,
@@ -157,6 +160,11 @@ class Coordinator:
         )
         self.summary.resumed = len(self.writer.done)
         self.summary.files = self.summary.resumed
+        self.previous = None
+        if settings.incremental:
+            from pixel_patrol_base.incremental import load_previous
+
+            self.previous = load_previous(project.output_path, fingerprint(project, settings, ctx))
 
     def run(self) -> RunSummary:
         """Process everything and write the report; returns the summary."""
@@ -171,6 +179,7 @@ class Coordinator:
                 self._loop(executor, itertools.chain(first, fresh))
             finally:
                 executor.close()
+            self._copy_previous()
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
@@ -209,9 +218,28 @@ class Coordinator:
                 continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)
+            elif self.previous is not None and self.previous.match(item, self._key(item), index):
+                continue
             else:
                 yield FileRef(index, item)
         self.discovery_done = True
+
+    def _key(self, entry: Any) -> str:
+        return str(entry.rel_path if self.settings.omit_base_dir else entry.path)
+
+    def _copy_previous(self) -> None:
+        """Add the reused rows of unchanged files (``--incremental``)."""
+        from pixel_patrol_base.incremental import reused_tables
+
+        prev = self.previous
+        if prev is None:
+            return
+        for table in reused_tables(prev, self.project.base_dir, self.settings.omit_base_dir, self.ctx.part_schema):
+            self.writer.add(table)
+            self.writer.complete([])
+        self.summary.reused = len(prev.reuse)
+        self.summary.files += len(prev.reuse)
+        self.summary.incremental = {"reused": len(prev.reuse), "new": prev.new, "changed": prev.changed, "removed": prev.removed}
 
     def _problem(self, index: int, item: DiscoveryProblem) -> None:
         from pixel_patrol_base.discovery import FileEntry
@@ -277,6 +305,7 @@ class Coordinator:
             "processors": [q.NAME for q in self.ctx.processors],
             "settings": s.to_json(),
             "processing_stats": self.summary.to_json(),
+            "fingerprint": fingerprint(p, s, self.ctx),
         }
 
 

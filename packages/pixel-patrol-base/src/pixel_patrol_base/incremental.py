@@ -1,0 +1,107 @@
+"""``--incremental``: reuse the rows of files that did not change since the existing report.
+
+A file is unchanged when its path, size and modification time equal those in the previous
+report and it had no error there. Rows are reused only when the previous report was written
+with the same loader, processors, slice sizes, extensions, path mode and package versions (read
+from its footer); otherwise everything is processed again, with a warning saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pixel_patrol_base.discovery import FileEntry
+from pixel_patrol_base.report import decode_metadata
+from pixel_patrol_base.rows import row_key
+from pixel_patrol_base.schema import ORDER_FIELD, SOURCE_FIELD
+
+log = logging.getLogger(__name__)
+
+KEYS = ("loader", "processors", "columns", "slice_size", "file_extensions", "omit_base_dir", "versions", "base_dir")
+
+
+@dataclass(slots=True)
+class Previous:
+    """The files of the previous report that may be reused, and what became of them."""
+
+    path: Path
+    files: dict[str, tuple[int, int]]
+    reuse: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    changed: int = 0
+    new: int = 0
+
+    def match(self, entry: FileEntry, key: str, index: int) -> bool:
+        """Whether ``entry`` is unchanged (its rows will be copied, not recomputed)."""
+        self.seen.add(key)
+        old = self.files.get(key)
+        if old is None:
+            self.new += 1
+            return False
+        if old != (entry.size, entry.mtime_ns // 1000):
+            self.changed += 1
+            return False
+        self.reuse[key] = index
+        return True
+
+    @property
+    def removed(self) -> int:
+        """Files of the previous report that discovery no longer finds."""
+        return len(set(self.files) - self.seen)
+
+
+def load_previous(output: Path, fingerprint: Mapping[str, Any]) -> Previous | None:
+    """The previous report at ``output`` if its rows can be reused, else ``None``."""
+    if not output.is_file():
+        log.info("--incremental: no previous report at %s; processing everything", output)
+        return None
+    try:
+        meta = decode_metadata(pq.read_schema(output).metadata)
+        table = pq.read_table(output, columns=["imported_path", "file_size", "modification_date", "error"])
+    except (OSError, pa.ArrowException) as exc:
+        log.warning("--incremental: cannot read %s (%s); processing everything", output, exc)
+        return None
+    old = meta.get("fingerprint") or {}
+    different = [k for k in KEYS if old.get(k) != fingerprint.get(k)]
+    if different:
+        log.warning("--incremental: the previous report differs in %s; processing everything", ", ".join(different))
+        return None
+    return Previous(output, _unchanged_candidates(table))
+
+
+def _unchanged_candidates(table: pa.Table) -> dict[str, tuple[int, int]]:
+    """path → (size, mtime µs) of files that have rows and no error row."""
+    failed = set(pc.filter(table.column("imported_path"), pc.is_valid(table.column("error"))).to_pylist())
+    out: dict[str, tuple[int, int]] = {}
+    mtimes = table.column("modification_date").cast(pa.int64()).to_pylist()
+    for path, size, mtime in zip(table.column("imported_path").to_pylist(), table.column("file_size").to_pylist(), mtimes, strict=True):
+        if path not in failed and size is not None and mtime is not None:
+            out[path] = (size, mtime)
+    return out
+
+
+def reused_tables(prev: Previous, base_dir: Path, omit_base_dir: bool, part_schema: pa.Schema) -> Iterator[pa.Table]:
+    """The previous report's rows of reused files, keyed for their new place in the report."""
+    if not prev.reuse:
+        return
+    wanted = pa.array(sorted(prev.reuse), pa.string())
+    for batch in pq.ParquetFile(prev.path).iter_batches(batch_size=8192):
+        table = pa.Table.from_batches([batch])
+        table = table.filter(pc.is_in(table.column("imported_path"), value_set=wanted))
+        if not table.num_rows:
+            continue
+        paths = table.column("imported_path").to_pylist()
+        keys = [row_key(prev.reuse[p]) for p in paths]
+        sources = [os.path.join(base_dir, p) if omit_base_dir else p for p in paths]
+        table = table.append_column(ORDER_FIELD, pa.array(keys, pa.int64()))
+        table = table.append_column(SOURCE_FIELD, pa.array(sources, pa.string()))
+        yield table.select(part_schema.names).cast(part_schema)
