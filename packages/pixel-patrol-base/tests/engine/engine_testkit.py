@@ -8,7 +8,6 @@ integer histograms), following the documented rules.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,7 +85,7 @@ def expected_histogram(px: np.ndarray, whole: np.ndarray) -> tuple[Any, Any, int
             lo, width = (-128 if dt.kind == "i" else 0), 1
         else:
             lo = int(whole.min())
-            width = max(1, math.ceil((int(whole.max()) - lo + 1) / 256))
+            width = max(1, -(-(int(whole.max()) - lo + 1) // 256))  # exact integer ceil
         counts = [0] * 256
         for v in px.ravel().tolist():
             counts[(int(v) - lo) // width] += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_testkit import plain
+from engine_testkit import expected_histogram, plain
 
 from pixel_patrol_base.contracts import ImageContext, ImageHeader, LeafStack
 from pixel_patrol_base.engine import finite_range, process_image
@@ -180,3 +180,23 @@ def test_float32_values_next_to_every_edge_are_binned_like_numpy(lo: float, hi: 
     row = _counts(values.reshape(1, -1))
     want = np.histogram(values.astype(np.float64), bins=256, range=(float(lo32), float(hi32)))[0]
     assert row["histogram_counts"] == want.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "uint32", "float16", ">u2", ">f4"])
+def test_other_pixel_types_match_the_reference(dtype: str) -> None:
+    rng = np.random.default_rng(21)
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        image = rng.normal(5, 2, (3, 6, 7)).astype(dt)
+        image[0, 0, 0] = np.nan
+    else:
+        info = np.iinfo(dt)
+        image = rng.integers(
+            info.min, info.max, (3, 6, 7), dtype=dt.newbyteorder("="), endpoint=True
+        ).astype(dt)
+    rows = plain(process_image(image, ImageHeader("ZYX", image.shape, dt.name), {}, HIST))
+    for i, z in enumerate([None, 0, 1, 2]):
+        px = image if z is None else image[z]
+        lo, _, nan, counts = expected_histogram(px, image)
+        assert rows["histogram_counts"][i] == counts
+        assert (rows["histogram_min"][i], rows["histogram_nan_count"][i]) == (lo, nan)
