@@ -27,6 +27,7 @@ def ref(i: int, size: int) -> FileRef:
     return FileRef(i, FileEntry(f"/d/f{i}", "/d", ".", size, 0))
 
 
+@settings(deadline=None)
 @given(
     sizes=st.lists(st.integers(0, 10**8), max_size=60),
     budget=st.integers(1, 10**9),
@@ -56,7 +57,7 @@ def images(draw: st.DrawFn) -> tuple[str, tuple[int, ...], int, dict[str, int], 
     return order, shape, itemsize, slice_size, budget
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(images())
 def test_chunks_tile_without_gap_or_overlap(img: tuple) -> None:
     order, shape, itemsize, slice_size, budget = img
@@ -81,7 +82,7 @@ def test_chunks_tile_without_gap_or_overlap(img: tuple) -> None:
                 assert r[i][0] % block[i] == 0  # leaves never straddle chunks on Z/T/C/S
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=30),
     budget=st.integers(100, 20000),
