@@ -128,11 +128,17 @@ def _logging(report: Path | None) -> Iterator[None]:
     root.setLevel(logging.DEBUG if report else logging.INFO)
     for h in handlers:
         root.addHandler(h)
+    # Libraries (readers, Dask) log through the root logger; their messages belong in the debug
+    # log, not on the terminal, where a corrupt file could otherwise print thousands of lines.
+    top = logging.getLogger()
+    others: logging.Handler = handlers[-1] if report is not None else logging.NullHandler()
+    top.addHandler(others)
     if report is not None:
         root.info("debug log: %s", report.with_suffix(".log"))
     try:
         yield
     finally:
+        top.removeHandler(others)
         for h in handlers:
             root.removeHandler(h)
             h.close()

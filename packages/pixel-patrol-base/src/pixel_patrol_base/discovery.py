@@ -18,6 +18,15 @@ COMPOUND_EXTENSIONS = frozenset(
 )
 
 
+def safe_text(path: str) -> str:
+    """A path as valid UTF-8 text: undecodable bytes of a file name appear as ``\\xff``.
+
+    File names on Linux are bytes; Arrow strings must be UTF-8. The escaped form is readable and
+    the same on every run, so it also serves as the file's identity for resume and incremental.
+    """
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     """One thing to report: a file, or a folder that is one dataset (e.g. ``.zarr``)."""
@@ -39,6 +48,11 @@ class FileEntry:
         """Path relative to the base directory."""
         return os.path.relpath(self.path, self.base_dir)
 
+    @property
+    def key(self) -> str:
+        """The file's identity in the report and the resume journal (UTF-8 safe)."""
+        return safe_text(self.path)
+
 
 @dataclass(frozen=True, slots=True)
 class DiscoveryProblem:
@@ -48,6 +62,11 @@ class DiscoveryProblem:
     base_dir: str
     condition: str
     message: str
+
+    @property
+    def key(self) -> str:
+        """Identity in the report and the resume journal (UTF-8 safe)."""
+        return safe_text(self.path)
 
 
 Found = FileEntry | DiscoveryProblem

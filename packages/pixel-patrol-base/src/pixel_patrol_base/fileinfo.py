@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pixel_patrol_base.discovery import FileEntry, file_extension
+from pixel_patrol_base.discovery import FileEntry, file_extension, safe_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -30,12 +30,12 @@ def file_columns(
     carries no absolute location.
     """
     return {
-        "_source": entry.path,
-        "imported_path": entry.rel_path if omit_base_dir else entry.path,
-        "file_name": os.path.basename(entry.path),
-        "file_extension": file_extension(entry.name, known_extensions),
+        "_source": entry.key,
+        "imported_path": safe_text(entry.rel_path if omit_base_dir else entry.path),
+        "file_name": safe_text(os.path.basename(entry.path)),
+        "file_extension": safe_text(file_extension(entry.name, known_extensions)),
         "file_size": entry.size,
         "size_readable": size_readable(entry.size),
-        "path": entry.condition,
+        "path": safe_text(entry.condition),
         "modification_date": EPOCH + timedelta(microseconds=entry.mtime_ns // 1000),
     }

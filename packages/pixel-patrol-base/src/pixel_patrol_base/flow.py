@@ -83,7 +83,7 @@ class Flow:
             ref = task.files[0]
             out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
             out.stats.files, out.stats.errors = 1, 1
-            out.completed.append(ref.entry.path)
+            out.completed.append(ref.entry.key)
             return out
         if isinstance(task, ContainerTask):
             if len(task.images) > 1:
@@ -105,14 +105,14 @@ class Flow:
     def _batch_done(self, task: BatchTask, result: Any) -> Outcome:
         out = Outcome([result.table], result.stats)
         later = {d.ref.index for d in result.deferred}
-        out.completed = [r.entry.path for r in task.files if r.index not in later]
+        out.completed = [r.entry.key for r in task.files if r.index not in later]
         for d in result.deferred:
             tasks = plan_file(
                 d.ref, d.headers, self.ctx.slice_size, self.ctx.budget_bytes,
                 self.ctx.max_images, self.needs_range,
             )
             self.remaining[d.ref.index] = len(d.headers)
-            self.paths[d.ref.index] = d.ref.entry.path
+            self.paths[d.ref.index] = d.ref.entry.key
             for t in tasks:
                 if isinstance(t, ChunkTask):
                     key = (d.ref.index, t.image)

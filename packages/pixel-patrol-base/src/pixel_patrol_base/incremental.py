@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pixel_patrol_base.discovery import FileEntry
+from pixel_patrol_base.discovery import FileEntry, safe_text
 from pixel_patrol_base.report import decode_metadata
 from pixel_patrol_base.rows import row_key
 from pixel_patrol_base.schema import ORDER_FIELD, SOURCE_FIELD
@@ -101,7 +101,8 @@ def reused_tables(prev: Previous, base_dir: Path, omit_base_dir: bool, part_sche
             continue
         paths = table.column("imported_path").to_pylist()
         keys = [row_key(prev.reuse[p]) for p in paths]
-        sources = [os.path.join(base_dir, p) if omit_base_dir else p for p in paths]
+        root = safe_text(str(base_dir))
+        sources = [os.path.join(root, p) if omit_base_dir else p for p in paths]
         table = table.append_column(ORDER_FIELD, pa.array(keys, pa.int64()))
         table = table.append_column(SOURCE_FIELD, pa.array(sources, pa.string()))
         yield table.select(part_schema.names).cast(part_schema)

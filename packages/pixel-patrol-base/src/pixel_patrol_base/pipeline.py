@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pixel_patrol_base import __version__
-from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover
+from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
@@ -214,7 +214,7 @@ class Coordinator:
         for item in discover(self.project.base_dir, self.project.paths, flt):
             index = self.found
             self.found += 1
-            if item.path in self.writer.done:
+            if item.key in self.writer.done:
                 continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)
@@ -225,7 +225,7 @@ class Coordinator:
         self.discovery_done = True
 
     def _key(self, entry: Any) -> str:
-        return str(entry.rel_path if self.settings.omit_base_dir else entry.path)
+        return safe_text(entry.rel_path if self.settings.omit_base_dir else entry.path)
 
     def _copy_previous(self) -> None:
         """Add the reused rows of unchanged files (``--incremental``)."""
@@ -249,7 +249,7 @@ class Coordinator:
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
         self.writer.add(buf.to_table())
-        self.writer.complete([item.path])
+        self.writer.complete([item.key])
         self.summary.files += 1
         self.summary.errors += 1
 

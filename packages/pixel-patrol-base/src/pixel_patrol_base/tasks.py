@@ -7,6 +7,7 @@ pre-pass, then the statistics pass).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ class ChunkOutcome:
 
 def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
     """Run any task kind on a worker."""
+    _quiet_libraries()
     if isinstance(task, BatchTask):
         return run_batch(task, ctx)
     if isinstance(task, ContainerTask):
@@ -94,6 +96,17 @@ def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
         out = ChunkOutcome(None, part, stats)
     stats.peak_rss_mb = peak_rss_mb()
     return out
+
+
+def _quiet_libraries() -> None:
+    """Keep readers' warnings about damaged files off the terminal (they become error rows).
+
+    Without any handler on the root logger, Python prints warnings to stderr; one corrupt TIFF
+    can log thousands of lines from a worker process.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 __all__ = ["ChunkOutcome", "execute", "run_chunk", "run_container"]

@@ -132,8 +132,11 @@ def process_file(
         return None
     t0 = time.perf_counter()
     try:
+        if ref.entry.size == 0 and not ref.entry.is_dir:
+            raise ImageReadError(ref.entry.path, "empty file (0 bytes)")
         f = ctx.loader.open(ref.entry.path)
         headers = tuple(f.images)
+        check_plausible(ref, headers, f)
     except Exception as exc:  # noqa: BLE001 - per-file boundary: any failure becomes an error row
         add_error(buf, ref.index, 0, base, "header", exc)
         stats.files += 1
@@ -147,6 +150,31 @@ def process_file(
             process_image(f, i, header, len(headers), ref, base, ctx, procs, buf, stats)
     stats.files += 1
     return None
+
+
+BOMB_RATIO = 2000
+"""Uncompressed pixels may exceed the file size by at most this factor (above BOMB_MIN_BYTES)."""
+
+BOMB_MIN_BYTES = 2**30
+
+
+def check_plausible(ref: FileRef, headers: Sequence[ImageHeader], f: ImageFile) -> None:
+    """Refuse files whose headers declare far more pixels than the file could hold.
+
+    A corrupt or malicious header (e.g. 100,000 × 100,000 × 1,000 pixels in a 1 kB TIFF) would
+    otherwise be planned as thousands of chunks. Folder datasets are exempt: missing zarr
+    chunks legitimately stand for fill values.
+    """
+    if ref.entry.is_dir:
+        return
+    declared = sum(h.nbytes for h in headers)
+    if declared > BOMB_MIN_BYTES and declared > BOMB_RATIO * max(ref.entry.size, 1):
+        f.close()
+        raise ImageReadError(
+            ref.entry.path,
+            f"header declares {declared / 1e9:.1f} GB of pixels in a {ref.entry.size / 1e3:.1f} kB file;"
+            " refusing to decode (corrupt header or decompression bomb)",
+        )
 
 
 def needs_own_tasks(headers: Sequence[ImageHeader], ctx: WorkContext) -> bool:

@@ -1,0 +1,125 @@
+"""A corpus of bad input: every file gives correct rows or one error row; nothing else is lost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import tifffile
+from PIL import Image
+
+from pixel_patrol_base import api
+from pixel_patrol_base.discovery import FileEntry
+from pixel_patrol_base.pipeline import build_context
+from pixel_patrol_base.planning import FileRef
+from pixel_patrol_base.project import Project
+from pixel_patrol_base.rows import RowBuffer
+from pixel_patrol_base.settings import ProcessingSettings
+from pixel_patrol_base.worker import TaskStats, process_file
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+GOOD = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+
+
+def bomb(path: Path) -> None:
+    """A valid 1×1 TIFF whose header is patched to claim 100,000 × 65,535 pixels."""
+    tifffile.imwrite(path, np.zeros((1, 1), np.uint8))
+    raw = bytearray(path.read_bytes())
+    with tifffile.TiffFile(path) as tf:
+        tags = [(t.name, t.valueoffset, t.dtype) for t in tf.pages[0].tags.values()]
+    for name, off, dtype in tags:
+        if name in ("ImageWidth", "ImageLength"):
+            fmt = "<I" if dtype == 4 else "<H"
+            raw[off : off + struct.calcsize(fmt)] = struct.pack(fmt, 100_000 if fmt == "<I" else 65_535)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    b = tmp_path / "bad"
+    b.mkdir()
+    tifffile.imwrite(b / "good.tif", GOOD)
+    data = (b / "good.tif").read_bytes()
+    (b / "truncated.tif").write_bytes(data[: len(data) // 2])
+    Image.fromarray(np.full((32, 32), 7, np.uint8)).save(b / "good.png")
+    png = bytearray((b / "good.png").read_bytes())
+    i = png.find(b"IDAT")
+    png[i + 10 : i + 20] = b"\xff" * 10
+    (b / "corrupt.png").write_bytes(bytes(png))
+    (b / "text.tif").write_bytes(b"not a tiff at all " * 10)
+    (b / "empty.png").write_bytes(b"")
+    bomb(b / "bomb.tif")
+    tifffile.imwrite(b / "allnan.tif", np.full((2, 16, 16), np.nan, np.float32), photometric="minisblack")
+    (b / os.fsdecode(b"latin1_\xe9.tif")).write_bytes(data)
+    (b / ("L" * 200 + ".tif")).write_bytes(data)
+    os.symlink(b, b / "loop")
+    return b
+
+
+EXPECTED = {
+    "good.tif": None,
+    "truncated.tif": "load",
+    "good.png": None,
+    "corrupt.png": "header",
+    "text.tif": "header",
+    "empty.png": "header",
+    "bomb.tif": "header",
+    "allnan.tif": None,
+    "latin1_\\xe9.tif": None,
+    "L" * 200 + ".tif": None,
+}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bad_input_corpus(corpus: Path, tmp_path: Path, workers: int) -> None:
+    project = api.create_project("bad", corpus, loader="bioio", output_path=tmp_path / "r.parquet")
+    api.process_files(project, max_workers=workers, processors_include=["raster-basic", "raster-histogram"])
+    rows = [r for r in api.load(project.output_path)[0].to_pylist() if r["obs_level"] == 0]
+    got = {r["file_name"]: r["error_stage"] for r in rows}
+    assert got == EXPECTED
+    by = {r["file_name"]: r for r in rows}
+    assert by["bomb.tif"]["error"].startswith("header declares") and "decompression bomb" in by["bomb.tif"]["error"]
+    assert by["empty.png"]["error"] == "empty file (0 bytes)"
+    for name in ("good.tif", "latin1_\\xe9.tif", "L" * 200 + ".tif"):
+        assert by[name]["mean_intensity"] == pytest.approx(GOOD.mean())
+    assert by["good.png"]["mean_intensity"] == 7.0
+    nan = by["allnan.tif"]
+    assert nan["finite_pixel_count"] == 0 and nan["mean_intensity"] is None
+    assert nan["histogram_nan_count"] == 512
+    assert all("\n" not in (r["error"] or "") for r in rows)
+    summary = api.last_summary()
+    assert summary is not None and summary.errors == 5 and summary.files == 10
+
+
+def test_file_deleted_after_discovery(tmp_path: Path) -> None:
+    gone = FileEntry(str(tmp_path / "gone.tif"), str(tmp_path), ".", 100, 0)
+    project = Project("p", tmp_path, tmp_path / "r.parquet", loader="tifffile")
+    ctx = build_context(project, ProcessingSettings(processors_include=("raster-basic",)))
+    buf = RowBuffer(ctx.part_schema)
+    stats = TaskStats()
+    assert process_file(FileRef(0, gone), ctx, ctx.processors, buf, stats) is None
+    row = buf.to_table().to_pylist()[0]
+    assert row["error_stage"] == "header"
+    assert row["error"].startswith("FileNotFoundError") and "gone.tif" in row["error"]
+    assert stats.errors == 1 and stats.files == 1
+
+
+def test_zarr_with_missing_chunks_reads_fill_values(tmp_path: Path) -> None:
+    src = REALDATA / "ome-zarr" / "viv_blobs_image_v04.ome.zarr"
+    if not src.is_dir():
+        pytest.skip("shared real data not present")
+    store = tmp_path / "d" / "img.ome.zarr"
+    shutil.copytree(src, store)
+    chunks = [p for p in store.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "zarr.json"]
+    chunks[0].unlink()
+    project = api.create_project("z", tmp_path / "d", loader="zarr", output_path=tmp_path / "r.parquet")
+    api.process_files(project, max_workers=1, processors_include=["raster-basic"])
+    table: pa.Table = api.load(project.output_path)[0]
+    row0 = table.to_pylist()[0]
+    assert row0["error"] is None and row0["obs_level"] == 0
+    assert row0["finite_pixel_count"] == 3 * 12 * 12
