@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from pixel_patrol_image._filters import gaussian_kernel, local_mean, separable
+from pixel_patrol_image._filters import dilate, gaussian_kernel, local_mean, separable
 from pixel_patrol_image._planes import batches, per_leaf, to_planes
 from pixel_patrol_image._robust import mean_var, prepare, robust_bounds
 from pixel_patrol_image._workspace import Workspace
@@ -105,3 +105,14 @@ def test_per_leaf_averages_valid_planes_and_counts_them() -> None:
     out = per_leaf(values, 3)
     assert out["m_planes"].tolist() == [2, 0, 1]
     assert out["m"][0] == 2.0 and np.isnan(out["m"][1]) and out["m"][2] == 5.0
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 4, 8, 13])
+@pytest.mark.parametrize("shape", [(2, 40, 33), (1, 5, 3), (1, 1, 20), (3, 17, 1)])
+def test_dilate_is_the_chessboard_dilation(shape: tuple[int, int, int], radius: int) -> None:
+    mask = np.random.default_rng(sum(shape) + radius).random(shape) > 0.93
+    want = np.zeros_like(mask)
+    for b, i, j in np.ndindex(*shape):
+        lo_i, lo_j = max(0, i - radius), max(0, j - radius)
+        want[b, i, j] = mask[b, lo_i : i + radius + 1, lo_j : j + radius + 1].any()
+    assert np.array_equal(dilate(mask, radius), want)

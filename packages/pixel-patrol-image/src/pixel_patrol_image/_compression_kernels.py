@@ -146,19 +146,25 @@ def oscillation_energy(z: np.ndarray, ws: Workspace) -> np.ndarray:
     energy = ws.get("oscillation", z.shape)
     energy.fill(0.0)
     for axis in (1, 2):
-        zm = np.moveaxis(z, axis, -1)
-        em = np.moveaxis(energy, axis, -1)
-        inner = zm[..., 1:-1].shape
-        d1 = np.subtract(zm[..., 1:-1], zm[..., :-2], out=ws.get(f"d1_{axis}", inner))
-        d2 = np.subtract(zm[..., 1:-1], zm[..., 2:], out=ws.get(f"d2_{axis}", inner))
+        centre, before, after = (_shifted(axis, a, b) for a, b in ((1, -1), (0, -2), (2, None)))
+        inner = z[centre].shape
+        d1 = np.subtract(z[centre], z[before], out=ws.get(f"d1_{axis}", inner))
+        d2 = np.subtract(z[centre], z[after], out=ws.get(f"d2_{axis}", inner))
         crest = np.minimum(d1, d2, out=ws.get(f"crest_{axis}", inner))
         np.maximum(d1, d2, out=d1)
         np.negative(d1, out=d1)
         np.maximum(crest, d1, out=crest)
         np.maximum(crest, 0.0, out=crest)
         np.square(crest, out=crest)
-        em[..., 1:-1] += crest
+        energy[centre] += crest
     return energy
+
+
+def _shifted(axis: int, start: int, stop: int | None) -> tuple[slice, ...]:
+    """Index of a ``(b, H, W)`` array cut to ``start:stop`` along ``axis`` (1 = Y, 2 = X)."""
+    index = [slice(None)] * 3
+    index[axis] = slice(start, stop)
+    return tuple(index)
 
 
 def _interior_with_finite_neighbours(
@@ -205,7 +211,10 @@ def gradient_magnitude(z: np.ndarray, finite: np.ndarray | None, ws: Workspace) 
     s = local_mean(z, finite, EDGE_SMOOTHING, ws.get("smooth", z.shape), ws)
     gx = _derivative(s, 2, ws.get("gx", z.shape))
     gy = _derivative(s, 1, ws.get("gy", z.shape))
-    return np.hypot(gx, gy, out=gx)
+    np.square(gx, out=gx)
+    np.square(gy, out=gy)
+    gx += gy
+    return np.sqrt(gx, out=gx)
 
 
 def _derivative(s: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
@@ -214,12 +223,12 @@ def _derivative(s: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
     if n < 2:
         out.fill(0.0)
         return out
-    src = np.moveaxis(s, axis, -1)
-    dst = np.moveaxis(out, axis, -1)
-    np.subtract(src[..., 2:], src[..., :-2], out=dst[..., 1:-1])
-    dst[..., 1:-1] *= 0.5
-    np.subtract(src[..., 1], src[..., 0], out=dst[..., 0])
-    np.subtract(src[..., -1], src[..., -2], out=dst[..., -1])
+    inner = _shifted(axis, 1, -1)
+    np.subtract(s[_shifted(axis, 2, None)], s[_shifted(axis, 0, -2)], out=out[inner])
+    out[inner] *= 0.5
+    np.subtract(s[_shifted(axis, 1, 2)], s[_shifted(axis, 0, 1)], out=out[_shifted(axis, 0, 1)])
+    last = _shifted(axis, n - 1, n)
+    np.subtract(s[last], s[_shifted(axis, n - 2, n - 1)], out=out[last])
     return out
 
 

@@ -116,7 +116,41 @@ def _divide_border(out: np.ndarray, weights: np.ndarray, r: int) -> None:
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Square (chessboard-distance) dilation of every plane of a boolean ``(b, H, W)`` mask."""
-    size = (1, 2 * radius + 1, 2 * radius + 1)
-    grown = ndi.maximum_filter(mask.view(np.uint8), size=size, mode="constant", cval=0)
-    return grown.view(np.bool_)
+    """Square (chessboard-distance) dilation of every plane of a boolean ``(b, H, W)`` mask.
+
+    Separable, and along each axis by doubling shifts (reach 1, 4, 13, ... after each step)
+    on a zero-padded copy, so a radius of 8 costs three OR passes per axis over bytes.
+    """
+    out = mask
+    for axis in (1, 2):
+        out = _grow(out, radius, axis)
+    return out
+
+
+def _grow(mask: np.ndarray, radius: int, axis: int) -> np.ndarray:
+    """``out[i] = any(mask[i - radius : i + radius + 1])`` along ``axis`` (a new array).
+
+    The padding matters: a shifted window that starts outside the plane still covers
+    pixels inside it.
+    """
+    n = mask.shape[axis]
+    shape = list(mask.shape)
+    shape[axis] = n + 2 * radius
+    grown = np.zeros(shape, dtype=bool)
+    grown[_cut(axis, radius, radius + n)] = mask
+    size = shape[axis]
+    reach = 0
+    while reach < radius:
+        step = min(2 * reach + 1, radius - reach)
+        before = grown.copy()
+        grown[_cut(axis, step, size)] |= before[_cut(axis, 0, size - step)]
+        grown[_cut(axis, 0, size - step)] |= before[_cut(axis, step, size)]
+        reach += step
+    return grown[_cut(axis, radius, radius + n)]
+
+
+def _cut(axis: int, start: int, stop: int) -> tuple[slice, ...]:
+    """Index of a ``(b, H, W)`` array cut to ``start:stop`` along ``axis``."""
+    index = [slice(None)] * 3
+    index[axis] = slice(start, stop)
+    return tuple(index)
