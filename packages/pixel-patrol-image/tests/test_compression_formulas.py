@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from image_metrics_testkit import metrics
 
-from pixel_patrol_image._compression_kernels import (
+from pixel_patrol_image._ringing import (
     RINGING_EPS,
     edge_transitions,
     oscillation_energy,
