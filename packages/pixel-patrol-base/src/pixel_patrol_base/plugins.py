@@ -21,6 +21,15 @@ PROCESSOR_GROUP = "pixel_patrol.processors"
 
 log = logging.getLogger(__name__)
 
+KNOWN_PACKAGES = {
+    "bioio": "pixel-patrol-loader-bio",
+    "tifffile": "pixel-patrol-loader-bio",
+    "zarr": "pixel-patrol-loader-bio",
+    "raster-quality": "pixel-patrol-image",
+    "raster-compression": "pixel-patrol-image",
+}
+"""Plugins of this project's optional packages, so a missing one is named with its package."""
+
 
 @dataclass(frozen=True, slots=True)
 class PluginInfo:
@@ -87,6 +96,10 @@ def _load_class(group: str, name: str) -> Any:
     kind = "loader" if group == LOADER_GROUP else "processor"
     if name not in eps:
         known = ", ".join(available_ids(group)) or "none installed"
+        if name in KNOWN_PACKAGES:
+            raise PluginError(
+                f"{kind} '{name}' is not installed (pip install {KNOWN_PACKAGES[name]}); available: {known}"
+            )
         raise PluginError(f"unknown {kind} '{name}'; available: {known}")
     try:
         cls = eps[name].load()
