@@ -88,6 +88,16 @@ def available_ids(group: str) -> list[str]:
     return sorted(set(_entry_points(group)) | {n for g, n in _REGISTERED if g == group})
 
 
+def _unknown(group: str, name: str) -> PluginError:
+    kind = "loader" if group == LOADER_GROUP else "processor"
+    known = ", ".join(available_ids(group)) or "none installed"
+    if name in KNOWN_PACKAGES:
+        return PluginError(
+            f"{kind} '{name}' is not installed (pip install {KNOWN_PACKAGES[name]}); available: {known}"
+        )
+    return PluginError(f"unknown {kind} '{name}'; available: {known}")
+
+
 @cache
 def _load_class(group: str, name: str) -> Any:
     if (group, name) in _REGISTERED:
@@ -95,12 +105,7 @@ def _load_class(group: str, name: str) -> Any:
     eps = _entry_points(group)
     kind = "loader" if group == LOADER_GROUP else "processor"
     if name not in eps:
-        known = ", ".join(available_ids(group)) or "none installed"
-        if name in KNOWN_PACKAGES:
-            raise PluginError(
-                f"{kind} '{name}' is not installed (pip install {KNOWN_PACKAGES[name]}); available: {known}"
-            )
-        raise PluginError(f"unknown {kind} '{name}'; available: {known}")
+        raise _unknown(group, name)
     try:
         cls = eps[name].load()
     except Exception as exc:
@@ -136,9 +141,7 @@ def select_processors(
     known = available_ids(PROCESSOR_GROUP)
     for name in [*include, *exclude]:
         if name not in known:
-            raise PluginError(
-                f"unknown processor '{name}'; available: {', '.join(known) or 'none installed'}"
-            )
+            raise _unknown(PROCESSOR_GROUP, name)
     if include:
         return [get_processor(n) for n in dict.fromkeys(include)]
     out: list[Processor] = []
