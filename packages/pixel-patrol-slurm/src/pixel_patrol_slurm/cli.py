@@ -102,9 +102,16 @@ def launch(
         wait=wait,
         dry_run=dry_run,
     )
-    from pixel_patrol_slurm.launcher import run
+    from pixel_patrol_slurm.launcher import Terminated, run
 
-    ctx.exit(run(options, ctx.obj))
+    # Converted here, not left to the parser, which would swallow them into an exit code.
+    try:
+        code = run(options, ctx.obj)
+    except KeyboardInterrupt:
+        raise LaunchError("interrupted; the jobs were cancelled", 130) from None
+    except Terminated as exc:
+        raise LaunchError(f"stopped by {exc}; the jobs were cancelled", 128 + exc.signum) from None
+    ctx.exit(code)
 
 
 def _wants_help(argv: Sequence[str]) -> bool:
@@ -122,8 +129,6 @@ def run_cli(argv: Sequence[str]) -> int:
     command = typer.main.get_command(app)
     if SEPARATOR not in argv and _wants_help(argv):
         return int(command.main(list(argv), prog_name=PROG, standalone_mode=False) or 0)
-    from pixel_patrol_slurm.launcher import Terminated
-
     try:
         cluster_args, forwarded = split_argv(argv)
         result = command.main(cluster_args, prog_name=PROG, obj=forwarded, standalone_mode=False)
@@ -134,10 +139,6 @@ def run_cli(argv: Sequence[str]) -> int:
         return exit_code_of(exc, 0)
     except usage_classes() as exc:
         return _error(message_of(exc), exit_code_of(exc, USAGE))
-    except KeyboardInterrupt:
-        return _error("interrupted; the jobs were cancelled", 130)
-    except Terminated as exc:
-        return _error(f"stopped by {exc}; the jobs were cancelled", 128 + exc.signum)
 
 
 def main() -> None:

@@ -7,6 +7,10 @@
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
+from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_slurm.errors import USAGE, LaunchError
@@ -82,16 +86,35 @@ def job_kwargs(options: ClusterOptions, job_name: str) -> dict[str, Any]:
     }
 
 
+def import_jobqueue() -> ModuleType:
+    """Import ``dask_jobqueue`` but keep this process's Ctrl-C behaviour.
+
+    Its ``runner`` module installs a SIGINT handler that calls ``sys.exit()``, so Ctrl-C
+    would end the run with status 0 as if it had succeeded; the previous handler is restored.
+    """
+    on_main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if on_main else None
+    import dask_jobqueue
+    import dask_jobqueue.slurm
+
+    if on_main and before is not None:
+        signal.signal(signal.SIGINT, before)
+    return dask_jobqueue
+
+
+@cache
 def _job_classes() -> tuple[type, type]:
     """The SLURM job/cluster classes, extended to keep the ``sbatch`` error of a job.
 
     dask-jobqueue only logs a failed submission from a background task; keeping the
     message on the job lets the command report it in one line and stop waiting.
     """
-    from dask_jobqueue import SLURMCluster
-    from dask_jobqueue.slurm import SLURMJob
+    jobqueue = import_jobqueue()
+    base_job: Any = jobqueue.slurm.SLURMJob
+    base_cluster: Any = jobqueue.SLURMCluster
 
-    class RecordingSLURMJob(SLURMJob):  # type: ignore[misc]
+    # Same class names as dask-jobqueue's: they show up in worker names and logs.
+    class SLURMJob(base_job):
         submit_error: str | None = None
 
         async def start(self) -> None:
@@ -101,10 +124,10 @@ def _job_classes() -> tuple[type, type]:
                 self.submit_error = str(exc)
                 raise
 
-    class RecordingSLURMCluster(SLURMCluster):  # type: ignore[misc]
-        job_cls = RecordingSLURMJob
+    class SLURMCluster(base_cluster):
+        job_cls = SLURMJob
 
-    return RecordingSLURMJob, RecordingSLURMCluster
+    return SLURMJob, SLURMCluster
 
 
 def render_job_script(options: ClusterOptions, job_name: str) -> str:
