@@ -68,7 +68,7 @@ def test_kill_then_resume_equals_uninterrupted(many: Path, tmp_path: Path, how: 
     assert res.returncode == 0, res.stderr
     got, want = content(out), content(ref)
     diff = [c for c in want.column_names if not got.column(c).equals(want.column(c))]
-    assert not diff, (diff, got.column(diff[0]).to_pylist()[:6], want.column(diff[0]).to_pylist()[:6])
+    assert not diff, (diff, _where(got, want))
     assert not parts.exists()
     if how != "SIGKILL":
         assert max(resumed_before, default=0) > 0  # something survived the interruption
@@ -85,3 +85,9 @@ def test_resume_with_other_settings_is_refused(many: Path, tmp_path: Path) -> No
     res = subprocess.run([*cli(many, out, "--resume"), "--slice-size", "Z=2"], capture_output=True, text=True)
     assert res.returncode == 2 and "other settings" in res.stderr
     assert os.path.isdir(out.with_name(f".{out.name}.parts"))
+
+
+def _where(got: object, want: object) -> tuple:
+    a, b = got.column("imported_path").to_pylist(), want.column("imported_path").to_pylist()  # type: ignore[attr-defined]
+    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    return len(a), len(b), i, a[i - 2 : i + 6] if i is not None else None, b[i - 2 : i + 6] if i is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pixel_patrol_base import interrupts
 from pixel_patrol_base.errors import PixelPatrolError, PluginError, SettingsError
 
 log = logging.getLogger("pixel_patrol_base")
@@ -63,7 +63,7 @@ def _run(project: Any, settings: Any) -> int:
 
     t0 = time.perf_counter()
     try:
-        with _progress() as progress, _terminate_as_interrupt():
+        with _progress() as progress, interrupts.installed():
             summary = api.run(project, settings, progress)
     except KeyboardInterrupt:
         return _fail(
@@ -93,20 +93,6 @@ def _run(project: Any, settings: Any) -> int:
     if settings.fail_on_error and summary.errors:
         return EXIT_FAILED
     return EXIT_OK
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (e.g. SLURM at walltime) like Ctrl-C so completed work is saved."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 @contextmanager

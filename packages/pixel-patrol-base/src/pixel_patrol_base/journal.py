@@ -53,7 +53,7 @@ class Journal:
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE
         lines = done_file.read_text().splitlines() if done_file.exists() else []
-        self.done = {json.loads(line) for line in lines if line.strip()}
+        self.done = {path for line in lines if (path := _parse(line)) is not None}
         kept = []
         for path in sorted(self.folder.glob("part-*.parquet")):
             table = pq.read_table(path)
@@ -92,6 +92,15 @@ class Journal:
     def remove(self) -> None:
         """Delete the folder (after the report is written)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _parse(line: str) -> str | None:
+    """One done-list line; a line cut short by a crash is ignored (its file is redone)."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _atomic_parquet(table: pa.Table, path: Path) -> None:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
+from pixel_patrol_base.interrupts import deferred
 from pixel_patrol_base.journal import Journal
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
@@ -104,15 +105,21 @@ class ReportWriter:
         table = pa.concat_tables(self._buffer) if self._buffer else self.part_schema.empty_table()
         order = table.column(ORDER_FIELD).to_numpy()
         idx = np.argsort(order, kind="stable")
-        self._buffer, self._buffered = [], 0
         return table.take(pa.array(idx)) if len(idx) else table
 
     def _spill(self) -> None:
-        self._last_spill = time.monotonic()
-        if self._buffered:
-            self.journal.write_part(self._sorted_buffer())
-        self.journal.mark_done(self._pending_done)
-        self._pending_done = []
+        """Write the buffer as a part, then list its completed files as done.
+
+        Interrupts are held until both are written, so the journal never lists a file as done
+        whose rows are not in a part, and never holds a file's rows twice.
+        """
+        with deferred():
+            self._last_spill = time.monotonic()
+            if self._buffered:
+                self.journal.write_part(self._sorted_buffer())
+                self._buffer, self._buffered = [], 0
+            self.journal.mark_done(self._pending_done)
+            self._pending_done = []
 
     def interrupt(self) -> None:
         """Keep completed work on disk for ``--resume`` (called when a run is cut short)."""
@@ -147,7 +154,9 @@ class ReportWriter:
 
     def _ordered_tables(self) -> Iterator[pa.Table]:
         if not self.parts:
-            yield self._sorted_buffer()
+            table = self._sorted_buffer()
+            self._buffer, self._buffered = [], 0
+            yield table
             return
         self._spill()
         yield from _merge_parts(self.parts)
