@@ -467,9 +467,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeat 2 --one-file",
     )
     p.add_argument("--data", type=Path, required=True, help="dataset root with manifest.json")
-    p.add_argument("--subsets", nargs="+", choices=SUBSETS, default=["small2d", "stacks"])
+    p.add_argument(
+        "--subsets",
+        nargs="+",
+        choices=SUBSETS,
+        default=["small2d", "stacks"],
+        help="subset folders to process (default: small2d stacks)",
+    )
     p.add_argument("--one-file", action="store_true", help="also time one 256x256 PNG")
-    p.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES))
+    p.add_argument(
+        "--sides", nargs="+", choices=SIDES, default=list(SIDES), help="which tools to run"
+    )
     p.add_argument("--workers", type=int, default=2, help="--max-workers on both sides")
     p.add_argument("--repeat", type=int, default=1, help="runs per side and subset")
     p.add_argument("--loader", default="bioio", help="loader on both sides (default bioio)")
@@ -479,7 +487,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(DEFAULT_PROCESSORS),
         help="processors to include on both sides; 'all' runs each tool's default set",
     )
-    p.add_argument("--mb-per-task", type=int, default=512, help="ours; ref gets 8x as per-worker")
+    p.add_argument(
+        "--mb-per-task",
+        type=int,
+        default=512,
+        help="task budget: ours --mb-per-task M, reference --mb-per-worker 8*M (default 512)",
+    )
     p.add_argument("--ref", default="/work/ref-venv", help="venv with pixel-patrol 1.0.1")
     p.add_argument("--ours-cmd", help="our CLI command (default: .venv/bin/pixel-patrol)")
     p.add_argument("--ours-extra", default="", help="extra arguments for our process command")
@@ -489,9 +502,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed first run per side")
     p.add_argument("--interval", type=float, default=0.25, help="memwatch sampling interval")
     p.add_argument("--timeout", type=float, default=1800, help="seconds before a run is stopped")
-    p.add_argument("--scratch", type=Path, default=Path("/tmp/pp-bench-runs"))
+    p.add_argument(
+        "--scratch",
+        type=Path,
+        default=Path("/tmp/pp-bench-runs"),
+        help="folder for reports and run logs (default /tmp/pp-bench-runs)",
+    )
     p.add_argument("--keep-outputs", action="store_true", help="keep the parquet reports")
-    p.add_argument("--results", type=Path, default=HERE / "results" / "compare.jsonl")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=HERE / "results" / "compare.jsonl",
+        help="JSON-lines file to append to (default benchmarks/results/compare.jsonl)",
+    )
     args = p.parse_args(argv)
     if args.processors == ["all"]:
         args.processors = []
