@@ -115,3 +115,44 @@ def test_run_process_returns_the_exit_code() -> None:
     keeper = SimpleNamespace(tick=lambda: None)
     code = launcher.run_process([sys.executable, "-c", "raise SystemExit(3)"], keeper)  # type: ignore[arg-type]
     assert code == 3
+
+
+def test_a_failed_sbatch_stops_the_wait_with_its_reason(tmp_path: Any) -> None:
+    error = (
+        "Command exited with non-zero exit code.\nExit code: 1\nCommand:\nsbatch /tmp/x.sh\n"
+        "stdout:\n\nstderr:\nsbatch: error: Batch job submission failed: "
+        "Invalid qos specification\n"
+    )
+    cluster = SimpleNamespace(workers={"w0": SimpleNamespace(job_id=None, submit_error=error)})
+    keeper = JobKeeper(cluster, jobs=1)  # type: ignore[arg-type]
+    options = SimpleNamespace(log_dir=tmp_path)
+    with pytest.raises(LaunchError, match=r"^sbatch failed: Invalid qos specification$"):
+        launcher._fail_if_hopeless(cluster, keeper, options)  # type: ignore[arg-type]
+
+
+def test_jobs_that_all_ended_stop_the_wait_with_the_worker_error(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pixel-patrol-abc-7.err").write_text(
+        "INFO start\nModuleNotFoundError: No module named 'distributed'\n"
+    )
+    cluster = SimpleNamespace(workers={"w0": SimpleNamespace(job_id="7")})
+    keeper = JobKeeper(cluster, jobs=1)  # type: ignore[arg-type]
+    keeper.remember()
+    monkeypatch.setattr(launcher.slurm, "live_job_ids", lambda: set())
+    monkeypatch.setattr(
+        launcher.slurm, "describe_jobs", lambda ids: "job 7 FAILED (NonZeroExitCode)"
+    )
+    options = SimpleNamespace(log_dir=tmp_path)
+    with pytest.raises(LaunchError) as info:
+        launcher._fail_if_hopeless(cluster, keeper, options)  # type: ignore[arg-type]
+    assert "all jobs ended before enough workers connected" in info.value.message
+    assert "job 7 FAILED" in info.value.message
+    assert "No module named 'distributed'" in info.value.message
+
+
+def test_live_jobs_keep_the_wait_going(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = SimpleNamespace(workers={"w0": SimpleNamespace(job_id="7")})
+    monkeypatch.setattr(launcher.slurm, "live_job_ids", lambda: {"7"})
+    keeper = JobKeeper(cluster, jobs=1)  # type: ignore[arg-type]
+    launcher._fail_if_hopeless(cluster, keeper, SimpleNamespace(log_dir=tmp_path))  # type: ignore[arg-type]

@@ -172,13 +172,14 @@ def _fail_if_hopeless(cluster: SLURMCluster, keeper: JobKeeper, options: Cluster
 
 
 def _log_hint(log_dir: Path, ids: set[str]) -> str:
-    """Last line of a worker's stderr log, which usually names why it did not start."""
+    """Last error line of this run's worker logs, which usually names why a worker failed."""
     for path in sorted(log_dir.resolve().glob("*.err")):
         if not any(path.stem.endswith(f"-{j}") for j in ids):
             continue
-        lines = [ln.strip() for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-        if lines:
-            return f"; {path}: {lines[-1]}"
+        text = path.read_text(errors="replace")
+        errors = [ln.strip() for ln in text.splitlines() if "error" in ln.lower()]
+        if errors:
+            return f"; {path}: {errors[-1]}"
     return f"; worker logs in {log_dir.resolve()}"
 
 
