@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SMALL, our_jobs, run_slurm, wait_for_jobs
+from slurm_helpers import SMALL, our_jobs, run_slurm, wait_for_jobs
 
 pytestmark = pytest.mark.slurm
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import our_jobs
+from slurm_helpers import our_jobs
 
 from pixel_patrol_slurm.cluster import new_job_name, start_cluster, worker_args
 from pixel_patrol_slurm.keeper import JobKeeper

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SMALL, our_jobs, run_slurm, wait_for_jobs
+from slurm_helpers import SMALL, our_jobs, run_slurm, wait_for_jobs
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("needs_process")]
 
