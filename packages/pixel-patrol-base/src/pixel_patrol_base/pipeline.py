@@ -45,11 +45,13 @@ ProgressCallback = Callable[[int, int, bool], None]
 
 @dataclass(slots=True)
 class RunSummary:
-    """What a run did; also stored (as JSON) in the report footer."""
+    """What a run did; also stored (as JSON) in the report footer.
 
-    files: int = 0
+    Counters of processed work live in ``stats`` (summed from the tasks); files taken over
+    from an interrupted run (``resumed``) or an older report (``reused``) are added on top.
+    """
+
     rows: int = 0
-    errors: int = 0
     wall_s: float = 0.0
     workers: int = 0
     executor: str = ""
@@ -58,6 +60,16 @@ class RunSummary:
     reused: int = 0
     incremental: dict[str, int] | None = None
     stats: TaskStats = field(default_factory=TaskStats)
+
+    @property
+    def files(self) -> int:
+        """Files in the report: processed now, resumed and reused."""
+        return self.stats.files + self.resumed + self.reused
+
+    @property
+    def errors(self) -> int:
+        """Files or images that failed in this run."""
+        return self.stats.errors
 
     def to_json(self) -> dict[str, Any]:
         """Footer form of the processing stats."""
@@ -159,7 +171,6 @@ class Coordinator:
             resume=settings.resume,
         )
         self.summary.resumed = len(self.writer.done)
-        self.summary.files = self.summary.resumed
         self.previous = None
         if settings.incremental:
             from pixel_patrol_base.incremental import load_previous
@@ -238,7 +249,6 @@ class Coordinator:
             self.writer.add(table)
             self.writer.complete([])
         self.summary.reused = len(prev.reuse)
-        self.summary.files += len(prev.reuse)
         self.summary.incremental = {"reused": len(prev.reuse), "new": prev.new, "changed": prev.changed, "removed": prev.removed}
 
     def _problem(self, index: int, item: DiscoveryProblem) -> None:
@@ -250,8 +260,8 @@ class Coordinator:
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
         self.writer.add(buf.to_table())
         self.writer.complete([item.key])
-        self.summary.files += 1
-        self.summary.errors += 1
+        self.summary.stats.files += 1
+        self.summary.stats.errors += 1
 
     def _loop(self, ex: Any, fresh: Iterator[Any]) -> None:
         window = 2 * ex.n_workers + 2
@@ -281,8 +291,6 @@ class Coordinator:
             self.writer.add(table)
         self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
-        self.summary.files += out.stats.files
-        self.summary.errors += out.stats.errors
         if self.progress:
             self.progress(self.summary.files, self.found, self.discovery_done)
         return out.tasks
