@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import os
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,28 @@ def test_worker_death_is_isolated_to_its_file(tmp_path: Path) -> None:
     assert [r["mean_intensity"] for r in rows if r["error"] is None] == [0.0, 1.0, 3.0, 4.0]
     summary = api.last_summary()
     assert summary is not None and summary.errors == 1 and summary.files == 5
+
+
+class HangingNpyLoader(NpyLoader):
+    """Sleeps forever on files named ``hang*``: a reader stuck on a dead network share."""
+
+    NAME = "npy-hang"
+
+    def open(self, path: str):  # type: ignore[no-untyped-def]
+        import time
+
+        if "hang" in os.path.basename(path):
+            time.sleep(3600)
+        return super().open(path)
+
+
+def test_hanging_file_is_bounded_by_task_timeout(tmp_path: Path) -> None:
+    plugins.register(plugins.LOADER_GROUP, HangingNpyLoader)
+    try:
+        make(tmp_path / "d", ["a.npy", "hang.npy", "c.npy"])
+        rows = scan(tmp_path / "d", tmp_path / "r.parquet", "npy-hang", max_workers=2, max_images_per_task=1, task_timeout=3)
+    finally:
+        plugins.unregister(plugins.LOADER_GROUP, "npy-hang")
+    assert [r["file_name"] for r in rows] == ["a.npy", "c.npy", "hang.npy"]
+    assert rows[2]["error_stage"] == "process" and "--task-timeout" in rows[2]["error"]
+    assert [r["mean_intensity"] for r in rows if r["error"] is None] == [0.0, 2.0]

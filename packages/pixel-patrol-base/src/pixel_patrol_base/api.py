@@ -83,6 +83,7 @@ def process_files(
     fail_on_error: bool = False,
     resume: bool = False,
     incremental: bool = False,
+    task_timeout: float | None = 3600.0,
     description: str | None = None,
     flavor: str | None = None,
 ) -> Project:
@@ -106,6 +107,7 @@ def process_files(
         fail_on_error=fail_on_error,
         resume=resume,
         incremental=incremental,
+        task_timeout=task_timeout,
     )
     if description is not None or flavor is not None:
         from dataclasses import replace

@@ -67,6 +67,7 @@ def process(
     omit_base_dir: Annotated[bool, typer.Option("--omit-base-dir", help="Store paths relative to BASE and no absolute base folder.")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", help="Exit with code 1 when any file failed (default: 0 once the report is written).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same command: files already done are not processed again.")] = False,
+    task_timeout: Annotated[float, typer.Option("--task-timeout", help="Seconds a task may run before its worker is restarted and its files are reported as failed (worker processes only).")] = 3600.0,
     incremental: Annotated[bool, typer.Option("--incremental", help="Reuse the rows of files unchanged since the existing report (same path, size and modification time); process only new and changed files.")] = False,
 ) -> None:
     """Scan BASE and write one Parquet report to -o."""
@@ -96,6 +97,7 @@ def process(
             "fail_on_error": fail_on_error,
             "resume": resume,
             "incremental": incremental,
+            "task_timeout": task_timeout,
         },
     )
     raise typer.Exit(code)

@@ -53,7 +53,7 @@ class Journal:
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE
         lines = done_file.read_text().splitlines() if done_file.exists() else []
-        self.done = {path for line in lines if (path := _parse(line)) is not None}
+        self.done = {p for line in lines if (p := _parse(line)) is not None}
         kept = []
         for path in sorted(self.folder.glob("part-*.parquet")):
             table = pq.read_table(path)

@@ -207,15 +207,15 @@ class Coordinator:
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
             ex: Any = InlineExecutor(self.ctx)
         elif s.scheduler:
-            ex = connect(s.scheduler, self.ctx)
+            ex = connect(s.scheduler, self.ctx, s.task_timeout)
         elif (client := active_client()) is not None:
             from pixel_patrol_base.runner import DaskExecutor
 
-            ex = DaskExecutor(client, self.ctx, kind="active client")
+            ex = DaskExecutor(client, self.ctx, kind="active client", task_timeout=s.task_timeout)
         else:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
-            ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx)
+            ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx, s.task_timeout)
         self.summary.workers = ex.n_workers
         self.summary.executor = ex.kind
         return ex

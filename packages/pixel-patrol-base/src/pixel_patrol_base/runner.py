@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,45 +91,84 @@ class InlineExecutor:
         """Nothing to release."""
 
 
+POLL_SECONDS = 2.0
+"""How often a waiting coordinator looks for tasks over their time limit."""
+
+
 class DaskExecutor:
     """Runs tasks on a Dask cluster.
 
     The worker context (loader, processors, schema: a few kB) travels with every task rather
     than being scattered once: scattered data dies with the workers that hold it, and a run
-    must survive workers being killed.
+    must survive workers being killed. A task still running after ``task_timeout`` seconds has
+    its worker restarted (a hung reader cannot be stopped otherwise); it then fails with a
+    :class:`TimeoutError` and the coordinator isolates it like any other failure.
     """
 
-    def __init__(self, client: Any, context: Any, owned: Any = None, kind: str = "scheduler") -> None:
-        from distributed import as_completed
-
+    def __init__(
+        self,
+        client: Any,
+        context: Any,
+        owned: Any = None,
+        kind: str = "scheduler",
+        task_timeout: float | None = None,
+    ) -> None:
         self.client = client
         self.owned = owned
         self.kind = kind
+        self.task_timeout = task_timeout
         self.n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
         self._ctx = context
-        self._as_completed = as_completed
-        self._ac: Any = None
-        self._tags: dict[str, Any] = {}
+        self._running: dict[str, tuple[Any, Any, float]] = {}
+        self._expired: set[str] = set()
 
     def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
         """Submit ``fn(task, context)``; failures are not retried by Dask but by the caller."""
         fut = self.client.submit(fn, task, self._ctx, pure=False, retries=0)
-        self._tags[fut.key] = tag
-        if self._ac is None:
-            self._ac = self._as_completed([fut], loop=self.client.loop, with_results=False)
-        else:
-            self._ac.add(fut)
+        self._running[fut.key] = (fut, tag, time.monotonic())
 
     def next_done(self) -> Done:
-        """Block until any submitted task finishes."""
-        fut = next(self._ac)
-        tag = self._tags.pop(fut.key)
+        """Block until any submitted task finishes (restarting workers of overdue tasks)."""
+        from distributed.client import FIRST_COMPLETED, _wait
+
+        while True:
+            for key, (fut, tag, _t0) in self._running.items():
+                if fut.done():
+                    del self._running[key]
+                    return self._outcome(key, fut, tag)
+            futures = [f for f, _tag, _t0 in self._running.values()]
+            try:  # distributed.wait() would look for a default client; ours may not be one
+                self.client.sync(_wait, futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            except TimeoutError:
+                self._restart_overdue()
+
+    def _outcome(self, key: str, fut: Any, tag: Any) -> Done:
         try:
             return tag, fut.result(), None
         except Exception as exc:  # noqa: BLE001 - worker death or task error: handled by caller
-            return tag, None, exc
+            failure: BaseException = exc
+            if key in self._expired:
+                failure = TimeoutError(
+                    f"no result after {self.task_timeout:g} s (--task-timeout); its worker was restarted"
+                )
+            return tag, None, failure
         finally:
+            self._expired.discard(key)
             fut.release()
+
+    def _restart_overdue(self) -> None:
+        if self.task_timeout is None:
+            return
+        now = time.monotonic()
+        overdue = {k for k, (f, _t, t0) in self._running.items() if now - t0 > self.task_timeout}
+        overdue -= self._expired
+        if not overdue:
+            return
+        workers = [w for w, keys in self.client.processing().items() if overdue & set(keys)]
+        log.warning("restarting %d worker(s) stuck past --task-timeout", len(workers))
+        self._expired |= overdue
+        if workers:
+            self.client.restart_workers(workers, timeout=60, raise_for_error=False)
 
     def close(self) -> None:
         """Shut down the cluster if we started it; leave an external one running."""
@@ -148,12 +188,12 @@ def active_client() -> Any:
         return None
 
 
-def connect(address: str, context: Any) -> DaskExecutor:
+def connect(address: str, context: Any, task_timeout: float | None = None) -> DaskExecutor:
     """Use an existing scheduler as it is."""
     from distributed import Client
 
     client = Client(address, timeout="30s", set_as_default=False)
-    ex = DaskExecutor(client, context, kind=f"scheduler {address}")
+    ex = DaskExecutor(client, context, kind=f"scheduler {address}", task_timeout=task_timeout)
     ex.owned = _ClientOnly(client)
     return ex
 
@@ -168,7 +208,7 @@ class _ClientOnly:
         self.client.close()
 
 
-def start_local(plan: WorkerPlan, context: Any) -> DaskExecutor:
+def start_local(plan: WorkerPlan, context: Any, task_timeout: float | None = None) -> DaskExecutor:
     """Start a local cluster of single-threaded worker processes."""
     import dask
     from distributed import Client, LocalCluster
@@ -195,7 +235,7 @@ def start_local(plan: WorkerPlan, context: Any) -> DaskExecutor:
             silence_logs=logging.ERROR,
         )
         client = Client(cluster, set_as_default=False)
-    ex = DaskExecutor(client, context, kind="local cluster")
+    ex = DaskExecutor(client, context, kind="local cluster", task_timeout=task_timeout)
     ex.owned = _Both(client, cluster)
     return ex
 

@@ -17,6 +17,7 @@ DEFAULT_MB_PER_TASK = 512.0
 DEFAULT_MAX_IMAGES_PER_TASK = 200
 DEFAULT_ROWS_PER_PART = 10_000
 DEFAULT_ROW_GROUP_SIZE = 2048
+DEFAULT_TASK_TIMEOUT = 3600.0
 
 
 def parse_slice_size(items: Iterable[str] | Mapping[str, int] | None) -> dict[str, int]:
@@ -90,6 +91,7 @@ class ProcessingSettings:
     fail_on_error: bool = False
     resume: bool = False
     incremental: bool = False
+    task_timeout: float | None = DEFAULT_TASK_TIMEOUT
 
     def __post_init__(self) -> None:
         _positive_int("--max-images-per-task", self.max_images_per_task)
@@ -101,6 +103,8 @@ class ProcessingSettings:
             raise SettingsError(f"--mb-per-task must be a number, got {self.mb_per_task!r}")
         if self.mb_per_task <= 0:
             raise SettingsError(f"--mb-per-task must be > 0, got {self.mb_per_task}")
+        if self.task_timeout is not None and not self.task_timeout > 0:
+            raise SettingsError(f"--task-timeout must be > 0 seconds, got {self.task_timeout}")
         if self.scheduler is not None and not self.scheduler.strip():
             raise SettingsError("--scheduler is empty; give an address such as tcp://host:8786")
         parse_slice_size(self.slice_size)  # validates a mapping given through the API
@@ -126,6 +130,7 @@ class ProcessingSettings:
             "omit_base_dir": self.omit_base_dir,
             "resume": self.resume,
             "incremental": self.incremental,
+            "task_timeout": self.task_timeout,
         }
 
 
