@@ -185,7 +185,8 @@ class Coordinator:
                 self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task
             )
             first = list(itertools.islice(fresh, 2))
-            executor = self._executor(small=len(first) < 2)
+            executor = InlineExecutor(self.ctx) if not first else self._executor(small=len(first) < 2)
+            self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
             try:
                 self._loop(executor, itertools.chain(first, fresh))
             finally:
@@ -216,8 +217,6 @@ class Coordinator:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
             ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx, s.task_timeout)
-        self.summary.workers = ex.n_workers
-        self.summary.executor = ex.kind
         return ex
 
     def _refs(self) -> Iterator[FileRef]:
