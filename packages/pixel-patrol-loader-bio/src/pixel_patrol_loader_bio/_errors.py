@@ -44,3 +44,13 @@ def require(module: str, package: str, purpose: str) -> ModuleType:
         raise MissingDependencyError(
             f"{package} is needed {purpose} but is not installed: pip install {package}"
         ) from exc
+
+
+class NeedsPlugin(Exception):
+    """The ``bioio`` loader's own decoding cannot reproduce what the bioio plugin reports.
+
+    Raised for file variants whose plugin result depends on plugin quirks that are not
+    replicated (duplicate axis names, OME sizes that disagree with the stored axes, animated
+    PNGs ...). The loader then opens the file with the plugin, so the report is unchanged.
+    Never raised for unreadable files: those are :class:`ImageReadError`.
+    """

@@ -36,6 +36,8 @@ class ZarrImage:
     group: str | None = None
     """Path of the multiscale group (``""`` for the root); ``None`` for a plain array."""
     metadata: dict[str, Any] = field(default_factory=dict)
+    multiscale: dict[str, Any] | None = None
+    """The group's first ``multiscales`` entry as stored (bioio-ome-zarr names axes from it)."""
 
 
 def ngff_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def _multiscale_image(rel: str, ngff: dict[str, Any], ms: dict[str, Any]) -> Zar
     meta = _scale_metadata(ms, datasets[0], axes_meta or [])
     meta["channel_names"] = _channel_names(ngff, ms)
     path = f"{rel}/{level0}" if rel else level0
-    return ZarrImage(path, rel or None, axes, rel, meta)
+    return ZarrImage(path, rel or None, axes, rel, meta, ms)
 
 
 def _scales(transforms: Any) -> list[float] | None:

@@ -19,10 +19,22 @@ _SECONDS = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "μs": 1e-6, "us": 1e-6, "ns": 1e
 
 @dataclass(frozen=True, slots=True)
 class OmeImage:
-    """One ``<Image>`` of an OME-XML document."""
+    """One ``<Image>`` of an OME-XML document.
+
+    Besides the column values it keeps what bioio-ome-tiff derives its axes from (dimension
+    order, sizes, channel count, samples per pixel of the first channel), so the ``bioio``
+    loader can report the same axes without that plugin.
+    """
 
     name: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    dimension_order: str | None = None
+    sizes: dict[str, int] = field(default_factory=dict)
+    """``SizeT``, ``SizeC``, ``SizeZ``, ``SizeY``, ``SizeX`` by letter (missing ones left out)."""
+    channels: int = 0
+    samples_per_pixel: int | None = None
+    """``SamplesPerPixel`` of the first ``<Channel>``."""
 
 
 def _local(tag: str) -> str:
@@ -67,7 +79,21 @@ def _image(img: ET.Element, instruments: dict[str | None, ET.Element]) -> OmeIma
     if instrument is None and len(instruments) == 1:
         instrument = next(iter(instruments.values()))
     meta.update(_instrument(img, instrument))
-    return OmeImage(text(img.get("Name")), meta)
+    return OmeImage(text(img.get("Name")), meta, img.get("ID"), **_layout(pixels))
+
+
+def _layout(pixels: ET.Element | None) -> dict[str, Any]:
+    """Dimension order, sizes and channel layout of ``<Pixels>`` (see :class:`OmeImage`)."""
+    if pixels is None:
+        return {}
+    channels = _children(pixels, "Channel")
+    sizes = {a: _int(pixels.get(f"Size{a}")) for a in "TCZYX"}
+    return {
+        "dimension_order": pixels.get("DimensionOrder"),
+        "sizes": {a: n for a, n in sizes.items() if n is not None},
+        "channels": len(channels),
+        "samples_per_pixel": _int(channels[0].get("SamplesPerPixel")) if channels else None,
+    }
 
 
 def _pixel_sizes(pixels: ET.Element) -> dict[str, Any]:

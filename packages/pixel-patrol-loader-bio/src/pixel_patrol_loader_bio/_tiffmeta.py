@@ -20,6 +20,33 @@ _IMAGEJ_NO_UNIT = {"", "pixel", "pixels", "px"}
 _OLE_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)
 
 
+def ome_images(tf: Any) -> list[OmeImage]:
+    """Parsed OME-XML images, or an empty list when the file has none or it is malformed."""
+    if not tf.is_ome:
+        return []
+    from xml.etree.ElementTree import ParseError
+
+    from pixel_patrol_loader_bio._omexml import parse_ome
+
+    try:
+        return parse_ome(tf.ome_metadata or "")
+    except ParseError:
+        return []
+
+
+def match_ome(series: Any, ome: list[OmeImage]) -> OmeImage | None:
+    """The OME image of ``series``: same name (first unused), else same position."""
+    if not ome or series.kind != "ome":
+        return None
+    index = series.index if hasattr(series, "index") else None
+    named = [im for im in ome if im.name == series.name]
+    if len(named) == 1:
+        return named[0]
+    if index is not None and 0 <= index < len(ome):
+        return ome[index]
+    return named[0] if named else None
+
+
 def series_metadata(tf: Any, series: Any, ome: OmeImage | None) -> dict[str, Any]:
     """Metadata columns of one tifffile series (``reader`` is added by the caller)."""
     page = series.keyframe

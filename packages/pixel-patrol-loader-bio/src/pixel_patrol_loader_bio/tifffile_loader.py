@@ -68,12 +68,13 @@ class TiffImageFile(BaseImageFile):
 
     def __init__(self, path: str, tf: Any) -> None:
         from pixel_patrol_loader_bio._tiff import image_series, series_plan
+        from pixel_patrol_loader_bio._tiffmeta import ome_images
 
         self._tf = tf
         self._series = [tf.series[i] for i in image_series(tf)]
         if not self._series:
             raise ImageReadError(path, "no image data in the file", READER)
-        ome = _ome_images(tf)
+        ome = ome_images(tf)
         ids = unique_ids(s.name for s in self._series) if len(self._series) > 1 else [None]
         planned = []
         for series, child_id in zip(self._series, ids, strict=True):
@@ -94,35 +95,8 @@ class TiffImageFile(BaseImageFile):
         self._tf.close()
 
 
-def _ome_images(tf: Any) -> list[Any]:
-    """Parsed OME-XML images, or an empty list when the file has none or it is malformed."""
-    if not tf.is_ome:
-        return []
-    from xml.etree.ElementTree import ParseError
-
-    from pixel_patrol_loader_bio._omexml import parse_ome
-
-    try:
-        return parse_ome(tf.ome_metadata or "")
-    except ParseError:
-        return []
-
-
 def _metadata(tf: Any, series: Any, ome: list[Any], dim_order: str) -> dict[str, Any]:
-    from pixel_patrol_loader_bio._tiffmeta import series_metadata
+    from pixel_patrol_loader_bio._tiffmeta import match_ome, series_metadata
 
-    match = _match_ome(series, ome)
+    match = match_ome(series, ome)
     return clean({**series_metadata(tf, series, match), "reader": READER}, dim_order)
-
-
-def _match_ome(series: Any, ome: list[Any]) -> Any:
-    """The OME image of ``series``: same name (first unused), else same position."""
-    if not ome or series.kind != "ome":
-        return None
-    index = series.index if hasattr(series, "index") else None
-    named = [im for im in ome if im.name == series.name]
-    if len(named) == 1:
-        return named[0]
-    if index is not None and 0 <= index < len(ome):
-        return ome[index]
-    return named[0] if named else None

@@ -8,6 +8,7 @@ Regions are read through zarr, so only the chunks that intersect a region are de
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +19,7 @@ from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
+from pixel_patrol_loader_bio._ngff import ZarrImage
 from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
 
 READER = "zarr"
@@ -53,7 +55,12 @@ class ZarrLoader:
                 path, "not a Zarr store (no .zattrs, .zgroup, .zarray or zarr.json)", READER
             )
         try:
-            return ZarrImageFile(path)
+            from pixel_patrol_loader_bio._ngff import find_images
+
+            found = find_images(path)
+            if not found:
+                raise ImageReadError(path, "the Zarr store holds no arrays", READER)
+            return ZarrImageFile(path, found)
         except (ImageReadError, MissingDependencyError):
             raise
         except Exception as exc:
@@ -71,18 +78,26 @@ def default_axes(shape: tuple[int, ...]) -> list[str]:
     return ["?"] * (len(shape) - 2) + ["y", "x"]
 
 
-class ZarrImageFile(BaseImageFile):
-    """An opened store: one zarr array per image (zarr arrays hold no open files)."""
+def zarr_axes(image: ZarrImage, shape: tuple[int, ...]) -> Sequence[str]:
+    """Axis labels of an image: the store's names, else :func:`default_axes`."""
+    return image.axes or default_axes(shape)
 
-    def __init__(self, path: str) -> None:
+
+AxesOf = Callable[[ZarrImage, tuple[int, ...]], Sequence[str]]
+"""Names the axes of a found image from its level-0 array shape."""
+
+
+class ZarrImageFile(BaseImageFile):
+    """An opened store: one zarr array per image (zarr arrays hold no open files).
+
+    ``axes_of`` names each image's axes; the ``bioio`` loader passes bioio-ome-zarr's rule.
+    """
+
+    def __init__(self, path: str, found: Sequence[ZarrImage], axes_of: AxesOf = zarr_axes) -> None:
         import zarr
 
         from pixel_patrol_loader_bio._dims import plan_axes
-        from pixel_patrol_loader_bio._ngff import find_images
 
-        found = find_images(path)
-        if not found:
-            raise ImageReadError(path, "the Zarr store holds no arrays", READER)
         ids = unique_ids(im.name for im in found) if len(found) > 1 else [None]
         self._arrays: list[Any] = []
         planned = []
@@ -94,15 +109,10 @@ class ZarrImageFile(BaseImageFile):
                 raise ImageReadError(
                     path, f"array '{im.array_path}' has {len(shape)} axes, an image needs 2", READER
                 )
-            axes = im.axes or default_axes(shape)
-            plan = plan_axes(axes, shape)
+            plan = plan_axes(axes_of(im, shape), shape)
             meta = clean({**im.metadata, "reader": READER}, plan.dim_order)
-            planned.append(
-                Planned(
-                    ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta),
-                    plan,
-                )
-            )
+            header = ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta)
+            planned.append(Planned(header, plan))
             self._arrays.append(arr)
         super().__init__(path, READER, planned)
 
