@@ -1,4 +1,4 @@
-"""Column values from a bioio reader (CZI, ND2, LIF, imageio formats).
+"""Column values from a bioio reader (CZI, ND2, LIF, and files left to a plugin).
 
 TIFF and Zarr metadata in the ``bioio`` loader come from the same code as in the ``tifffile``
 and ``zarr`` loaders instead (see :mod:`pixel_patrol_loader_bio.bioio_loader`), so the loaders

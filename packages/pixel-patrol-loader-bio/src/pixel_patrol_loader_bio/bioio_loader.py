@@ -26,13 +26,7 @@ from typing import ClassVar
 
 from pixel_patrol_base.contracts import Column, ImageFile
 from pixel_patrol_base.errors import ImageReadError
-from pixel_patrol_loader_bio._bioio_select import (
-    BY_EXTENSION,
-    IMAGEIO,
-    OME_TIFF,
-    SUPPORTED,
-    TIFF_FAMILY,
-)
+from pixel_patrol_loader_bio._bioio_select import BY_EXTENSION, IMAGEIO, SUPPORTED, TIFF_FAMILY
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import NeedsPlugin
 from pixel_patrol_loader_bio._paths import extension
@@ -118,4 +112,4 @@ def _open_store(path: str) -> ImageFile:
     )
 
 
-__all__ = ["OME_TIFF", "BioioLoader"]
+__all__ = ["BioioLoader"]
