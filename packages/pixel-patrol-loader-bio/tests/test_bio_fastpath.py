@@ -373,6 +373,24 @@ def test_ngff_string_axes_go_to_the_plugin(tmp_path: Path) -> None:
     assert info.value.reader == "bioio-ome-zarr"
 
 
+def test_ome_xml_the_schema_rejects_is_read_like_the_tifffile_loader(tmp_path: Path) -> None:
+    """bioio-ome-tiff validated OME-XML and failed the file; tifffile's parse reads it.
+
+    A negative PhysicalSizeX (a top-down stack) breaks validation; the value is reported as
+    its absolute value, as by the ``tifffile`` loader.
+    """
+    path = tmp_path / "negative.ome.tif"
+    tifffile.imwrite(path, u8(2, 8, 9), metadata={"axes": "CYX", "PhysicalSizeX": 0.5})
+    with tifffile.TiffFile(path) as tf:
+        xml = tf.pages[0].description.replace('PhysicalSizeX="0.5"', 'PhysicalSizeX="-0.5"')
+    tifffile.imwrite(path, u8(2, 8, 9), description=xml, metadata=None)
+    with pytest.raises(ImageReadError, match="validation"):
+        _bioio_plugin.open_tiff_with_plugin(str(path))
+    with BioioLoader().open(str(path)) as f:
+        h = f.images[0]
+    assert (h.dim_order, h.shape, h.metadata["pixel_size_X"]) == ("CYX", (2, 8, 9), 0.5)
+
+
 # --- imports -------------------------------------------------------------------------------
 
 HEAVY = ("bioio", "bioio_base", "xarray", "dask", "pandas")
