@@ -48,7 +48,7 @@ def test_page_region_reads_only_its_pages(tmp_path: Path, monkeypatch: pytest.Mo
     tifffile.imwrite(path, a, imagej=True, metadata={"axes": "TCYX"}, compression="zlib")
     corrupt_segment(path, 17, 0)  # last page: T=5, C=2
     region = (slice(1, 5, 2), slice(0, 3), slice(None), slice(4, 30))
-    with BioioLoader().open(str(path)) as f:  # bioio's chunks are planes: T and C are cut
+    with BioioLoader().open(str(path)) as f:  # T and C cut, and a window in X
         assert f.images[0].dim_order == "TCYX"
         assert np.array_equal(f.read(0, region), a[region])
         with pytest.raises(ImageReadError):
