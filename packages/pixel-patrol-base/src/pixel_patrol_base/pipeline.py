@@ -191,6 +191,8 @@ class Coordinator:
                 self._loop(executor, itertools.chain(first, fresh))
             finally:
                 executor.close()
+            if self._up_to_date():
+                return self.summary
             self._copy_previous()
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
@@ -236,6 +238,25 @@ class Coordinator:
 
     def _key(self, entry: Any) -> str:
         return safe_text(entry.rel_path if self.settings.omit_base_dir else entry.path)
+
+    def _up_to_date(self) -> bool:
+        """``--incremental`` found nothing new, changed or removed: keep the report as it is.
+
+        Rewriting an identical report would cost more than the whole check.
+        """
+        prev = self.previous
+        if prev is None or self.summary.stats.files or prev.new or prev.changed or prev.removed:
+            return False
+        if len(prev.reuse) != len(prev.files):
+            return False
+        import pyarrow.parquet as pq
+
+        self.writer.abort()
+        self.summary.reused = len(prev.reuse)
+        self.summary.incremental = {"reused": len(prev.reuse), "new": 0, "changed": 0, "removed": 0}
+        self.summary.rows = pq.ParquetFile(prev.path).metadata.num_rows
+        log.info("nothing changed since the existing report; it is kept as it is")
+        return True
 
     def _copy_previous(self) -> None:
         """Add the reused rows of unchanged files (``--incremental``)."""
