@@ -1,4 +1,4 @@
-"""Building blocks: exact percentiles, normalised filters, batching and the leaf reduction."""
+"""Building blocks: exact percentiles, padded layout, filters, sums, batching, reduction."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from pixel_patrol_image._filters import dilate, gaussian_kernel, local_mean, separable
-from pixel_patrol_image._planes import batches, per_leaf, to_planes
-from pixel_patrol_image._robust import mean_var, prepare, robust_bounds
+from pixel_patrol_image._filters import dilate, gaussian_kernel, local_means
+from pixel_patrol_image._layout import Layout
+from pixel_patrol_image._planes import _finite_groups, batches, per_leaf, to_planes
+from pixel_patrol_image._robust import _order_statistics, plane_stats, prepare
+from pixel_patrol_image._sums import centred_moments, moments, plane_dots, plane_sums
 from pixel_patrol_image._workspace import Workspace
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16", "int32", "float32", "bool"])
 @pytest.mark.parametrize("shape", [(1, 1, 1), (1, 7, 9), (5, 16, 16), (40, 3, 5)])
-def test_robust_bounds_equal_numpy_percentiles(dtype: str, shape: tuple[int, ...]) -> None:
+def test_percentiles_and_median_equal_numpy(dtype: str, shape: tuple[int, ...]) -> None:
     rng = np.random.default_rng(sum(shape))
     if dtype == "bool":
         raw = rng.random(shape) > 0.7
@@ -25,62 +27,135 @@ def test_robust_bounds_equal_numpy_percentiles(dtype: str, shape: tuple[int, ...
     else:
         info = np.iinfo(dtype)
         raw = rng.integers(max(info.min, -30000), min(info.max, 30000), shape).astype(dtype)
-    fp = prepare(raw, Workspace())
-    want = np.percentile(raw.reshape(shape[0], -1).astype(np.float64), [1, 99], axis=1)
-    assert np.allclose(fp.lo, want[0], rtol=1e-12, atol=1e-9)
-    assert np.allclose(fp.hi, want[1], rtol=1e-12, atol=1e-9)
+    stats = plane_stats(raw.view(np.uint8) if dtype == "bool" else raw, None)
+    flat = raw.reshape(shape[0], -1).astype(np.float64)
+    want = np.percentile(flat, [1, 99], axis=1)
+    assert np.allclose(stats.lo, want[0], rtol=1e-12, atol=1e-9)
+    assert np.allclose(stats.hi, want[1], rtol=1e-12, atol=1e-9)
+    lower_median = np.sort(flat, axis=1)[:, (flat.shape[1] - 1) // 2]
+    assert stats.offset.tolist() == lower_median.tolist()
+    assert stats.vmin.tolist() == flat.min(axis=1).tolist()
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.integers(0, 65535), min_size=1, max_size=200),
+    st.lists(st.integers(-32768, 32767), min_size=1, max_size=200),
     st.integers(1, 4),
+    st.sampled_from(["int16", "uint16", "uint8", "int8"]),
 )
-def test_counting_percentiles_match_numpy_for_any_uint16_values(values: list[int], b: int) -> None:
-    raw = np.array(values * b, dtype=np.uint16).reshape(b, 1, -1)
-    raw = raw + np.arange(b, dtype=np.uint16)[:, None, None]  # different planes
-    lo, hi = robust_bounds(raw, raw.astype(np.float64), None)
-    want = np.percentile(raw.reshape(b, -1).astype(np.float64), [1, 99], axis=1)
-    assert np.allclose(lo, want[0]) and np.allclose(hi, want[1])
+def test_counting_and_partitioning_give_the_same_order_statistics(
+    values: list[int], b: int, dtype: str
+) -> None:
+    info = np.iinfo(dtype)
+    row = np.clip(values, info.min, info.max)
+    flat = np.stack([np.roll(row, i) + i for i in range(b)]).clip(info.min, info.max)
+    flat = flat.astype(dtype)
+    ranks = sorted({0, len(row) - 1, len(row) // 3, (len(row) - 1) // 2})
+    counted = _order_statistics(flat, ranks)
+    partitioned = np.partition(flat, ranks, axis=1)[:, ranks].astype(np.float64)
+    assert counted.tolist() == partitioned.tolist()
 
 
-def test_masked_bounds_use_only_finite_values() -> None:
+def test_masked_planes_use_only_finite_values() -> None:
     raw = np.array([[[np.nan, 1.0, 2.0, np.inf, 3.0, -np.inf]], [[np.nan] * 6]])
-    fp = prepare(raw, Workspace())
+    fp = prepare(raw, True, Workspace())
     want = np.percentile([1.0, 2.0, 3.0], [1, 99])
-    assert fp.lo[0] == pytest.approx(want[0]) and fp.hi[0] == pytest.approx(want[1])
-    assert np.isnan(fp.lo[1]) and not fp.valid[1]
-    lo = want[0]  # centred on the 1st percentile, non-finite pixels set to 0
-    assert fp.centred[0, 0].tolist() == pytest.approx([0.0, 1 - lo, 2 - lo, 0.0, 3 - lo, 0.0])
-    assert fp.offset.tolist() == pytest.approx([lo, 0.0])
+    assert fp.stats.lo[0] == pytest.approx(want[0]) and fp.stats.hi[0] == pytest.approx(want[1])
+    assert np.isnan(fp.stats.lo[1]) and not fp.stats.valid[1]
+    assert fp.stats.count.tolist() == [3, 0]
+    # centred on the median 2 (in units of a power of two near 1/D), 0 at non-finite pixels
+    unit = fp.unit[0]
+    assert fp.pixels(0)[0, 0].tolist() == [0.0, -unit, 0.0, 0.0, unit, 0.0]
+    assert fp.pixels(1)[0, 0].tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 0.0]
+
+
+def test_layout_keeps_planes_apart_with_zero_padding() -> None:
+    layout = Layout(2, 3, 4)
+    buf = np.arange(layout.size, dtype=np.float32)
+    layout.clear_padding(buf)
+    grid = layout.grid(buf)
+    assert layout.stride == 7 and layout.block == 6 * 7 and layout.lead == 3 * 7
+    assert not buf[: layout.lead].any() and not grid[:, 3:, :].any()
+    assert not grid[:, :3, 4:].any() and grid[:, :3, :4].all()
+    assert layout.interior(buf, 1, 1).tolist() == [
+        [[63, 64, 65, 66], [70, 71, 72, 73], [77, 78, 79, 80]]
+    ]
+
+
+def _padded(planes: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, Layout]:
+    """Planes (and optional mask planes after them) in a padded float32 buffer."""
+    stack = planes if extra is None else np.concatenate([planes, extra])
+    layout = Layout(len(stack), *planes.shape[1:])
+    buf = np.zeros(layout.size, np.float32)
+    layout.interior(buf)[...] = stack
+    return buf, layout
 
 
 @pytest.mark.parametrize("shape", [(2, 1, 1), (1, 2, 9), (1, 3, 3), (3, 12, 17), (1, 40, 6)])
-def test_separable_gaussian_equals_scipy_with_zero_padding(shape: tuple[int, ...]) -> None:
+def test_local_means_equal_the_normalised_float64_gaussian(shape: tuple[int, ...]) -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(size=shape)
     k = gaussian_kernel(7 / 6, 3)
-    got = separable(a, k, np.empty_like(a), Workspace())
-    want = ndi.gaussian_filter(a, (0, 7 / 6, 7 / 6), radius=(0, 3, 3), mode="constant")
-    assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+    buf, layout = _padded(a.astype(np.float32))
+    got = layout.interior(local_means(buf, layout, 0, k, np.empty_like(buf), Workspace()))
+
+    def gauss(v: np.ndarray) -> np.ndarray:
+        return ndi.gaussian_filter(v, (0, 7 / 6, 7 / 6), radius=(0, 3, 3), mode="constant")
+
+    want = gauss(a) / gauss(np.ones_like(a))
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-def test_local_mean_over_finite_pixels_by_hand() -> None:
-    z = np.array([[[1.0, 0.0, 3.0]]])  # the 0 stands for a NaN pixel
-    finite = np.array([[[True, False, True]]])
-    k = (0.25, 0.5, 0.25)
-    got = local_mean(z, finite, k, np.empty_like(z), Workspace())
+def test_local_means_over_finite_pixels_by_hand() -> None:
+    z = np.array([[[1.0, 0.0, 3.0]]], dtype=np.float32)  # the 0 stands for a NaN pixel
+    finite = np.array([[[1.0, 0.0, 1.0]]], dtype=np.float32)
+    buf, layout = _padded(z, finite)
+    got = local_means(buf, layout, 1, (0.25, 0.5, 0.25), np.empty_like(buf), Workspace())
     # pixel 0: (0.5*1) / 0.5; pixel 1: (0.25*1 + 0.25*3) / 0.5; pixel 2: (0.5*3) / 0.5
-    assert got.tolist() == [[[1.0, 2.0, 3.0]]]
+    assert layout.interior(got, 0, 1).tolist() == [[[1.0, 2.0, 3.0]]]
 
 
-def test_mean_var_with_and_without_mask() -> None:
-    a = np.array([[[1.0, 2.0], [3.0, 6.0]]])
-    mean, var = mean_var(a, None, np.empty_like(a))
+def test_moments_with_and_without_a_mask() -> None:
+    a = np.array([[[1.0, 2.0], [3.0, 6.0]]], dtype=np.float32)
+    buf, layout = _padded(a)
+    mean, var = moments(layout.map(buf, 0, 1), np.array([4.0]))
     assert mean.tolist() == [3.0] and var.tolist() == [3.5]
-    mask = np.array([[[True, True], [True, False]]])
-    mean, var = mean_var(a, mask, np.empty_like(a))
+    buf, layout = _padded(a * np.array([[[1, 1], [1, 0]]], dtype=np.float32))
+    mask_buf, _ = _padded(np.array([[[1.0, 1.0], [1.0, 0.0]]], dtype=np.float32))
+    scratch, _ = _padded(np.zeros_like(a))
+    mean, var = centred_moments(
+        layout.map(buf, 0, 1),
+        np.array([3.0]),
+        layout.map(scratch, 0, 1),
+        layout.blocks(mask_buf),
+    )
     assert mean.tolist() == [2.0] and var[0] == pytest.approx(2 / 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 70), st.integers(2, 6), st.integers(0, 2**32 - 1))
+def test_plane_sums_do_not_depend_on_the_other_planes(h: int, w: int, b: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    planes = (rng.normal(size=(b, h, w)) * rng.uniform(0.1, 1e4)).astype(np.float32)
+    buf, layout = _padded(planes)
+    sums, dots = plane_sums(layout.interior(buf)), plane_dots(*[layout.interior(buf)] * 2)
+    for i in range(b):
+        one, one_layout = _padded(planes[i : i + 1])
+        alone = one_layout.interior(one)
+        assert plane_sums(alone)[0] == sums[i]
+        assert plane_dots(alone, alone)[0] == dots[i]
+        assert plane_sums(np.ascontiguousarray(alone))[0] == sums[i]
+
+
+def test_finite_groups_split_planes_by_their_own_pixels() -> None:
+    raw = np.ones((4, 3, 3), dtype=np.float32)
+    raw[1, 0, 0] = np.nan
+    raw[3, 2, 2] = -np.inf
+    groups = _finite_groups(raw)
+    assert [(g.tolist(), masked) for g, masked in groups] == [([0, 2], False), ([1, 3], True)]
+    assert _finite_groups(raw[[0, 2]]) == [(None, False)]
+    assert _finite_groups(raw[[1]]) == [(None, True)]
+    assert _finite_groups(np.ones((2, 3, 3), dtype=np.uint8)) == [(None, False)]
 
 
 def test_batches_cover_every_plane_within_the_budget() -> None:

@@ -9,10 +9,13 @@ the intensities, and both are about 1 when the effect is absent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pixel_patrol_image._ringing import ringing_index
 from pixel_patrol_image._robust import FloatPlanes, prepare
+from pixel_patrol_image._sums import plane_sums
 from pixel_patrol_image._workspace import Workspace
 
 NAMES = ("blocking_index", "ringing_index")
@@ -20,10 +23,12 @@ NAMES = ("blocking_index", "ringing_index")
 BLOCK = 8
 """Block size of the coding grid (JPEG, MPEG-1/2, H.261/263 luma transforms)."""
 
+F32 = np.float32
 
-def compression_metrics(raw: np.ndarray, ws: Workspace) -> dict[str, np.ndarray]:
+
+def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
     """Both ``raster-compression`` metrics of a ``(b, H, W)`` batch in the input dtype."""
-    fp = prepare(raw, ws)
+    fp = prepare(raw, masked, ws)
     return {"blocking_index": blocking_index(fp, ws), "ringing_index": ringing_index(fp, ws)}
 
 
@@ -35,10 +40,8 @@ def blocking_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     Null without a grid step (plane under 9 px both ways), without any off-grid activity, or
     for a constant plane.
     """
-    on = np.zeros(len(fp.centred))
-    n_on = np.zeros(len(fp.centred))
-    off = np.zeros(len(fp.centred))
-    n_off = np.zeros(len(fp.centred))
+    b = fp.layout.planes
+    on, n_on, off, n_off = (np.zeros(b) for _ in range(4))
     for axis in (1, 2):
         s_on, c_on, s_off, c_off = _grid_step_sums(fp, axis, ws)
         on += s_on
@@ -47,7 +50,7 @@ def blocking_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
         n_off += c_off
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = (on / n_on) / (off / n_off)
-    defined = fp.valid & (n_on > 0) & (n_off > 0) & (off > 0)
+    defined = fp.stats.valid & (n_on > 0) & (n_off > 0) & (off > 0)
     return np.where(defined, ratio, np.nan)
 
 
@@ -55,25 +58,42 @@ def _grid_step_sums(
     fp: FloatPlanes, axis: int, ws: Workspace
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sum and count of |steps| on and off the grid along ``axis`` (1 = Y, 2 = X)."""
-    x = fp.centred
-    n = x.shape[axis]
-    head = [slice(None)] * 3
-    tail = [slice(None)] * 3
-    grid = [slice(None)] * 3
-    head[axis], tail[axis] = slice(1, None), slice(None, n - 1)
-    grid[axis] = slice(BLOCK - 1, None, BLOCK)
-    shape = list(x.shape)
-    shape[axis] = max(n - 1, 0)
-    step = np.subtract(x[tuple(head)], x[tuple(tail)], out=ws.get(f"step{axis}", tuple(shape)))
-    np.abs(step, out=step)
-    if fp.finite is None:
-        total, on = step.sum(axis=(1, 2)), step[tuple(grid)].sum(axis=(1, 2))
-        per_plane = step.size // max(len(x), 1)
-        on_grid = step[tuple(grid)].size // max(len(x), 1)
-        count_total, count_on = np.full(len(x), per_plane), np.full(len(x), on_grid)
-    else:
-        both = fp.finite[tuple(head)] & fp.finite[tuple(tail)]
-        step[~both] = 0.0
-        total, on = step.sum(axis=(1, 2)), step[tuple(grid)].sum(axis=(1, 2))
-        count_total, count_on = both.sum(axis=(1, 2)), both[tuple(grid)].sum(axis=(1, 2))
-    return on, count_on, total - on, count_total - count_on
+    layout = fp.layout
+    b = layout.planes
+    shift = layout.stride if axis == 1 else 1
+    lo, hi = layout.lead, layout.size - layout.stride  # every plane row; neighbour inside
+    x = fp.buf
+    steps_buf = ws.get("steps", x.shape, F32)
+    steps = np.subtract(x[lo + shift : hi + shift], x[lo:hi], out=steps_buf[lo:hi])
+    np.abs(steps, out=steps)
+    if fp.mask_group is None:
+        total, on = _on_and_off(fp.stack.interior(steps_buf, 0, b), axis, plane_sums)
+        n_total, n_on = _on_and_off(fp.stack.interior(steps_buf, 0, b), axis, _sizes)
+        return on, n_on, total - on, n_total - n_on
+    m = x[fp.mask_group * b * layout.block :]
+    pairs_buf = ws.get("pairs", x.shape, F32)
+    pairs = np.multiply(m[lo + shift : hi + shift], m[lo:hi], out=pairs_buf[lo:hi])
+    steps *= pairs
+    total, on = _on_and_off(fp.stack.interior(steps_buf, 0, b), axis, plane_sums)
+    n_total, n_on = _on_and_off(fp.stack.interior(pairs_buf, 0, b), axis, plane_sums)
+    return on, n_on, total - on, n_total - n_on
+
+
+def _on_and_off(
+    pixels: np.ndarray, axis: int, reduce: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``reduce`` over all steps along ``axis`` and over those on the grid.
+
+    ``pixels[:, i, j]`` holds the step from pixel ``(i, j)`` to its next neighbour; the last
+    row (``axis`` 1) or column (``axis`` 2) has none.
+    """
+    if axis == 1:
+        steps = pixels[:, : pixels.shape[1] - 1, :]
+        return reduce(steps), reduce(steps[:, BLOCK - 1 :: BLOCK, :])
+    steps = pixels[:, :, : pixels.shape[2] - 1]
+    return reduce(steps), reduce(steps[:, :, BLOCK - 1 :: BLOCK])
+
+
+def _sizes(v: np.ndarray) -> np.ndarray:
+    """Number of elements per plane (the count when every pixel is finite)."""
+    return np.full(len(v), float(v[0].size) if len(v) else 0.0)

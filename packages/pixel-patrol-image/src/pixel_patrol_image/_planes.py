@@ -20,9 +20,8 @@ from pixel_patrol_image._workspace import Workspace
 BATCH_PIXELS = 1 << 18
 """Pixels per batch of planes: one 512x512 plane, or many small ones.
 
-A float64 array of this size (2 MB) stays in the L2/L3 cache, which makes the separable
-filters markedly faster than running them over a whole stack, and bounds the memory of the
-float64 temporaries whatever the size of the stack.
+The float32 maps of a batch (a few MB) stay in the L2/L3 cache, and the budget bounds the
+memory of the temporaries whatever the size of the stack. Results do not depend on it.
 """
 
 SUPPORTED_KINDS = "biuf"
@@ -89,23 +88,53 @@ def batches(n_planes: int, plane_pixels: int, budget: int = BATCH_PIXELS) -> Ite
         yield slice(start, min(n_planes, start + step))
 
 
-PlaneMetrics = Callable[[np.ndarray, Workspace], Mapping[str, np.ndarray]]
-"""A kernel: ``(b, H, W)`` planes in the input dtype and scratch buffers -> one ``(b,)``
-float64 array per metric."""
+PlaneMetrics = Callable[[np.ndarray, bool, Workspace], Mapping[str, np.ndarray]]
+"""A kernel: ``(b, H, W)`` planes in the input dtype, whether they hold non-finite pixels
+(all of them do, or none), and scratch buffers -> one ``(b,)`` float64 array per metric."""
 
 
 def per_plane(
     stack: PlaneStack, names: tuple[str, ...], kernel: PlaneMetrics
 ) -> dict[str, np.ndarray]:
-    """Run ``kernel`` over the planes batch by batch; NaN marks an undefined plane value."""
+    """Run ``kernel`` over the planes batch by batch; NaN marks an undefined plane value.
+
+    Within a batch, planes with a non-finite pixel go to the kernel separately from the
+    others, so the arithmetic applied to a plane depends on that plane alone and never on
+    which planes the engine happened to stack with it.
+    """
     n = len(stack.planes)
     out = {name: np.full(n, np.nan) for name in names}
+    if stack.height * stack.width == 0:
+        return out
     ws = Workspace()
-    for sl in batches(n, stack.height * stack.width):
-        values = kernel(stack.planes[sl], ws)
-        for name in names:
-            out[name][sl] = values[name]
+    for sl in batches(n, stack.height * stack.width, BATCH_PIXELS):
+        raw = stack.planes[sl]
+        for index, masked in _finite_groups(raw):
+            values = kernel(raw if index is None else raw[index], masked, ws)
+            for name in names:
+                target = out[name][sl]
+                if index is None:
+                    target[:] = values[name]
+                else:
+                    target[index] = values[name]
     return out
+
+
+def _finite_groups(raw: np.ndarray) -> list[tuple[np.ndarray | None, bool]]:
+    """Split a batch into planes without and with non-finite pixels (``None`` = all planes).
+
+    A float plane is entirely finite exactly when its minimum and maximum are (NaN
+    propagates through both, an infinity is one of them): two fast passes.
+    """
+    if raw.dtype.kind != "f":
+        return [(None, False)]
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(raw.min(axis=(1, 2))) & np.isfinite(raw.max(axis=(1, 2)))
+    if ok.all():
+        return [(None, False)]
+    if not ok.any():
+        return [(None, True)]
+    return [(np.flatnonzero(ok), False), (np.flatnonzero(~ok), True)]
 
 
 def weight_name(metric: str) -> str:

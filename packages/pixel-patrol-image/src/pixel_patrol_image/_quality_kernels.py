@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_image._filters import gaussian_kernel, local_mean
-from pixel_patrol_image._robust import FloatPlanes, mean_var, prepare
+from pixel_patrol_image._filters import gaussian_kernel, local_means
+from pixel_patrol_image._robust import FloatPlanes, PlaneStats, prepare
+from pixel_patrol_image._sums import centred_moments, moments, plane_sums
 from pixel_patrol_image._workspace import Workspace
 
 NAMES = ("michelson_contrast", "mscn_variance", "texture_heterogeneity", "laplacian_variance")
@@ -21,27 +22,31 @@ BRISQUE_KERNEL = gaussian_kernel(7.0 / 6.0, 3)
 MSCN_C = 1.0 / 255.0
 """BRISQUE's stabilising constant C = 1 on 8-bit data, i.e. 1/255 of the dynamic range D."""
 
-SIGMA2_FLOOR = 1e-14
-"""Least local variance, in units of D²: anything below (sigma < 1e-7 D) is rounding residue
-of ``G*x² - mu²`` in float64, so flat regions get the same tiny sigma whatever the rounding."""
+SIGMA_FLOOR = 1e-7
+"""Least local standard deviation, in units of ``D`` (flat regions)."""
+
+RESIDUE = 1e-6
+"""Relative size below which ``G*x² - mu²`` is float32 rounding residue (a few float32 ulps)."""
 
 MIN_MSCN_SIZE = 7
 """Smallest plane side with at least one full BRISQUE window."""
 
+F32 = np.float32
 
-def quality_metrics(raw: np.ndarray, ws: Workspace) -> dict[str, np.ndarray]:
+
+def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
     """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch in the input dtype."""
-    fp = prepare(raw, ws)
+    fp = prepare(raw, masked, ws, maps=2)
     mscn, texture = mscn_and_texture(fp, ws)
     return {
-        "michelson_contrast": michelson_contrast(fp),
+        "michelson_contrast": michelson_contrast(fp.stats),
         "mscn_variance": mscn,
         "texture_heterogeneity": texture,
         "laplacian_variance": laplacian_variance(fp, ws),
     }
 
 
-def michelson_contrast(fp: FloatPlanes) -> np.ndarray:
+def michelson_contrast(stats: PlaneStats) -> np.ndarray:
     """``(hi - lo) / (|hi| + |lo|)`` on the 1st/99th percentiles of the finite values.
 
     For non-negative data this is Michelson's ``(Imax - Imin) / (Imax + Imin)``. The absolute
@@ -50,9 +55,9 @@ def michelson_contrast(fp: FloatPlanes) -> np.ndarray:
     ``hi == lo`` (over 98 % of pixels share one value) gives 0.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        c = (fp.hi - fp.lo) / (np.abs(fp.hi) + np.abs(fp.lo))
-    c = np.where(fp.hi == fp.lo, 0.0, c)
-    return np.where(fp.valid, c, np.nan)
+        c = (stats.hi - stats.lo) / (np.abs(stats.hi) + np.abs(stats.lo))
+    c = np.where(stats.hi == stats.lo, 0.0, c)
+    return np.where(stats.valid, c, np.nan)
 
 
 def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
@@ -61,50 +66,101 @@ def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.nda
     With Gaussian local mean ``mu``, local std ``sigma = sqrt(G*x² - mu²)`` and dynamic range
     ``D``, the MSCN coefficients are ``(x - mu) / (sigma + D/255)``; the first result is their
     variance over the finite pixels, the second ``std(sigma) / mean(sigma)`` over the same
-    pixels. Both are invariant to a gain and offset of the intensities.
+    pixels. Both are invariant to a gain and offset of the intensities. Needs ``fp`` with
+    ``maps=2``: group 1 receives ``x²``.
     """
-    x = fp.centred
-    shape = x.shape
-    nan = np.full(shape[0], np.nan)
-    if shape[1] < MIN_MSCN_SIZE or shape[2] < MIN_MSCN_SIZE:
+    b, h, w = fp.layout.planes, fp.layout.height, fp.layout.width
+    nan = np.full(b, np.nan)
+    if h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE:
         return nan, nan
-    d = fp.scale[:, None, None]
-    mu = local_mean(x, fp.finite, BRISQUE_KERNEL, ws.get("mu", shape), ws)
-    sigma = np.multiply(x, x, out=ws.get("sigma", shape))
-    local_mean(sigma, fp.finite, BRISQUE_KERNEL, sigma, ws)
-    scratch = ws.get("scratch", shape)
-    sigma -= np.multiply(mu, mu, out=scratch)
-    np.maximum(sigma, SIGMA2_FLOOR * d * d, out=sigma)
-    np.sqrt(sigma, out=sigma)
-    coeff = np.subtract(x, mu, out=mu)
-    coeff /= np.add(sigma, MSCN_C * d, out=scratch)
-    _, mscn_var = mean_var(coeff, fp.finite, scratch)
-    s_mean, s_var = mean_var(sigma, fp.finite, scratch)
+    x = fp.group(0)
+    np.multiply(x, x, out=fp.group(1))
+    stack = fp.stack
+    g = local_means(
+        fp.buf,
+        stack,
+        b if fp.masked else 0,
+        BRISQUE_KERNEL,
+        ws.get("moments", fp.buf.shape, F32),
+        ws,
+    )
+    mu, sigma = stack.map(g, 0, b), stack.map(g, b, b)
+    spare = ws.get("smooth_x", fp.buf.shape, F32)  # the filter's scratch, free again
+    scratch = stack.map(spare, 0, b)
+    d = fp.scale32
+    _local_std(sigma.blocks, mu.blocks, d, scratch.blocks, stack.blocks(spare, b, b), ws)
+    coeff = np.subtract(x, mu.blocks, out=mu.blocks)
+    coeff /= np.add(sigma.blocks, F32(MSCN_C) * d, out=scratch.blocks)
+    mask = None
+    if fp.mask_group is not None:
+        mask = fp.group(fp.mask_group)
+        coeff *= mask
+        sigma.blocks[...] *= mask
+    count = fp.stats.count
+    _, mscn_var = moments(mu, count)
+    s_mean, s_var = centred_moments(sigma, count, scratch, mask)
     with np.errstate(invalid="ignore", divide="ignore"):
         texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
-    return np.where(fp.valid, mscn_var, nan), np.where(fp.valid, texture, nan)
+    valid = fp.stats.valid
+    return np.where(valid, mscn_var, nan), np.where(valid, texture, nan)
+
+
+def _local_std(
+    moment2: np.ndarray,
+    mu: np.ndarray,
+    d: np.ndarray,
+    scratch: np.ndarray,
+    threshold: np.ndarray,
+    ws: Workspace,
+) -> None:
+    """``sigma = sqrt(G*x² - mu²)`` in place of ``moment2``, with rounding residue made flat.
+
+    In float32 the difference is only good to about ``1e-7`` of ``G*x²`` (``x`` counted from
+    the plane median); local variances under ``RESIDUE * G*x²`` are treated as flat and get
+    the floor ``(SIGMA_FLOOR * D)²``, as they would in exact arithmetic. Every other local
+    variance is at least that threshold, hence not negative. ``scratch`` and ``threshold``
+    are spare buffers shaped like ``moment2``.
+    """
+    np.multiply(moment2, F32(RESIDUE), out=threshold)
+    moment2 -= np.multiply(mu, mu, out=scratch)
+    flat = np.less(moment2, threshold, out=ws.get("mscn_is_flat", moment2.shape, np.bool_))
+    if flat.any():  # masked copies are slow, and camera data rarely has flat windows
+        np.copyto(moment2, np.square(SIGMA_FLOOR * d), where=flat)
+    np.sqrt(moment2, out=moment2)
 
 
 def laplacian_variance(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     """Variance of the 4-neighbour Laplacian over interior pixels whose stencil is finite.
 
     ``L = x[i-1,j] + x[i+1,j] + x[i,j-1] + x[i,j+1] - 4 x[i,j]``, in squared intensity units
-    of the input (not normalised: a gain ``a`` multiplies it by ``a²``).
+    of the input (not normalised: a gain ``a`` multiplies it by ``a²``). For integer data the
+    float32 Laplacian is exact.
     """
-    x = fp.centred
-    b, h, w = x.shape
+    layout = fp.layout
+    b, h, w = layout.planes, layout.height, layout.width
     if h < 3 or w < 3:
         return np.full(b, np.nan)
-    inner = (b, h - 2, w - 2)
-    lap = np.add(x[:, :-2, 1:-1], x[:, 2:, 1:-1], out=ws.get("lap", inner))
-    lap += x[:, 1:-1, :-2]
-    lap += x[:, 1:-1, 2:]
-    scratch = ws.get("lap_scratch", inner)
-    lap -= np.multiply(x[:, 1:-1, 1:-1], 4.0, out=scratch)
-    mask = None
-    if fp.finite is not None:
-        f = fp.finite
-        mask = f[:, 1:-1, 1:-1] & f[:, :-2, 1:-1] & f[:, 2:, 1:-1]
-        mask &= f[:, 1:-1, :-2] & f[:, 1:-1, 2:]
-    _, var = mean_var(lap, mask, scratch)
-    return np.where(fp.valid, var, np.nan)
+    stack, s = fp.stack, layout.stride
+    lo, hi = layout.lead + s, layout.size - s  # rows 1 .. H-2 of every plane lie inside
+    lap = ws.get("smooth_x", fp.buf.shape, F32)  # free after the MSCN filters
+    lap[layout.lead : lo] = 0.0  # first and last stored row: padding of the sums below
+    lap[hi : layout.size] = 0.0
+    out = lap[lo:hi]
+    x = fp.buf
+    np.add(x[lo - s : hi - s], x[lo + s : hi + s], out=out)
+    out += x[lo - 1 : hi - 1]
+    out += x[lo + 1 : hi + 1]
+    out -= np.multiply(x[lo:hi], F32(4.0), out=ws.get("moments", fp.buf.shape, F32)[lo:hi])
+    count = np.full(b, float((h - 2) * (w - 2)))
+    if fp.mask_group is not None:
+        ok_buf = ws.get("moments", fp.buf.shape, F32)
+        ok = ok_buf[lo:hi]
+        m = fp.buf[fp.mask_group * b * layout.block :]
+        np.multiply(m[lo - s : hi - s], m[lo + s : hi + s], out=ok)
+        ok *= m[lo - 1 : hi - 1]
+        ok *= m[lo + 1 : hi + 1]
+        ok *= m[lo:hi]
+        out *= ok
+        count = plane_sums(stack.interior(ok_buf, 0, b, margin=1))
+    _, var = moments(stack.map(lap, 0, b, margin=1), count)
+    return np.where(fp.stats.valid, var / (fp.unit * fp.unit), np.nan)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_image._filters import dilate, gaussian_kernel, local_mean
+from pixel_patrol_image._filters import dilate, gaussian_kernel, local_means
+from pixel_patrol_image._layout import PAD as PAD_ROWS
+from pixel_patrol_image._layout import Layout
 from pixel_patrol_image._robust import FloatPlanes
+from pixel_patrol_image._sums import plane_dots
 from pixel_patrol_image._workspace import Workspace
 
 EDGE_SMOOTHING = gaussian_kernel(1.0, 3)
@@ -44,6 +47,7 @@ RINGING_EPS = (1.0 / 255.0) ** 2
 (the same visibility scale as BRISQUE's C). Oscillation far below it is invisible; it keeps
 nearly noise-free planes from turning tiny differences into huge ratios."""
 
+F32 = np.float32
 
 
 def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
@@ -51,138 +55,172 @@ def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
 
     Oscillation is the local-extremum excess of :func:`oscillation_energy` (zero on any
     monotone run, however blurred); the result is ``(E_band + eps) / (E_far + eps)`` with the
-    band 1..4 px outside the edge transitions and the far region more than 8 px from them.
-    Null when the plane has no strong edge, no usable pixel in the band or far from the
-    edges, is smaller than 3x3, or is constant.
+    band 1..4 px outside the edge transitions and the far region more than 8 px from them,
+    energies in squared dynamic ranges. Null when the plane has no strong edge, no usable
+    pixel in the band or far from the edges, is smaller than 3x3, or is constant.
     """
-    shape = fp.centred.shape
-    if shape[1] < 3 or shape[2] < 3:
-        return np.full(shape[0], np.nan)
-    z = fp.normalised(ws.get("z", shape))
-    transition = edge_transitions(z, fp.finite, ws)
-    usable = _interior_with_finite_neighbours(fp.finite, shape)
+    layout = fp.layout
+    if layout.height < 3 or layout.width < 3:
+        return np.full(layout.planes, np.nan)
+    transition = edge_transitions(fp, ws)
+    usable = _interior_with_finite_neighbours(fp, ws)
     band = dilate(transition, RING_RADIUS) & ~transition & usable
     far = ~dilate(transition, FAR_RADIUS) & usable
-    energy = oscillation_energy(z, ws)
+    energy = oscillation_energy(fp, ws)
     n_band, n_far = band.sum(axis=(1, 2)), far.sum(axis=(1, 2))
-    e_band = np.sum(energy, axis=(1, 2), where=band)
-    e_far = np.sum(energy, axis=(1, 2), where=far)
+    d2 = np.square(fp.stats.scale * fp.unit)
+    e_band = plane_dots(energy, band.astype(F32)) / d2
+    e_far = plane_dots(energy, far.astype(F32)) / d2
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = (e_band / n_band + RINGING_EPS) / (e_far / n_far + RINGING_EPS)
-    return np.where(fp.valid & (n_band > 0) & (n_far > 0), ratio, np.nan)
+    return np.where(fp.stats.valid & (n_band > 0) & (n_far > 0), ratio, np.nan)
 
 
-def oscillation_energy(z: np.ndarray, ws: Workspace) -> np.ndarray:
-    """Squared local-extremum excess along X plus along Y, per pixel.
+def oscillation_energy(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
+    """Squared local-extremum excess along X plus along Y per pixel (``(b, H, W)`` view).
 
-    Along one axis, with ``d1 = z - left`` and ``d2 = z - right``, the excess is
+    Along one axis, with ``d1 = x - left`` and ``d2 = x - right``, the excess is
     ``max(min(d1, d2), -max(d1, d2), 0)``: how far a pixel stands above both neighbours (a
     crest) or below both (a trough). It is exactly zero on any monotone profile, so a
     blurred edge contributes nothing however soft it is, while every ripple of ringing
-    contributes its amplitude. Outermost pixels are left at 0 (they are never used).
+    contributes its amplitude. In the units of ``fp.buf``; outermost pixels hold junk (they
+    are never used).
     """
-    energy = ws.get("oscillation", z.shape)
-    energy.fill(0.0)
-    for axis in (1, 2):
-        centre, before, after = (_shifted(axis, a, b) for a, b in ((1, -1), (0, -2), (2, None)))
-        inner = z[centre].shape
-        d1 = np.subtract(z[centre], z[before], out=ws.get(f"d1_{axis}", inner))
-        d2 = np.subtract(z[centre], z[after], out=ws.get(f"d2_{axis}", inner))
-        crest = np.minimum(d1, d2, out=ws.get(f"crest_{axis}", inner))
+    layout = fp.layout
+    lo, hi = layout.lead, layout.size - layout.stride
+    x = fp.buf
+    energy = ws.get("oscillation", x.shape, F32)
+    zeros = ws.zeros("zeros", (hi - lo,), F32)
+    d1 = ws.get("osc_d1", (hi - lo,), F32)
+    d2 = ws.get("osc_d2", (hi - lo,), F32)
+    for axis, step in enumerate((1, layout.stride)):
+        np.subtract(x[lo:hi], x[lo - step : hi - step], out=d1)
+        np.subtract(x[lo:hi], x[lo + step : hi + step], out=d2)
+        crest = np.minimum(
+            d1, d2, out=energy[lo:hi] if axis == 0 else ws.get("osc_crest", (hi - lo,), F32)
+        )
         np.maximum(d1, d2, out=d1)
         np.negative(d1, out=d1)
         np.maximum(crest, d1, out=crest)
-        np.maximum(crest, 0.0, out=crest)
+        np.maximum(crest, zeros, out=crest)  # array operand: numpy's scalar maximum is slow
         np.square(crest, out=crest)
-        energy[centre] += crest
-    return energy
+        if axis:
+            energy[lo:hi] += crest
+    return fp.stack.interior(energy, 0, layout.planes)
 
 
-def _shifted(axis: int, start: int, stop: int | None) -> tuple[slice, ...]:
-    """Index of a ``(b, H, W)`` array cut to ``start:stop`` along ``axis`` (1 = Y, 2 = X)."""
-    index = [slice(None)] * 3
-    index[axis] = slice(start, stop)
-    return tuple(index)
-
-
-def _interior_with_finite_neighbours(
-    finite: np.ndarray | None, shape: tuple[int, ...]
-) -> np.ndarray:
-    """Pixels whose own value and four neighbours exist and are finite."""
-    usable = np.zeros(shape, dtype=bool)
-    if finite is None:
+def _interior_with_finite_neighbours(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
+    """Pixels whose own value and four neighbours exist and are finite, ``(b, H, W)`` bool."""
+    layout = fp.layout
+    b, h, w = layout.planes, layout.height, layout.width
+    usable = np.zeros((b, h, w), dtype=bool)
+    if fp.mask_group is None:
         usable[:, 1:-1, 1:-1] = True
         return usable
-    f = finite
-    centre = f[:, 1:-1, 1:-1] & f[:, :-2, 1:-1] & f[:, 2:, 1:-1]
-    centre &= f[:, 1:-1, :-2] & f[:, 1:-1, 2:]
-    usable[:, 1:-1, 1:-1] = centre
+    lo, hi, s = layout.lead, layout.size - layout.stride, layout.stride
+    m = fp.buf[fp.mask_group * b * layout.block :]
+    ok_buf = ws.get("usable", fp.buf.shape, F32)
+    ok = np.multiply(m[lo - s : hi - s], m[lo + s : hi + s], out=ok_buf[lo:hi])
+    ok *= m[lo - 1 : hi - 1]
+    ok *= m[lo + 1 : hi + 1]
+    ok *= m[lo:hi]
+    usable[:, 1:-1, 1:-1] = fp.stack.interior(ok_buf, 0, b, margin=1) > 0.5
     return usable
 
 
-def edge_transitions(z: np.ndarray, finite: np.ndarray | None, ws: Workspace) -> np.ndarray:
+def edge_transitions(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     """Mask of the transition zones of strong edges (where ringing is *not* measured).
 
-    A strong edge pixel has a smoothed gradient of at least ``T = max(EDGE_FLOOR,
+    A strong edge pixel has a smoothed gradient of at least ``T = max(EDGE_FLOOR * D,
     EDGE_NOISE_FACTOR * median gradient)``. Its transition zone is every pixel within
     ``FAR_RADIUS`` whose gradient is at least ``T / 8``: the whole ramp of a blurred edge and
     the rim of a bright object, whose own (brighter, hence noisier) pixels would otherwise be
-    compared with flat background.
+    compared with flat background. Gradients are compared squared (no square root).
     """
-    grad = gradient_magnitude(z, finite, ws)
-    threshold = np.maximum(EDGE_FLOOR, EDGE_NOISE_FACTOR * _median(grad, finite))[:, None, None]
-    strong = grad >= threshold
-    transition = grad >= threshold * TRANSITION_FRACTION
+    layout = fp.layout
+    b = layout.planes
+    grad2 = gradient_energy(fp, ws)  # (2 |gradient|)², in units of fp.buf
+    finite = None if fp.mask_group is None else fp.pixels(fp.mask_group) > 0.5
+    median = _median_gradient(fp.stack.interior(grad2, 0, b), finite)
+    threshold = np.maximum(EDGE_FLOOR * fp.stats.scale * fp.unit, EDGE_NOISE_FACTOR * median)
+    blocks = fp.stack.blocks(grad2, 0, b)
+    strong = blocks >= np.square(2 * threshold).astype(F32)[:, None]
+    transition = blocks >= np.square(2 * TRANSITION_FRACTION * threshold).astype(F32)[:, None]
+    strong_px = _pixels(layout, strong)
+    transition_px = _pixels(layout, transition)
     if finite is not None:
-        strong &= finite
-        transition &= finite
-    transition &= dilate(strong, FAR_RADIUS)
-    return transition
+        strong_px &= finite
+        transition_px &= finite
+    return transition_px & dilate(strong_px, FAR_RADIUS)
 
 
-def gradient_magnitude(z: np.ndarray, finite: np.ndarray | None, ws: Workspace) -> np.ndarray:
-    """|gradient| of the Gaussian-smoothed plane, in dynamic ranges per pixel.
+def _pixels(layout: Layout, blocks: np.ndarray) -> np.ndarray:
+    """Contiguous ``(b, H, W)`` copy of the plane pixels of ``(b, block)`` blocks."""
+    grid = blocks.reshape(layout.planes, layout.height + PAD_ROWS, layout.stride)
+    return np.ascontiguousarray(grid[:, : layout.height, : layout.width])
 
-    Central differences inside, one-sided differences on the outermost rows and columns (as
-    ``numpy.gradient``), so edges that reach the plane border are detected there too.
+
+def gradient_energy(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
+    """``(2 |gradient|)²`` of the Gaussian-smoothed plane per pixel, flat padded buffer.
+
+    Central differences ``s[i+1] - s[i-1]`` inside, twice the one-sided differences on the
+    outermost rows and columns (as ``numpy.gradient``), so edges that reach the plane border
+    are detected there too. Needs planes of at least 3x3.
     """
-    s = local_mean(z, finite, EDGE_SMOOTHING, ws.get("smooth", z.shape), ws)
-    gx = _derivative(s, 2, ws.get("gx", z.shape))
-    gy = _derivative(s, 1, ws.get("gy", z.shape))
-    np.square(gx, out=gx)
-    np.square(gy, out=gy)
-    gx += gy
-    return np.sqrt(gx, out=gx)
+    layout = fp.layout
+    b = layout.planes
+    masks = b if fp.masked else 0
+    s = local_means(
+        fp.buf, fp.stack, masks, EDGE_SMOOTHING, ws.get("smooth", fp.buf.shape, F32), ws
+    )
+    gx = _twice_derivative(s, layout, 1, ws.get("gx", fp.buf.shape, F32))
+    gy = _twice_derivative(s, layout, layout.stride, ws.get("gy", fp.buf.shape, F32))
+    lo, hi = layout.lead, layout.size - layout.stride
+    np.square(gx[lo:hi], out=gx[lo:hi])
+    np.square(gy[lo:hi], out=gy[lo:hi])
+    gx[lo:hi] += gy[lo:hi]
+    return gx
 
 
-def _derivative(s: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
-    """First derivative along ``axis``; 0 for a plane of extent 1 along it."""
-    n = s.shape[axis]
-    if n < 2:
-        out.fill(0.0)
-        return out
-    inner = _shifted(axis, 1, -1)
-    np.subtract(s[_shifted(axis, 2, None)], s[_shifted(axis, 0, -2)], out=out[inner])
-    out[inner] *= 0.5
-    np.subtract(s[_shifted(axis, 1, 2)], s[_shifted(axis, 0, 1)], out=out[_shifted(axis, 0, 1)])
-    last = _shifted(axis, n - 1, n)
-    np.subtract(s[last], s[_shifted(axis, n - 2, n - 1)], out=out[last])
+def _twice_derivative(s: np.ndarray, layout: Layout, step: int, out: np.ndarray) -> np.ndarray:
+    """``s[i+step] - s[i-step]`` inside, ``2 (s[1] - s[0])`` style at the plane border."""
+    lo, hi = layout.lead, layout.size - layout.stride
+    np.subtract(s[lo + step : hi + step], s[lo - step : hi - step], out=out[lo:hi])
+    h, w = layout.height, layout.width
+    sg = layout.grid(s)[:, :h, :w]
+    og = layout.grid(out)[:, :h, :w]
+    axis = 2 if step == 1 else 1
+    n = w if axis == 2 else h
+    first, second = _cut(axis, 0), _cut(axis, 1)
+    last, before = _cut(axis, n - 1), _cut(axis, n - 2)
+    np.subtract(sg[second], sg[first], out=og[first])
+    np.subtract(sg[last], sg[before], out=og[last])
+    og[first] *= 2.0
+    og[last] *= 2.0
     return out
 
 
-def _median(a: np.ndarray, finite: np.ndarray | None) -> np.ndarray:
-    """Median per plane over finite pixels on a regular grid of at least ``MEDIAN_SAMPLES``.
+def _cut(axis: int, index: int) -> tuple[slice | int, ...]:
+    """Index of one row (``axis`` 1) or column (``axis`` 2) of a ``(b, H, W)`` view."""
+    cut: list[slice | int] = [slice(None)] * 3
+    cut[axis] = index
+    return tuple(cut)
+
+
+def _median_gradient(grad2: np.ndarray, finite: np.ndarray | None) -> np.ndarray:
+    """Median |gradient| per plane over finite pixels on a regular grid of ``MEDIAN_SAMPLES``.
 
     The median only sets the noise floor of the edge threshold, so a deterministic strided
     subsample is as good as every pixel and 50 times cheaper on a 512x512 plane. Planes
-    without a finite sample give 0.
+    without a finite sample give 0. ``grad2`` holds ``(2 |gradient|)²``.
     """
-    step = max(1, int(np.sqrt(a.shape[1] * a.shape[2] / MEDIAN_SAMPLES)))
-    flat = a[:, ::step, ::step].reshape(len(a), -1)
+    step = max(1, int(np.sqrt(grad2.shape[1] * grad2.shape[2] / MEDIAN_SAMPLES)))
+    flat = grad2[:, ::step, ::step].reshape(len(grad2), -1).astype(np.float64)
+    flat = np.sqrt(flat) / 2.0
     if finite is None:
         return np.median(flat, axis=1)
-    ok_flat = finite[:, ::step, ::step].reshape(len(a), -1)
-    out = np.zeros(len(a))
+    ok_flat = finite[:, ::step, ::step].reshape(len(grad2), -1)
+    out = np.zeros(len(grad2))
     for i, (row, ok) in enumerate(zip(flat, ok_flat, strict=True)):
         if ok.any():
             out[i] = np.median(row[ok])

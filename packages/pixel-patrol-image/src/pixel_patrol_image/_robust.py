@@ -1,9 +1,10 @@
-"""Float64 planes with their finite mask, range and robust (1st/99th percentile) bounds.
+"""Planes in the padded float32 layout with their finite mask, range and robust bounds.
 
 Every metric of this package works on finite pixels only: NaN and ±Inf are treated as missing
 data, so one bad pixel removes itself (and the filter windows or pixel pairs it takes part in)
-but never poisons the whole plane. Kernels receive the batch with non-finite pixels replaced
-by 0 together with the mask, which lets filters run as normalised convolutions.
+but never poisons the whole plane. A batch handed to :func:`prepare` is either entirely finite
+or has a non-finite pixel in every plane (see :func:`pixel_patrol_image._planes.per_plane`),
+so which code path a plane takes depends on that plane alone.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pixel_patrol_image._layout import Layout
 from pixel_patrol_image._workspace import Workspace
 
 LOW_PERCENTILE = 1.0
@@ -22,38 +24,35 @@ They ignore up to 1 % of outliers at each end (hot pixels, dead pixels, a satura
 which the plain minimum and maximum would let dominate contrast and range estimates.
 """
 
-_HISTOGRAM_DTYPES = frozenset("bBhH")
-"""dtype.char of int8, uint8, int16, uint16: few enough levels for exact counting."""
+_COUNTED_DTYPES = frozenset("bBhH?")
+"""dtype.char of int8, uint8, int16, uint16 and bool: few enough levels for exact counting."""
 
 
 @dataclass(frozen=True, slots=True)
-class FloatPlanes:
-    """A batch of planes in float64 plus the per-plane facts the metrics share.
+class PlaneStats:
+    """Per-plane facts shared by the metrics (float64, one entry per plane).
 
     Attributes
     ----------
-    centred
-        ``(b, H, W)`` float64 ``x - offset``; 0 at non-finite pixels. Subtracting the 1st
-        percentile keeps sums of squares free of a large common offset (uint16 data around
-        60000, floats around 1e6), so ``E[x²] - E[x]²`` stays accurate; every metric here is
-        translation invariant.
-    offset
-        The value subtracted per plane (the 1st percentile, 0 without finite values).
-    finite
-        ``(b, H, W)`` bool mask of finite pixels, or ``None`` when every pixel is finite.
     vmin, vmax
-        Finite minimum and maximum per plane (``+inf``/``-inf`` for a plane without any).
+        Finite minimum and maximum (``+inf``/``-inf`` for a plane without finite values).
     lo, hi
-        1st and 99th percentiles of the finite values per plane (NaN without any).
+        1st and 99th percentiles of the finite values (NaN without any).
+    offset
+        The value subtracted before conversion to float32: the median of the finite values
+        (the lower one for an even count, always a pixel value; 0 without finite values).
+        Centring on the bulk of the pixels keeps the float32 values, and the rounding of
+        sums of squares, small for most pixels; every metric here is translation invariant.
+    count
+        Number of finite pixels.
     """
 
-    centred: np.ndarray
-    offset: np.ndarray
-    finite: np.ndarray | None
     vmin: np.ndarray
     vmax: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    offset: np.ndarray
+    count: np.ndarray
 
     @property
     def valid(self) -> np.ndarray:
@@ -72,142 +71,201 @@ class FloatPlanes:
         full = np.where(self.valid, self.vmax - self.vmin, 1.0)
         return np.where(robust > 0, robust, full)
 
-    def normalised(self, out: np.ndarray) -> np.ndarray:
-        """``(x - lo) / D`` per plane written into ``out``, 0 at non-finite pixels."""
-        return np.multiply(self.centred, (1.0 / self.scale)[:, None, None], out=out)
+
+@dataclass(frozen=True, slots=True)
+class FloatPlanes:
+    """A batch of ``b`` planes in the padded float32 layout, plus room for derived maps.
+
+    Attributes
+    ----------
+    layout
+        Geometry of the ``b`` planes (``layout.planes == b``).
+    buf
+        Flat float32 buffer holding ``slots`` groups of ``b`` planes: group 0 is
+        ``x - offset`` (0 at non-finite pixels), groups 1 .. ``maps - 1`` are free for the
+        caller, and with ``masked`` the last group is the finite mask (1.0 / 0.0).
+    maps
+        Groups before the mask.
+    masked
+        Whether some pixel of every plane is non-finite (and the mask group exists).
+    stats
+        Range, percentiles, offset and finite count per plane, in input units.
+    unit
+        Per-plane factor, a power of two, by which ``x - offset`` was multiplied: 1 for
+        8/16-bit integers (whose float32 values and Laplacians stay exact), about ``1 / D``
+        otherwise so that squares cannot overflow float32. Being a power of two it changes
+        no rounding.
+    """
+
+    layout: Layout
+    buf: np.ndarray
+    maps: int
+    masked: bool
+    stats: PlaneStats
+    unit: np.ndarray
+
+    @property
+    def stack(self) -> Layout:
+        """Layout of the whole buffer (all groups)."""
+        return self.layout.with_planes(self.layout.planes * (self.maps + self.masked))
+
+    def group(self, index: int) -> np.ndarray:
+        """``(b, block)`` view of group ``index`` (per-plane ``(b, 1)`` scalars broadcast)."""
+        b = self.layout.planes
+        return self.stack.blocks(self.buf, index * b, b)
+
+    def pixels(self, index: int, margin: int = 0) -> np.ndarray:
+        """``(b, H - 2 margin, W - 2 margin)`` view of the pixels of group ``index``."""
+        b = self.layout.planes
+        return self.stack.interior(self.buf, index * b, b, margin)
+
+    @property
+    def scale32(self) -> np.ndarray:
+        """Dynamic range ``D`` in the units of ``buf``, float32, shaped ``(b, 1)``."""
+        return (self.stats.scale * self.unit).astype(np.float32)[:, None]
+
+    @property
+    def mask_group(self) -> int | None:
+        """Index of the finite-mask group, ``None`` when every pixel is finite."""
+        return self.maps if self.masked else None
 
 
-def prepare(raw: np.ndarray, ws: Workspace) -> FloatPlanes:
-    """Convert a ``(b, H, W)`` batch to :class:`FloatPlanes` (float64, NaN-aware).
+def prepare(raw: np.ndarray, masked: bool, ws: Workspace, maps: int = 1) -> FloatPlanes:
+    """Statistics of a ``(b, H, W)`` batch and its conversion to the padded float32 layout.
 
-    Small integer types take one pass over the pixels for exact percentiles by counting and
-    one pass that converts and centres; other types are copied to float64 first.
+    Parameters
+    ----------
+    raw
+        Planes in the input dtype (bool, integer or float).
+    masked
+        True when every plane has a non-finite pixel, False when none has.
+    ws
+        Scratch buffers.
+    maps
+        Groups of ``b`` planes to allocate before the mask group (group 0 is the data).
     """
     if raw.dtype == np.bool_:
         raw = raw.view(np.uint8)
-    x = ws.get("values", raw.shape)
-    counted = _counted_stats(raw)
-    if counted is not None:
-        vmin, vmax, lo, hi = counted
-        offset = lo
-        np.subtract(raw, offset[:, None, None], out=x, casting="unsafe")
-        return FloatPlanes(x, offset, None, vmin, vmax, lo, hi)
-    np.copyto(x, raw, casting="unsafe")
-    finite: np.ndarray | None = None
-    if raw.dtype.kind == "f":
-        mask = np.isfinite(x)
-        if not mask.all():
-            finite = mask
-            x[~mask] = 0.0
-    vmin, vmax = _range(x, finite)
-    lo, hi = robust_bounds(raw, x, finite)
-    offset = np.where(np.isfinite(lo), lo, 0.0)
-    x -= offset[:, None, None]
+    b, h, w = raw.shape
+    layout = Layout(b, h, w)
+    finite = np.isfinite(raw) if masked else None
+    stats = plane_stats(raw, finite)
+    unit = np.ones(b)
+    if raw.dtype.char not in _COUNTED_DTYPES:
+        unit = np.exp2(-np.round(np.log2(stats.scale)))
+    stack = layout.with_planes(b * (maps + masked))
+    buf = ws.get("planes", (stack.size,), np.float32)
+    fp = FloatPlanes(layout, buf, maps, masked, stats, unit)
+    _centre(raw, stats.offset, unit, fp.pixels(0), fp.group(0))
+    stack.clear_padding(buf)
     if finite is not None:
-        x[~finite] = 0.0
-    return FloatPlanes(x, offset, finite, vmin, vmax, lo, hi)
+        np.copyto(fp.pixels(0), 0.0, where=~finite)
+        fp.pixels(maps)[...] = finite
+    return fp
 
 
-def _range(x: np.ndarray, finite: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Finite min and max per plane."""
-    if x.shape[1] * x.shape[2] == 0:
-        empty = np.full(len(x), np.inf)
-        return empty, -empty
-    if finite is None:
-        return x.min(axis=(1, 2)), x.max(axis=(1, 2))
-    return (
-        np.where(finite, x, np.inf).min(axis=(1, 2)),
-        np.where(finite, x, -np.inf).max(axis=(1, 2)),
-    )
+def _centre(
+    raw: np.ndarray,
+    offset: np.ndarray,
+    unit: np.ndarray,
+    pixels: np.ndarray,
+    blocks: np.ndarray,
+) -> None:
+    """Write ``(raw - offset) * unit`` into the padded float32 planes (padding left dirty).
 
-
-def robust_bounds(
-    raw: np.ndarray, x: np.ndarray, finite: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """1st and 99th percentiles of the finite values of each plane (``x`` = raw as float64)."""
-    b = len(x)
-    n = x.shape[1] * x.shape[2]
-    if n == 0:
-        nan = np.full(b, np.nan)
-        return nan, nan
-    counted = _counted_stats(raw) if finite is None else None
-    if counted is not None:
-        return counted[2], counted[3]
-    flat = x.reshape(b, n)
-    if finite is None:
-        pct = np.percentile(flat, [LOW_PERCENTILE, HIGH_PERCENTILE], axis=1)
-        return pct[0], pct[1]
-    return _bounds_masked(flat, finite.reshape(b, n))
-
-
-def _counted_stats(raw: np.ndarray) -> tuple[np.ndarray, ...] | None:
-    """``(vmin, vmax, lo, hi)`` per plane by counting, or ``None`` when counting does not pay.
-
-    Applies to integer types of at most 16 bits whose histogram (one per plane, over the
-    batch's value span) is not much larger than the batch itself. Exact: the ranks numpy's
-    ``linear`` rule interpolates between are read from cumulative counts.
+    Types that float32 holds exactly are copied first and centred on the contiguous blocks
+    (numpy runs ufuncs on the strided pixel view about three times slower); wider types are
+    centred in their own precision first.
     """
+    if np.result_type(raw.dtype, np.float32) == np.float32:
+        np.copyto(pixels, raw, casting="unsafe")
+        blocks -= offset.astype(np.float32)[:, None]
+    else:
+        np.subtract(raw, offset[:, None, None], out=pixels, casting="unsafe")
+    if raw.dtype.char not in _COUNTED_DTYPES:
+        blocks *= unit.astype(np.float32)[:, None]
+
+
+def plane_stats(raw: np.ndarray, finite: np.ndarray | None) -> PlaneStats:
+    """Min, max, 1st/99th percentiles and median of the finite values of each plane."""
     b = len(raw)
-    n = raw.shape[1] * raw.shape[2] if raw.ndim == 3 else 0
-    if raw.dtype.char not in _HISTOGRAM_DTYPES or n == 0 or b == 0:
-        return None
-    base = int(raw.min())
-    span = int(raw.max()) - base + 1
-    if b * span > 2 * max(raw.size, 1 << 16):
-        return None
-    offsets = raw.reshape(b, n).astype(np.int64) - base
-    offsets += (np.arange(b, dtype=np.int64) * span)[:, None]
-    cum = np.bincount(offsets.ravel(), minlength=b * span).reshape(b, span).cumsum(axis=1)
+    flat = raw.reshape(b, -1)
+    if finite is None:
+        return _stats(flat)
+    rows = [row[ok] for row, ok in zip(flat, finite.reshape(b, -1), strict=True)]
+    parts = [_stats(row[None]) for row in rows]
+    fields = ("vmin", "vmax", "lo", "hi", "offset", "count")
+    return PlaneStats(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
-    def at_rank(k: int) -> np.ndarray:
-        # value of the k-th smallest element (0-based): number of bins whose cumulative
-        # count is still <= k
-        return (cum <= k).sum(axis=1).astype(np.float64) + base
 
-    out = [at_rank(0), at_rank(n - 1)]
+def _stats(flat: np.ndarray) -> PlaneStats:
+    """:class:`PlaneStats` of the rows of ``flat`` (every value finite)."""
+    b, n = flat.shape
+    if n == 0:
+        nan, inf = np.full(b, np.nan), np.full(b, np.inf)
+        return PlaneStats(inf, -inf, nan, nan, np.zeros(b), np.zeros(b))
+    ranks, fractions = _ranks(n)
+    v = _order_statistics(flat, ranks)
+    lo = _lerp(v[:, 2], v[:, 3], fractions[0])
+    hi = _lerp(v[:, 4], v[:, 5], fractions[1])
+    return PlaneStats(v[:, 0], v[:, 1], lo, hi, v[:, 6], np.full(b, float(n)))
+
+
+def _ranks(n: int) -> tuple[list[int], tuple[float, float]]:
+    """Ranks of min, max, the two neighbours of each percentile, and the median."""
+    picks = [0, n - 1]
+    fractions = []
     for q in (LOW_PERCENTILE, HIGH_PERCENTILE):
         h = (n - 1) * q / 100.0
-        k0 = int(np.floor(h))
-        v0, v1 = at_rank(k0), at_rank(min(k0 + 1, n - 1))
-        out.append(v0 + (v1 - v0) * (h - k0))
-    return tuple(out)
+        k = int(np.floor(h))
+        picks += [k, min(k + 1, n - 1)]
+        fractions.append(h - k)
+    picks.append((n - 1) // 2)
+    return picks, (fractions[0], fractions[1])
 
 
-def _bounds_masked(flat: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Percentiles over finite values only; one call per plane (only batches with NaN/Inf)."""
-    lo = np.full(len(flat), np.nan)
-    hi = np.full(len(flat), np.nan)
-    for i, (row, ok) in enumerate(zip(flat, finite, strict=True)):
-        if ok.any():
-            lo[i], hi[i] = np.percentile(row[ok], [LOW_PERCENTILE, HIGH_PERCENTILE])
-    return lo, hi
+def _lerp(v0: np.ndarray, v1: np.ndarray, t: float) -> np.ndarray:
+    """Linear interpolation between neighbouring order statistics (one formula everywhere)."""
+    return v0 + (v1 - v0) * t
 
 
-def mean_var(
-    a: np.ndarray, mask: np.ndarray | None, scratch: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and population variance (ddof 0) per plane over the pixels where ``mask`` is true.
+def _order_statistics(flat: np.ndarray, ranks: list[int]) -> np.ndarray:
+    """``(b, len(ranks))`` float64: the value of rank ``k`` (0-based) of every row.
 
-    Without a mask: ``E[a²] - E[a]²`` from two read-only sums. The callers only pass
-    offset-free quantities (centred pixels through zero-sum stencils, MSCN coefficients,
-    local standard deviations in units of the data), for which the cancellation error is a
-    few ulps. With a mask: two passes (mean, then squared deviations into ``scratch``).
-    Planes without a selected pixel give NaN.
+    Exact either way: by counting for 8/16-bit integers whose histogram is not much larger
+    than the data, otherwise by partitioning.
     """
-    b = len(a)
-    if mask is None:
-        n = a.shape[1] * a.shape[2]
-        if n == 0:
-            nan = np.full(b, np.nan)
-            return nan, nan
-        mean = a.sum(axis=(1, 2)) / n
-        var = np.einsum("ijk,ijk->i", a, a) / n - mean * mean
-        return mean, np.maximum(var, 0.0)
-    count = mask.sum(axis=(1, 2))
-    mean = np.full(b, np.nan)
-    np.divide(np.where(mask, a, 0.0).sum(axis=(1, 2)), count, out=mean, where=count > 0)
-    d = np.subtract(a, np.where(count > 0, mean, 0.0)[:, None, None], out=scratch)
-    d[~mask] = 0.0
-    var = np.full(b, np.nan)
-    np.divide(np.einsum("ijk,ijk->i", d, d), count, out=var, where=count > 0)
-    return mean, var
+    counted = _counted(flat, ranks)
+    if counted is not None:
+        return counted
+    part = np.partition(flat, sorted(set(ranks)), axis=1)
+    return part[:, ranks].astype(np.float64)
+
+
+def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
+    """Order statistics from cumulative counts, or ``None`` when counting does not pay."""
+    if flat.dtype.char not in _COUNTED_DTYPES:
+        return None
+    keys, shift = _unsigned_keys(flat)
+    b, n = flat.shape
+    span = int(keys.max()) + 1
+    if b * span > 2 * b * n + (1 << 16):
+        return None
+    if b > 1:
+        keys = keys.astype(np.int64) + (np.arange(b, dtype=np.int64) * span)[:, None]
+    cum = np.cumsum(np.bincount(keys.ravel(), minlength=b * span))
+    row = np.arange(b, dtype=np.int64)[:, None]
+    targets = row * n + np.asarray(ranks, dtype=np.int64)[None, :]
+    bins = np.searchsorted(cum, targets, side="right") - row * span
+    return bins.astype(np.float64) - shift
+
+
+def _unsigned_keys(flat: np.ndarray) -> tuple[np.ndarray, int]:
+    """Order-preserving unsigned view of 8/16-bit integers and the shift it adds."""
+    if flat.dtype.kind == "u" or flat.dtype == np.bool_:
+        return flat.view(np.dtype(f"u{flat.dtype.itemsize}")), 0
+    bits = 8 * flat.dtype.itemsize
+    unsigned = flat.view(np.dtype(f"u{flat.dtype.itemsize}")) ^ np.array(
+        1 << (bits - 1), dtype=f"u{flat.dtype.itemsize}"
+    )
+    return unsigned, 1 << (bits - 1)

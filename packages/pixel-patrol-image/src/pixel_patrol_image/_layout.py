@@ -1,0 +1,107 @@
+"""Zero-padded flat layout of a batch of planes, shared by every filter and stencil.
+
+Planes are stored one after the other in a flat float32 buffer, each row followed by ``PAD``
+zero columns and each plane followed by ``PAD`` zero rows (with ``PAD`` zero rows before the
+first plane). In this layout a shift by ``d`` elements is a shift by ``d`` columns and a shift
+by ``d * stride`` elements one by ``d`` rows, and for ``|d| <= PAD`` both only ever bring in
+zeros from outside the plane. So every filter and stencil is a handful of whole-buffer numpy
+operations on contiguous 1-D slices (the fastest thing numpy does), with zero padding for free.
+
+Why this also makes results independent of batching: a plane occupies the same block of
+memory layout (same row stride, same padding) whatever other planes share the buffer, every
+element is computed from its own plane only, and every reduction runs over one plane's rows
+in a fixed order. A plane's value is therefore bit-identical in a batch of one or of many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PAD = 3
+"""Zero rows and columns around each plane: the largest filter radius used (7-tap windows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneMap:
+    """Some planes of a padded buffer, seen two ways.
+
+    Element-wise work goes on ``blocks`` (contiguous, padding included: numpy runs a strided
+    3-D view about three times slower); reductions go over ``pixels``, a view of the same
+    memory without the padding.
+
+    Attributes
+    ----------
+    blocks
+        ``(b, block)`` contiguous view; per-plane ``(b, 1)`` scalars broadcast against it.
+    pixels
+        ``(b, H', W')`` view of the plane pixels inside ``blocks`` (maybe minus a margin).
+    """
+
+    blocks: np.ndarray
+    pixels: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Geometry of ``planes`` planes of ``height x width`` in a padded flat buffer."""
+
+    planes: int
+    height: int
+    width: int
+
+    @property
+    def stride(self) -> int:
+        """Elements per stored row: the plane row plus its ``PAD`` zero columns."""
+        return self.width + PAD
+
+    @property
+    def block(self) -> int:
+        """Elements per plane: its rows plus the ``PAD`` zero rows after it."""
+        return (self.height + PAD) * self.stride
+
+    @property
+    def lead(self) -> int:
+        """Offset of the first plane (``PAD`` zero rows come first)."""
+        return PAD * self.stride
+
+    @property
+    def size(self) -> int:
+        """Length of the flat buffer."""
+        return self.lead + self.planes * self.block
+
+    def with_planes(self, planes: int) -> Layout:
+        """The same plane geometry for another number of planes."""
+        return Layout(planes, self.height, self.width)
+
+    def blocks(self, buf: np.ndarray, first: int = 0, count: int | None = None) -> np.ndarray:
+        """``(count, block)`` view of planes ``first .. first + count`` (with their padding).
+
+        Per-plane scalars of shape ``(count, 1)`` broadcast against it.
+        """
+        count = self.planes - first if count is None else count
+        start = self.lead + first * self.block
+        return buf[start : start + count * self.block].reshape(count, self.block)
+
+    def grid(self, buf: np.ndarray, first: int = 0, count: int | None = None) -> np.ndarray:
+        """``(count, height + PAD, stride)`` view of planes with their padding."""
+        return self.blocks(buf, first, count).reshape(-1, self.height + PAD, self.stride)
+
+    def interior(
+        self, buf: np.ndarray, first: int = 0, count: int | None = None, margin: int = 0
+    ) -> np.ndarray:
+        """``(count, height - 2 margin, width - 2 margin)`` view of the pixels of the planes."""
+        g = self.grid(buf, first, count)
+        return g[:, margin : self.height - margin, margin : self.width - margin]
+
+    def map(self, buf: np.ndarray, first: int, count: int, margin: int = 0) -> PlaneMap:
+        """Planes ``first .. first + count`` of ``buf`` as a :class:`PlaneMap`."""
+        return PlaneMap(self.blocks(buf, first, count), self.interior(buf, first, count, margin))
+
+    def clear_padding(self, buf: np.ndarray) -> None:
+        """Set every padding element of ``buf`` to 0 (workspace buffers are reused)."""
+        buf[: self.lead] = 0.0
+        g = self.grid(buf)
+        g[:, self.height :, :] = 0.0
+        g[:, : self.height, self.width :] = 0.0
