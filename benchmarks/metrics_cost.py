@@ -66,25 +66,26 @@ def baseline() -> tuple[str, Callable[[LeafStack], object]]:
 def quality_parts() -> dict[str, Callable[[LeafStack], object]]:
     """The kernels inside raster-quality, timed separately (one shared preparation each)."""
     from pixel_patrol_image import _quality_kernels as qk
-    from pixel_patrol_image._planes import batches, to_planes
-    from pixel_patrol_image._robust import prepare
+    from pixel_patrol_image._planes import per_plane, to_planes
+    from pixel_patrol_image._robust import FloatPlanes, prepare
     from pixel_patrol_image._workspace import Workspace
 
-    def over_batches(step: Callable[..., object]) -> Callable[[LeafStack], object]:
+    def over_planes(step: Callable[[FloatPlanes, Workspace], object]) -> Callable[..., object]:
+        def kernel(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, object]:
+            step(prepare(raw, masked, ws, maps=2), ws)
+            return {"_": np.nan}
+
         def run(stack: LeafStack) -> None:
-            planes = to_planes(stack.data, stack.image.dim_order)
-            ws = Workspace()
-            for sl in batches(len(planes.planes), planes.height * planes.width):
-                step(prepare(planes.planes[sl], ws), ws)
+            per_plane(to_planes(stack.data, stack.image.dim_order), ("_",), kernel)
 
         return run
 
     return {
-        "  float64 + percentiles (michelson)": over_batches(
-            lambda fp, ws: qk.michelson_contrast(fp)
+        "  float32 + percentiles (michelson)": over_planes(
+            lambda fp, ws: qk.michelson_contrast(fp.stats)
         ),
-        "  + mscn and texture": over_batches(qk.mscn_and_texture),
-        "  + laplacian": over_batches(qk.laplacian_variance),
+        "  + mscn and texture": over_planes(qk.mscn_and_texture),
+        "  + laplacian": over_planes(qk.laplacian_variance),
     }
 
 
