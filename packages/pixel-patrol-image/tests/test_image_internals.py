@@ -74,11 +74,11 @@ def test_layout_keeps_planes_apart_with_zero_padding() -> None:
     buf = np.arange(layout.size, dtype=np.float32)
     layout.clear_padding(buf)
     grid = layout.grid(buf)
-    assert layout.stride == 7 and layout.block == 6 * 7 and layout.lead == 3 * 7
+    assert layout.stride == 8 and layout.block == 6 * 8 and layout.lead == 3 * 8
     assert not buf[: layout.lead].any() and not grid[:, 3:, :].any()
     assert not grid[:, :3, 4:].any() and grid[:, :3, :4].all()
     assert layout.interior(buf, 1, 1).tolist() == [
-        [[63, 64, 65, 66], [70, 71, 72, 73], [77, 78, 79, 80]]
+        [[72, 73, 74, 75], [80, 81, 82, 83], [88, 89, 90, 91]]
     ]
 
 
