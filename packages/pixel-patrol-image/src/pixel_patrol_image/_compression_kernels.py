@@ -48,8 +48,7 @@ def blocking_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
         n_on += c_on
         off += s_off
         n_off += c_off
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = (on / n_on) / (off / n_off)
+    ratio = (on / n_on) / (off / n_off)
     defined = fp.stats.valid & (n_on > 0) & (n_off > 0) & (off > 0)
     return np.where(defined, ratio, np.nan)
 

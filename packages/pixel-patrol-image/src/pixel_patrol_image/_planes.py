@@ -110,7 +110,8 @@ def per_plane(
     for sl in batches(n, stack.height * stack.width, BATCH_PIXELS):
         raw = stack.planes[sl]
         for index, masked in _finite_groups(raw):
-            values = kernel(raw if index is None else raw[index], masked, ws)
+            with np.errstate(invalid="ignore", divide="ignore"):  # undefined values become NaN
+                values = kernel(raw if index is None else raw[index], masked, ws)
             for name in names:
                 target = out[name][sl]
                 if index is None:

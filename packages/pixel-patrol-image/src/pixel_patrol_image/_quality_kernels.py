@@ -54,8 +54,7 @@ def michelson_contrast(stats: PlaneStats) -> np.ndarray:
     image, and a plane whose robust range reaches or crosses zero has full contrast 1.
     ``hi == lo`` (over 98 % of pixels share one value) gives 0.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = (stats.hi - stats.lo) / (np.abs(stats.hi) + np.abs(stats.lo))
+    c = (stats.hi - stats.lo) / (np.abs(stats.hi) + np.abs(stats.lo))
     c = np.where(stats.hi == stats.lo, 0.0, c)
     return np.where(stats.valid, c, np.nan)
 
@@ -99,8 +98,7 @@ def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.nda
     count = fp.stats.count
     _, mscn_var = moments(mu, count)
     s_mean, s_var = centred_moments(sigma, count, scratch, mask)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
+    texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
     valid = fp.stats.valid
     return np.where(valid, mscn_var, nan), np.where(valid, texture, nan)
 

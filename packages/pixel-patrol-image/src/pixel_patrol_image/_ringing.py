@@ -71,8 +71,7 @@ def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     d2 = np.square(fp.stats.scale * fp.unit)
     e_band = plane_dots(energy, band.astype(F32)) / d2
     e_far = plane_dots(energy, far.astype(F32)) / d2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = (e_band / n_band + RINGING_EPS) / (e_far / n_far + RINGING_EPS)
+    ratio = (e_band / n_band + RINGING_EPS) / (e_far / n_far + RINGING_EPS)
     return np.where(fp.stats.valid & (n_band > 0) & (n_far > 0), ratio, np.nan)
 
 

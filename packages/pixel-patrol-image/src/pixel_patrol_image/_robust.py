@@ -9,7 +9,7 @@ so which code path a plane takes depends on that plane alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -95,6 +95,8 @@ class FloatPlanes:
         8/16-bit integers (whose float32 values and Laplacians stay exact), about ``1 / D``
         otherwise so that squares cannot overflow float32. Being a power of two it changes
         no rounding.
+    stack
+        Layout of the whole buffer (all groups).
     """
 
     layout: Layout
@@ -103,11 +105,12 @@ class FloatPlanes:
     masked: bool
     stats: PlaneStats
     unit: np.ndarray
+    stack: Layout = field(init=False)
 
-    @property
-    def stack(self) -> Layout:
-        """Layout of the whole buffer (all groups)."""
-        return self.layout.with_planes(self.layout.planes * (self.maps + self.masked))
+    def __post_init__(self) -> None:
+        """Derive the layout of the whole buffer once."""
+        planes = self.layout.planes * (self.maps + self.masked)
+        object.__setattr__(self, "stack", self.layout.with_planes(planes))
 
     def group(self, index: int) -> np.ndarray:
         """``(b, block)`` view of group ``index`` (per-plane ``(b, 1)`` scalars broadcast)."""

@@ -36,14 +36,12 @@ def moments(v: PlaneMap, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     For quantities centred on zero by construction (Laplacians, MSCN coefficients), where
     the difference loses nothing. ``v`` is squared in place. Planes with ``count == 0`` give
-    NaN.
+    NaN (callers silence the 0/0 warning).
     """
     total = plane_sums(v.pixels)
     np.square(v.blocks, out=v.blocks)
-    squares = plane_sums(v.pixels)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
-        var = squares / count - mean * mean
+    mean = total / count
+    var = plane_sums(v.pixels) / count - mean * mean
     return mean, np.maximum(var, 0.0)
 
 
@@ -55,16 +53,12 @@ def centred_moments(
     For quantities whose mean is not small against their spread (local standard
     deviations). ``mask`` (0/1 blocks like ``v.blocks``) marks the pixels that count,
     ``None`` for all; ``scratch`` (same layout as ``v``) receives the deviations. Planes
-    with ``count == 0`` give NaN.
+    with ``count == 0`` give NaN (callers silence the 0/0 warning).
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = plane_sums(v.pixels) / count
-    d = np.subtract(
-        v.blocks, np.nan_to_num(mean).astype(v.blocks.dtype)[:, None], out=scratch.blocks
-    )
+    mean = plane_sums(v.pixels) / count
+    centre = np.where(count > 0, mean, 0.0).astype(v.blocks.dtype)[:, None]
+    d = np.subtract(v.blocks, centre, out=scratch.blocks)
     if mask is not None:
         d *= mask
     np.square(d, out=d)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = plane_sums(scratch.pixels) / count
-    return mean, var
+    return mean, plane_sums(scratch.pixels) / count
