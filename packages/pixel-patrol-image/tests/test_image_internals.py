@@ -11,7 +11,8 @@ from scipy import ndimage as ndi
 from pixel_patrol_image._filters import dilate, gaussian_kernel, local_means
 from pixel_patrol_image._layout import Layout
 from pixel_patrol_image._planes import _finite_groups, batches, per_leaf, to_planes
-from pixel_patrol_image._robust import _order_statistics, plane_stats, prepare
+from pixel_patrol_image._order import _selected, order_statistics
+from pixel_patrol_image._robust import plane_stats, prepare
 from pixel_patrol_image._sums import centred_moments, moments, plane_dots, plane_sums
 from pixel_patrol_image._workspace import Workspace
 
@@ -51,9 +52,43 @@ def test_counting_and_partitioning_give_the_same_order_statistics(
     flat = np.stack([np.roll(row, i) + i for i in range(b)]).clip(info.min, info.max)
     flat = flat.astype(dtype)
     ranks = sorted({0, len(row) - 1, len(row) // 3, (len(row) - 1) // 2})
-    counted = _order_statistics(flat, ranks)
+    counted = order_statistics(flat, ranks)
     partitioned = np.partition(flat, ranks, axis=1)[:, ranks].astype(np.float64)
     assert counted.tolist() == partitioned.tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["float32", "float64", "int32", "int64"]),
+    st.integers(2, 3000),
+    st.sampled_from(["normal", "spikes", "ties", "lognormal", "extremes", "subnormal"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_histogram_selection_returns_the_exact_order_statistics(
+    dtype: str, n: int, kind: str, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    values = {
+        "normal": lambda: rng.normal(size=n),
+        "spikes": lambda: np.where(rng.random(n) < 0.99, 0.0, rng.normal(size=n) * 1e30),
+        "ties": lambda: rng.integers(-5, 5, n).astype(float),
+        "lognormal": lambda: np.exp(rng.normal(0, 15, n)),
+        "extremes": lambda: rng.normal(size=n),
+        "subnormal": lambda: rng.normal(size=n) * 1e-310,
+    }[kind]()
+    if dtype.startswith("float"):
+        finfo = np.finfo(dtype)
+        row = np.clip(values, float(finfo.min), float(finfo.max)).astype(dtype)
+        extremes = np.array([finfo.min, finfo.max], dtype=dtype)
+    else:
+        iinfo = np.iinfo(dtype)
+        row = np.clip(values, -(2.0**30), 2.0**30).astype(dtype)
+        extremes = np.array([iinfo.min, iinfo.max], dtype=dtype)
+    if kind == "extremes":
+        row = np.concatenate([extremes, row])
+    ranks = sorted({0, len(row) - 1, *rng.integers(0, len(row), 5).tolist()})
+    want = np.partition(row, ranks)[ranks].astype(np.float64)
+    assert _selected(row, ranks).tolist() == want.tolist()
 
 
 def test_masked_planes_use_only_finite_values() -> None:

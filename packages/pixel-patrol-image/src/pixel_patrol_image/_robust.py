@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pixel_patrol_image._layout import Layout
+from pixel_patrol_image._order import COUNTED_DTYPES, order_statistics
 from pixel_patrol_image._workspace import Workspace
 
 LOW_PERCENTILE = 1.0
@@ -23,9 +24,6 @@ HIGH_PERCENTILE = 99.0
 They ignore up to 1 % of outliers at each end (hot pixels, dead pixels, a saturated spot),
 which the plain minimum and maximum would let dominate contrast and range estimates.
 """
-
-_COUNTED_DTYPES = frozenset("bBhH?")
-"""dtype.char of int8, uint8, int16, uint16 and bool: few enough levels for exact counting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +152,7 @@ def prepare(raw: np.ndarray, masked: bool, ws: Workspace, maps: int = 1) -> Floa
     finite = np.isfinite(raw) if masked else None
     stats = plane_stats(raw, finite)
     unit = np.ones(b)
-    if raw.dtype.char not in _COUNTED_DTYPES:
+    if raw.dtype.char not in COUNTED_DTYPES:
         unit = np.exp2(-np.round(np.log2(stats.scale)))
     stack = layout.with_planes(b * (maps + masked))
     buf = ws.get("planes", (stack.size,), np.float32)
@@ -185,7 +183,7 @@ def _centre(
         blocks -= offset.astype(np.float32)[:, None]
     else:
         np.subtract(raw, offset[:, None, None], out=pixels, casting="unsafe")
-    if raw.dtype.char not in _COUNTED_DTYPES:
+    if raw.dtype.char not in COUNTED_DTYPES:
         blocks *= unit.astype(np.float32)[:, None]
 
 
@@ -208,7 +206,7 @@ def _stats(flat: np.ndarray) -> PlaneStats:
         nan, inf = np.full(b, np.nan), np.full(b, np.inf)
         return PlaneStats(inf, -inf, nan, nan, np.zeros(b), np.zeros(b))
     ranks, fractions = _ranks(n)
-    v = _order_statistics(flat, ranks)
+    v = order_statistics(flat, ranks)
     lo = _lerp(v[:, 2], v[:, 3], fractions[0])
     hi = _lerp(v[:, 4], v[:, 5], fractions[1])
     return PlaneStats(v[:, 0], v[:, 1], lo, hi, v[:, 6], np.full(b, float(n)))
@@ -230,45 +228,3 @@ def _ranks(n: int) -> tuple[list[int], tuple[float, float]]:
 def _lerp(v0: np.ndarray, v1: np.ndarray, t: float) -> np.ndarray:
     """Linear interpolation between neighbouring order statistics (one formula everywhere)."""
     return v0 + (v1 - v0) * t
-
-
-def _order_statistics(flat: np.ndarray, ranks: list[int]) -> np.ndarray:
-    """``(b, len(ranks))`` float64: the value of rank ``k`` (0-based) of every row.
-
-    Exact either way: by counting for 8/16-bit integers whose histogram is not much larger
-    than the data, otherwise by partitioning.
-    """
-    counted = _counted(flat, ranks)
-    if counted is not None:
-        return counted
-    part = np.partition(flat, sorted(set(ranks)), axis=1)
-    return part[:, ranks].astype(np.float64)
-
-
-def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
-    """Order statistics from cumulative counts, or ``None`` when counting does not pay."""
-    if flat.dtype.char not in _COUNTED_DTYPES:
-        return None
-    keys, shift = _unsigned_keys(flat)
-    b, n = flat.shape
-    span = int(keys.max()) + 1
-    if b * span > 2 * b * n + (1 << 16):
-        return None
-    if b > 1:
-        keys = keys.astype(np.int64) + (np.arange(b, dtype=np.int64) * span)[:, None]
-    cum = np.cumsum(np.bincount(keys.ravel(), minlength=b * span))
-    row = np.arange(b, dtype=np.int64)[:, None]
-    targets = row * n + np.asarray(ranks, dtype=np.int64)[None, :]
-    bins = np.searchsorted(cum, targets, side="right") - row * span
-    return bins.astype(np.float64) - shift
-
-
-def _unsigned_keys(flat: np.ndarray) -> tuple[np.ndarray, int]:
-    """Order-preserving unsigned view of 8/16-bit integers and the shift it adds."""
-    if flat.dtype.kind == "u" or flat.dtype == np.bool_:
-        return flat.view(np.dtype(f"u{flat.dtype.itemsize}")), 0
-    bits = 8 * flat.dtype.itemsize
-    unsigned = flat.view(np.dtype(f"u{flat.dtype.itemsize}")) ^ np.array(
-        1 << (bits - 1), dtype=f"u{flat.dtype.itemsize}"
-    )
-    return unsigned, 1 << (bits - 1)
