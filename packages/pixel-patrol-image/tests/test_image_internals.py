@@ -10,8 +10,8 @@ from scipy import ndimage as ndi
 
 from pixel_patrol_image._filters import dilate, gaussian_kernel, local_means
 from pixel_patrol_image._layout import Layout
-from pixel_patrol_image._planes import _finite_groups, batches, per_leaf, to_planes
 from pixel_patrol_image._order import _selected, order_statistics
+from pixel_patrol_image._planes import _finite_groups, batches, per_leaf, to_planes
 from pixel_patrol_image._robust import plane_stats, prepare
 from pixel_patrol_image._sums import centred_moments, moments, plane_dots, plane_sums
 from pixel_patrol_image._workspace import Workspace
