@@ -144,11 +144,26 @@ def _piece_moments(p: np.ndarray, ws: Workspace) -> _Moments:
     if p.dtype.kind == "f" and not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         return _masked_moments(p)
     count = np.full(len(p), p.shape[1], dtype=np.int64)
-    mean = p.sum(axis=1, dtype=np.float64) / p.shape[1]
     d = ws.get("deviation", np.float64, p.shape)
-    np.subtract(p, mean[:, None], out=d)
+    if _exact_sums(p.dtype):
+        np.copyto(d, p)
+        mean = d.sum(axis=1) / p.shape[1]
+        d -= mean[:, None]
+    else:
+        mean = p.sum(axis=1, dtype=np.float64) / p.shape[1]
+        np.subtract(p, mean[:, None], out=d)
     m2 = np.einsum("ij,ij->i", d, d)
     return _Moments(count, lo.astype(np.float64), hi.astype(np.float64), mean, m2)
+
+
+def _exact_sums(dtype: np.dtype) -> bool:
+    """Whether a piece sums exactly in float64 whatever the order (integers up to 32 bits).
+
+    Then the sum can be taken from the float64 copy the deviations are computed in, which
+    saves a second cast of the pixels and gives the same bits as summing the pixels directly;
+    float and 64-bit sums round, so their order (and therefore the code path) is kept.
+    """
+    return dtype.kind in "iu" and dtype.itemsize <= 4
 
 
 def _masked_moments(p: np.ndarray) -> _Moments:
