@@ -5,7 +5,7 @@ reports the mean over its valid planes and, in an internal column, how many plan
 so rolled-up rows are the plain mean over all valid planes they cover. Formulas, sources and
 caveats: ``docs/metrics.md``.
 
-This module imports only numpy and pyarrow; scipy is loaded on the first ``run``.
+This module imports only numpy and pyarrow; the kernels are loaded on the first ``run``.
 """
 
 from __future__ import annotations
