@@ -161,4 +161,6 @@ def laplacian_variance(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
         out *= ok
         count = plane_sums(stack.interior(ok_buf, 0, b, margin=1))
     _, var = moments(stack.map(lap, 0, b, margin=1), count)
-    return np.where(fp.stats.valid, var / (fp.unit * fp.unit), np.nan)
+    with np.errstate(over="ignore"):  # values beyond 1e154 have a variance beyond float64
+        var = var / fp.unit / fp.unit  # in two steps: unit² alone may overflow
+    return np.where(fp.stats.valid, var, np.nan)

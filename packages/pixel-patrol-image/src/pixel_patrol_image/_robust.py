@@ -91,8 +91,8 @@ class FloatPlanes:
     unit
         Per-plane factor, a power of two, by which ``x - offset`` was multiplied: 1 for
         8/16-bit integers (whose float32 values and Laplacians stay exact), about ``1 / D``
-        otherwise so that squares cannot overflow float32. Being a power of two it changes
-        no rounding.
+        otherwise so that squares cannot overflow float32 (see :func:`_unit`). Being a power
+        of two it changes no rounding.
     stack
         Layout of the whole buffer (all groups).
     """
@@ -151,9 +151,7 @@ def prepare(raw: np.ndarray, masked: bool, ws: Workspace, maps: int = 1) -> Floa
     layout = Layout(b, h, w)
     finite = np.isfinite(raw) if masked else None
     stats = plane_stats(raw, finite)
-    unit = np.ones(b)
-    if raw.dtype.char not in COUNTED_DTYPES:
-        unit = np.exp2(-np.round(np.log2(stats.scale)))
+    unit = np.ones(b) if raw.dtype.char in COUNTED_DTYPES else _unit(stats)
     stack = layout.with_planes(b * (maps + masked))
     buf = ws.get("planes", (stack.size,), np.float32)
     fp = FloatPlanes(layout, buf, maps, masked, stats, unit)
@@ -165,6 +163,26 @@ def prepare(raw: np.ndarray, masked: bool, ws: Workspace, maps: int = 1) -> Floa
     return fp
 
 
+MAX_MAGNITUDE = 2.0**60
+"""Largest ``|x - offset|`` after scaling: squares (2^120) and window sums of them stay far
+below the float32 limit (2^128)."""
+
+
+def _unit(stats: PlaneStats) -> np.ndarray:
+    """Power of two near ``1 / D``, smaller if needed to keep values within ``MAX_MAGNITUDE``.
+
+    Only absurd outliers (beyond 10^18 dynamic ranges from the median) trigger the second
+    rule; the bulk of such a plane then loses float32 precision, but nothing overflows.
+    Beyond about 10^56 dynamic ranges the bulk underflows to 0 and the filter metrics of
+    the plane are null.
+    """
+    near = -np.round(np.log2(stats.scale))
+    reach = np.maximum(stats.vmax - stats.offset, stats.offset - stats.vmin)
+    reach = np.where(np.isfinite(reach) & (reach > 0), reach, 1.0)
+    cap = np.floor(np.log2(MAX_MAGNITUDE) - np.log2(reach))
+    return np.exp2(np.minimum(near, cap))
+
+
 def _centre(
     raw: np.ndarray,
     offset: np.ndarray,
@@ -174,17 +192,20 @@ def _centre(
 ) -> None:
     """Write ``(raw - offset) * unit`` into the padded float32 planes (padding left dirty).
 
-    Types that float32 holds exactly are copied first and centred on the contiguous blocks
-    (numpy runs ufuncs on the strided pixel view about three times slower); wider types are
-    centred in their own precision first.
+    Types that float32 holds exactly are copied first and centred and scaled on the
+    contiguous blocks (numpy runs ufuncs on the strided pixel view about three times slower);
+    wider types are centred and scaled in float64 first, so that only the scaled values
+    meet the float32 range.
     """
     if np.result_type(raw.dtype, np.float32) == np.float32:
         np.copyto(pixels, raw, casting="unsafe")
         blocks -= offset.astype(np.float32)[:, None]
-    else:
-        np.subtract(raw, offset[:, None, None], out=pixels, casting="unsafe")
-    if raw.dtype.char not in COUNTED_DTYPES:
-        blocks *= unit.astype(np.float32)[:, None]
+        if raw.dtype.char not in COUNTED_DTYPES:
+            blocks *= unit.astype(np.float32)[:, None]
+        return
+    wide = np.subtract(raw, offset[:, None, None], dtype=np.float64)
+    wide *= unit[:, None, None]
+    np.copyto(pixels, wide, casting="same_kind")
 
 
 def plane_stats(raw: np.ndarray, finite: np.ndarray | None) -> PlaneStats:
