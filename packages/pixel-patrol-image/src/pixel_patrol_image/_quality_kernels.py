@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pixel_patrol_image._filters import gaussian_kernel, local_means
+from pixel_patrol_image._layout import PlaneMap
 from pixel_patrol_image._robust import FloatPlanes, PlaneStats, prepare
 from pixel_patrol_image._sums import centred_moments, moments, plane_sums
 from pixel_patrol_image._workspace import Workspace
@@ -72,17 +73,32 @@ def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.nda
     nan = np.full(b, np.nan)
     if h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE:
         return nan, nan
+    coeff, sigma, scratch = _mscn_maps(fp, ws)
+    mask = None
+    if fp.mask_group is not None:  # non-finite pixels do not count
+        mask = fp.group(fp.mask_group)
+        coeff.blocks[...] *= mask
+        sigma.blocks[...] *= mask
+    _, mscn_var = moments(coeff, fp.stats.count)
+    s_mean, s_var = centred_moments(sigma, fp.stats.count, scratch, mask)
+    texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
+    valid = fp.stats.valid
+    return np.where(valid, mscn_var, nan), np.where(valid, texture, nan)
+
+
+def _mscn_maps(fp: FloatPlanes, ws: Workspace) -> tuple[PlaneMap, PlaneMap, PlaneMap]:
+    """MSCN coefficients, local standard deviations and a free scratch map, per pixel.
+
+    The local moments ``G*x`` and ``G*x²`` come from one filter call over the stacked
+    buffer ``[x, x², (finite mask)]``; the filter's own scratch buffer is reused afterwards.
+    """
+    b = fp.layout.planes
     x = fp.group(0)
     np.multiply(x, x, out=fp.group(1))
     stack = fp.stack
-    g = local_means(
-        fp.buf,
-        stack,
-        b if fp.masked else 0,
-        BRISQUE_KERNEL,
-        ws.get("moments", fp.buf.shape, F32),
-        ws,
-    )
+    masks = b if fp.masked else 0
+    out = ws.get("moments", fp.buf.shape, F32)
+    g = local_means(fp.buf, stack, masks, BRISQUE_KERNEL, out, ws)
     mu, sigma = stack.map(g, 0, b), stack.map(g, b, b)
     spare = ws.get("smooth_x", fp.buf.shape, F32)  # the filter's scratch, free again
     scratch = stack.map(spare, 0, b)
@@ -90,17 +106,7 @@ def mscn_and_texture(fp: FloatPlanes, ws: Workspace) -> tuple[np.ndarray, np.nda
     _local_std(sigma.blocks, mu.blocks, d, scratch.blocks, stack.blocks(spare, b, b), ws)
     coeff = np.subtract(x, mu.blocks, out=mu.blocks)
     coeff /= np.add(sigma.blocks, F32(MSCN_C) * d, out=scratch.blocks)
-    mask = None
-    if fp.mask_group is not None:
-        mask = fp.group(fp.mask_group)
-        coeff *= mask
-        sigma.blocks[...] *= mask
-    count = fp.stats.count
-    _, mscn_var = moments(mu, count)
-    s_mean, s_var = centred_moments(sigma, count, scratch, mask)
-    texture = np.where(s_mean > 0, np.sqrt(s_var) / s_mean, np.nan)
-    valid = fp.stats.valid
-    return np.where(valid, mscn_var, nan), np.where(valid, texture, nan)
+    return mu, sigma, scratch
 
 
 def _local_std(
