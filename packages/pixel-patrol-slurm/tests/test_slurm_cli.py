@@ -158,8 +158,7 @@ def test_bad_forwarded_argument_is_caught_before_slurm(
 ) -> None:
     from pixel_patrol_slurm.precheck import process_click_command
 
-    if process_click_command() is None:
-        pytest.skip("pixel_patrol_base.cli has no 'process' command yet")
+    assert process_click_command() is not None
     (only_fake_slurm / "sbatch").write_text("#!/bin/sh\necho called >&2\nexit 99\n")
     assert run_cli(["--cores", "1", "--", "data", "-o", "r.parquet", "--no-such-option"]) == 2
     line = one_error_line(capsys)

@@ -45,7 +45,6 @@ def test_help_is_shown_and_stops_with_an_empty_message(capsys: pytest.CaptureFix
 
 def test_the_real_process_command_is_found_when_installed() -> None:
     command = process_click_command()
-    if command is None:
-        pytest.skip("pixel_patrol_base.cli has no 'process' command yet")
+    assert command is not None
     with pytest.raises(LaunchError, match=r"No such option.*--no-such-option"):
         check_forwarded(["data", "-o", "r.parquet", "--no-such-option"], command)

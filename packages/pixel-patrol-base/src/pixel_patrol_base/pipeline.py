@@ -197,7 +197,7 @@ class Coordinator:
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
-        except BaseException:
+        except BaseException:  # includes Ctrl-C: save completed work for --resume, then re-raise
             self.writer.interrupt()
             raise
         return self.summary
