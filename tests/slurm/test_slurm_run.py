@@ -25,7 +25,7 @@ def working_loader() -> str | None:
     for name in PREFERRED_LOADERS:
         try:
             get_loader(name)
-        except Exception:  # noqa: BLE001 - any import failure just means "try the next loader"
+        except Exception:  # any import failure just means "try the next loader"
             continue
         return name
     return None
