@@ -21,12 +21,11 @@ from pixel_patrol_base.worker import (
     TaskResult,
     TaskStats,
     WorkContext,
-    _closing,
-    _timed,
     add_error,
     peak_rss_mb,
     process_image,
     run_batch,
+    timed,
 )
 
 
@@ -56,7 +55,7 @@ def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:
     assert ctx.loader is not None
     buf = RowBuffer(ctx.part_schema)
     stats = TaskStats()
-    procs = _timed(ctx.processors, stats)
+    procs = timed(ctx.processors, stats)
     base = file_columns(task.ref.entry, ctx.omit_base_dir, ctx.known_extensions)
     try:
         f = ctx.loader.open(task.ref.entry.path)
@@ -66,7 +65,7 @@ def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:
             add_error(buf, task.ref.index, i, base, "header", exc)
         stats.errors += len(task.images)
         return TaskResult(buf.to_table(), [], stats)
-    with _closing(f):
+    with f:
         for i in task.images:
             process_image(f, i, headers[i], len(headers), task.ref, base, ctx, procs, buf, stats)
     stats.peak_rss_mb = peak_rss_mb()
@@ -91,7 +90,7 @@ def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
     if task.phase == "range":
         out = ChunkOutcome(engine.finite_range(array), None, stats)
     else:
-        procs = _timed(ctx.processors, stats)
+        procs = timed(ctx.processors, stats)
         part = engine.analyse_chunk(array, box, header, ctx.slice_size, procs, task.value_range)
         out = ChunkOutcome(None, part, stats)
     stats.peak_rss_mb = peak_rss_mb()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +107,7 @@ def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
     buf = RowBuffer(ctx.part_schema)
     stats = TaskStats()
     deferred: list[Deferred] = []
-    procs = _timed(ctx.processors, stats)
+    procs = timed(ctx.processors, stats)
     for ref in task.files:
         d = process_file(ref, ctx, procs, buf, stats)
         if d is not None:
@@ -143,7 +142,7 @@ def process_file(
         stats.errors += 1
         return None
     stats.load_s += time.perf_counter() - t0
-    with _closing(f):
+    with f:
         if needs_own_tasks(headers, ctx):
             return Deferred(ref, headers)
         for i, header in enumerate(headers):
@@ -256,14 +255,6 @@ def add_error(
     buf.add(row_key(file_index, image_index), {**const, **extra})
 
 
-@contextmanager
-def _closing(f: ImageFile) -> Iterator[ImageFile]:
-    try:
-        yield f
-    finally:
-        f.close()
-
-
 class _Timed:
     """A processor wrapper that adds the seconds spent in it to the task's counters."""
 
@@ -294,5 +285,6 @@ class _Timed:
             self._add(t0)
 
 
-def _timed(procs: Sequence[Processor], stats: TaskStats) -> list[Processor]:
+def timed(procs: Sequence[Processor], stats: TaskStats) -> list[Processor]:
+    """The processors wrapped so that their seconds add up in ``stats.proc_s``."""
     return [_Timed(p, stats) for p in procs]  # type: ignore[misc]
