@@ -13,22 +13,9 @@ from slurm_helpers import SMALL, our_jobs, run_slurm, wait_for_jobs
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("needs_process")]
 
-PREFERRED_LOADERS = ("bioio", "tifffile")
+LOADER = "bioio"
 VOLATILE_KEYS = ("created_at", "processing_stats")
 """Footer entries that record when and how fast a run went, not what it found."""
-
-
-def working_loader() -> str | None:
-    """The first preferred loader that imports, so the test exercises a real loader."""
-    from pixel_patrol_base.plugins import get_loader
-
-    for name in PREFERRED_LOADERS:
-        try:
-            get_loader(name)
-        except Exception:  # any import failure just means "try the next loader"
-            continue
-        return name
-    return None
 
 
 def without_scheduler(value: Any) -> Any:
@@ -68,10 +55,7 @@ def assert_same_report(local: Path, remote: Path) -> None:
 def test_report_equals_the_local_run(dataset: Path, tmp_path: Path, with_loader: bool) -> None:
     extra: list[str] = []
     if with_loader:
-        loader = working_loader()
-        if loader is None:
-            pytest.skip(f"none of the loaders {PREFERRED_LOADERS} imports yet")
-        extra = ["--loader", loader]
+        extra = ["--loader", LOADER]
     local = tmp_path / "local.parquet"
     done = subprocess.run(
         [

@@ -10,14 +10,12 @@ This module imports only numpy and pyarrow; the kernels are loaded on the first 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-import numpy as np
-
-from pixel_patrol_base.contracts import Column, LeafStack
+from pixel_patrol_base.contracts import Column
 from pixel_patrol_image._columns import metric_columns
-from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
+from pixel_patrol_image._processor import PlaneMetricProcessor
 
 _DESCRIPTIONS = (
     (
@@ -34,17 +32,14 @@ _DESCRIPTIONS = (
 )
 
 
-class RasterCompression:
+class RasterCompression(PlaneMetricProcessor):
     """Leaf processor for compression-artefact metrics of one plane at a time."""
 
     NAME: ClassVar[str] = "raster-compression"
-    KIND: ClassVar[Literal["leaf"]] = "leaf"
-    NEEDS_RANGE: ClassVar[bool] = False
     COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
 
-    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
-        """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+    def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
+        """Metric names and the per-plane kernel."""
         from pixel_patrol_image._compression_kernels import NAMES, compression_metrics
 
-        planes = to_planes(stack.data, stack.image.dim_order)
-        return per_leaf(per_plane(planes, NAMES, compression_metrics), planes.n_leaves)
+        return NAMES, compression_metrics

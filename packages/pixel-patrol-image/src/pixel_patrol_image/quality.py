@@ -10,14 +10,12 @@ that listing or selecting plugins stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-import numpy as np
-
-from pixel_patrol_base.contracts import Column, LeafStack
+from pixel_patrol_base.contracts import Column
 from pixel_patrol_image._columns import metric_columns
-from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
+from pixel_patrol_image._processor import PlaneMetricProcessor
 
 _DESCRIPTIONS = (
     (
@@ -43,17 +41,14 @@ _DESCRIPTIONS = (
 )
 
 
-class RasterQuality:
+class RasterQuality(PlaneMetricProcessor):
     """Leaf processor for the image-quality metrics of one plane at a time."""
 
     NAME: ClassVar[str] = "raster-quality"
-    KIND: ClassVar[Literal["leaf"]] = "leaf"
-    NEEDS_RANGE: ClassVar[bool] = False
     COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
 
-    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
-        """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+    def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
+        """Metric names and the per-plane kernel."""
         from pixel_patrol_image._quality_kernels import NAMES, quality_metrics
 
-        planes = to_planes(stack.data, stack.image.dim_order)
-        return per_leaf(per_plane(planes, NAMES, quality_metrics), planes.n_leaves)
+        return NAMES, quality_metrics

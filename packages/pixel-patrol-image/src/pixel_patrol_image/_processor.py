@@ -1,0 +1,32 @@
+"""What the two image processors share: per-plane kernels turned into per-leaf values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from pixel_patrol_base.contracts import LeafStack
+from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
+
+
+class PlaneMetricProcessor:
+    """A leaf processor whose metrics are defined on single (Y, X) planes.
+
+    Subclasses set ``NAME`` and ``COLUMNS`` and return their kernel from :meth:`kernels`,
+    importing it there so that listing or selecting plugins stays fast.
+    """
+
+    KIND: ClassVar[Literal["leaf"]] = "leaf"
+    NEEDS_RANGE: ClassVar[bool] = False
+
+    def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
+        """Metric names and the per-plane kernel computing them."""
+        raise NotImplementedError
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+        names, kernel = self.kernels()
+        planes = to_planes(stack.data, stack.image.dim_order)
+        return per_leaf(per_plane(planes, names, kernel), planes.n_leaves)
