@@ -72,7 +72,7 @@ def quality_parts() -> dict[str, Callable[[LeafStack], object]]:
 
     def over_planes(step: Callable[[FloatPlanes, Workspace], object]) -> Callable[..., object]:
         def kernel(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, object]:
-            step(prepare(raw, masked, ws, maps=2), ws)
+            step(prepare(raw, masked, ws), ws)
             return {"_": np.nan}
 
         def run(stack: LeafStack) -> None:
@@ -84,8 +84,7 @@ def quality_parts() -> dict[str, Callable[[LeafStack], object]]:
         "  float32 + percentiles (michelson)": over_planes(
             lambda fp, ws: qk.michelson_contrast(fp.stats)
         ),
-        "  + mscn and texture": over_planes(qk.mscn_and_texture),
-        "  + laplacian": over_planes(qk.laplacian_variance),
+        "  + compiled mscn, texture, laplacian": over_planes(lambda fp, ws: qk.fused_metrics(fp)),
     }
 
 

@@ -90,6 +90,39 @@ def test_mscn_and_texture_match_the_pixel_by_pixel_formula(seed: int) -> None:
     assert got["texture_heterogeneity"] == pytest.approx(texture, rel=F32_REL)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "holes"),
+    [("uint16", False), ("int16", False), ("float32", True), ("float64", False)],
+)
+def test_mscn_texture_laplacian_on_planes_taller_than_a_strip(dtype: str, holes: bool) -> None:
+    # 45 rows span several accumulation strips; 38 columns put the borders of the window
+    # weights and of the Laplacian at both ends of every row.
+    rng = np.random.default_rng(5)
+    plane = rng.normal(300, 20, (45, 38))
+    plane[10:30, 5:20] += 150
+    plane[::7, ::5] -= 400  # signed values for the signed types
+    if np.dtype(dtype).kind == "u":
+        plane -= plane.min()
+    plane = plane.astype(dtype)
+    if holes:
+        plane[0, 0] = np.nan
+        plane[17, 20:23] = np.inf
+        plane[44, 37] = -np.inf
+    mscn, texture = ref_mscn(plane)
+    got = metrics(plane)
+    assert got["mscn_variance"] == pytest.approx(mscn, rel=1e-5)
+    assert got["texture_heterogeneity"] == pytest.approx(texture, rel=1e-5)
+    assert got["laplacian_variance"] == pytest.approx(ref_laplacian_variance(plane), rel=1e-5)
+
+
+def ref_laplacian_variance(plane: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian over interior stencils of finite pixels, in float64."""
+    x = plane.astype(np.float64)
+    with np.errstate(invalid="ignore"):  # inf - inf in stencils that are skipped anyway
+        lap = x[:-2, 1:-1] + x[2:, 1:-1] + x[1:-1, :-2] + x[1:-1, 2:] - 4 * x[1:-1, 1:-1]
+    return float(np.var(lap[np.isfinite(lap)]))
+
+
 def test_mscn_of_a_checkerboard_matches_the_closed_form() -> None:
     # For x = ±1 alternating, the 1-D window sum a = Σ w_k (-1)^k gives mu = x a² and
     # sigma² = 1 - a⁴ wherever the 7x7 window is complete; in units of D = 2 every such
