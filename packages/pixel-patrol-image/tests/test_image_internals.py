@@ -13,7 +13,7 @@ from pixel_patrol_image._layout import Layout
 from pixel_patrol_image._order import _selected, order_statistics
 from pixel_patrol_image._planes import _finite_groups, batches, per_leaf, to_planes
 from pixel_patrol_image._robust import plane_stats, prepare
-from pixel_patrol_image._sums import centred_moments, moments, plane_dots, plane_sums
+from pixel_patrol_image._sums import plane_dots, plane_sums
 from pixel_patrol_image._workspace import Workspace
 
 
@@ -148,23 +148,6 @@ def test_local_means_over_finite_pixels_by_hand() -> None:
     got = local_means(buf, layout, 1, (0.25, 0.5, 0.25), np.empty_like(buf), Workspace())
     # pixel 0: (0.5*1) / 0.5; pixel 1: (0.25*1 + 0.25*3) / 0.5; pixel 2: (0.5*3) / 0.5
     assert layout.interior(got, 0, 1).tolist() == [[[1.0, 2.0, 3.0]]]
-
-
-def test_moments_with_and_without_a_mask() -> None:
-    a = np.array([[[1.0, 2.0], [3.0, 6.0]]], dtype=np.float32)
-    buf, layout = _padded(a)
-    mean, var = moments(layout.map(buf, 0, 1), np.array([4.0]))
-    assert mean.tolist() == [3.0] and var.tolist() == [3.5]
-    buf, layout = _padded(a * np.array([[[1, 1], [1, 0]]], dtype=np.float32))
-    mask_buf, _ = _padded(np.array([[[1.0, 1.0], [1.0, 0.0]]], dtype=np.float32))
-    scratch, _ = _padded(np.zeros_like(a))
-    mean, var = centred_moments(
-        layout.map(buf, 0, 1),
-        np.array([3.0]),
-        layout.map(scratch, 0, 1),
-        layout.blocks(mask_buf),
-    )
-    assert mean.tolist() == [2.0] and var[0] == pytest.approx(2 / 3)
 
 
 @settings(max_examples=40, deadline=None)

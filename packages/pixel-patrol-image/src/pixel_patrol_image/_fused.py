@@ -3,15 +3,17 @@
 Why compiled: in numpy, the two BRISQUE Gaussian filters (``G*x`` and ``G*x²``, separable,
 7 taps), the local standard deviation, the MSCN coefficients and the Laplacian stencil take
 about fifty whole-plane passes, each a separate trip through memory, and cost several times
-the plain statistics of ``raster-basic``. Here one loop per plane does all of it: the X pass
-goes into two scratch maps, and every output row then takes its Y pass, local moments, MSCN
-coefficient and Laplacian in registers and adds them to per-column float64 accumulators.
+the plain statistics of ``raster-basic``. Here one loop per plane does all of it: X-filtered
+rows go into a ring of eight rows, and every output row then takes its Y pass, local
+moments, MSCN coefficient and Laplacian and adds them to per-column sums (float32 over a
+strip of ``STRIP`` rows, then float64).
 
 Arithmetic: the filters, local moments and coefficients are float32 on the centred and
 scaled planes of :func:`pixel_patrol_image._robust.prepare` (the float32 rounding rules are
-those of ``docs/metrics.md``); Laplacians are float32 (exact for 8/16-bit data) and every
-sum is float64. A plane's sums depend on that plane alone, in a fixed order, so results do
-not depend on batching; the loops contain no reductions that the compiler could reorder.
+those of ``docs/metrics.md``); Laplacians are float32 (exact for 8/16-bit data); sums are
+float32 within a strip and float64 beyond. A plane's sums depend on that plane alone, in a
+fixed order, so results do not depend on batching; the loops contain no reductions that the
+compiler could reorder.
 
 Every function here is compiled on first use and cached on disk by numba.
 """
