@@ -4,8 +4,8 @@ Each metric is computed per 2-D (Y, X) plane of a leaf block; a leaf reports the
 valid planes and, in an internal column, how many planes that was, so rolled-up rows are the
 plain mean over all valid planes they cover. Formulas, sources and caveats: ``docs/metrics.md``.
 
-This module imports only numpy and pyarrow; the kernels are loaded on the first ``run`` so
-that listing or selecting plugins stays fast.
+This module imports only numpy and pyarrow; the kernels (numpy and compiled numba loops) are
+loaded on the first ``run`` so that listing or selecting plugins stays fast.
 """
 
 from __future__ import annotations
