@@ -104,6 +104,8 @@ def _gather_bins(
         if fill[j] >= 0:
             values[fill[j]] = row[i]
             fill[j] += 1
-    for j in wanted:
-        values[offset[j] : offset[j] + counts[j]].sort()
+    for r in range(wanted.shape[0]):
+        if r == 0 or wanted[r] != wanted[r - 1]:  # each wanted bin once
+            j = wanted[r]
+            values[offset[j] : offset[j] + counts[j]].sort()
     return values, offset

@@ -90,7 +90,7 @@ def fused_metrics(fp: FloatPlanes) -> dict[str, np.ndarray]:
     n = fp.stats.count
     valid = fp.stats.valid
     nan = np.full(b, np.nan)
-    mscn, texture = _variance(c, c2, n), np.full(b, np.nan)
+    mscn = _variance(c, c2, n)
     s_mean = s / n
     texture = np.sqrt(_variance(s, s2, n)) / np.where(s_mean > 0, s_mean, np.nan)
     small = h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE
