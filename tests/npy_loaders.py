@@ -59,3 +59,25 @@ class CrashingNpyLoader(NpyLoader):
         if "crash" in os.path.basename(path):
             os._exit(13)
         return super().open(path)
+
+
+class FailingNpyLoader(NpyLoader):
+    """Fails the way readers do, with the file's absolute path in the exception text.
+
+    A name containing ``perm`` raises ``PermissionError``, ``gone`` ``FileNotFoundError``,
+    ``boom`` a ``RuntimeError`` and ``bad`` an ``ImageReadError`` whose cause quotes the path.
+    """
+
+    NAME: ClassVar[str] = "npy-fail"
+
+    def open(self, path: str) -> _NpyFile:
+        name = os.path.basename(path)
+        if "perm" in name:
+            raise PermissionError(13, "Permission denied", path)
+        if "gone" in name:
+            raise FileNotFoundError(2, "No such file or directory", path + ".sidecar")
+        if "boom" in name:
+            raise RuntimeError(f"decoder crashed on {path} (offset 12)")
+        if "bad" in name:
+            raise ImageReadError(path, f"cannot parse header of {path!r}", "numpy")
+        return super().open(path)

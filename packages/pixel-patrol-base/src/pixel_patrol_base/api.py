@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pixel_patrol_base.pathtext import decode_path
 from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
 from pixel_patrol_base.plugins import get_loader
 from pixel_patrol_base.project import (
@@ -153,4 +154,4 @@ def load(path: PathLike) -> tuple[pa.Table, ProjectMetadata]:
     return read_report(Path(path))
 
 
-__all__ = ["add_paths", "create_project", "last_summary", "load", "process_files"]
+__all__ = ["add_paths", "create_project", "decode_path", "last_summary", "load", "process_files"]

@@ -13,18 +13,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pixel_patrol_base.pathtext import encode_path
+
 COMPOUND_EXTENSIONS = frozenset(
     {"ome.tif", "ome.tiff", "ome.zarr", "ome.btf", "ome.tf2", "ome.tf8", "nii.gz", "tar.gz"}
 )
 
 
 def safe_text(path: str) -> str:
-    """A path as valid UTF-8 text: undecodable bytes of a file name appear as ``\\xff``.
+    """A path as valid UTF-8 text, one-to-one (:func:`pixel_patrol_base.pathtext.encode_path`).
 
-    File names on Linux are bytes; Arrow strings must be UTF-8. The escaped form is readable and
-    the same on every run, so it also serves as the file's identity for resume and incremental.
+    File names on Linux are bytes; Arrow strings must be UTF-8. The text is readable, the same on
+    every run and never shared by two paths, so it also serves as the file's identity for resume
+    and incremental; :func:`~pixel_patrol_base.pathtext.decode_path` gives back the exact bytes.
     """
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return encode_path(path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.pathtext import message_text
 from pixel_patrol_base.planning import BatchTask, FileRef
 from pixel_patrol_base.rows import RowBuffer, row_key
 from pixel_patrol_base.schema import with_order
@@ -93,7 +94,7 @@ def describe(exc: BaseException) -> str:
         text = exc.cause
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    text = " ".join(text.split())
+    text = message_text(" ".join(text.split()))
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
