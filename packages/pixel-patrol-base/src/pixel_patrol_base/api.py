@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pixel_patrol_base.outputs import check_run_outputs
 from pixel_patrol_base.pathtext import decode_path
 from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
 from pixel_patrol_base.plugins import get_loader
@@ -84,6 +85,8 @@ def process_files(
     fail_on_error: bool = False,
     resume: bool = False,
     incremental: bool = False,
+    overwrite: bool = False,
+    allow_any_extension: bool = False,
     task_timeout: float | None = 3600.0,
     description: str | None = None,
     flavor: str | None = None,
@@ -92,6 +95,12 @@ def process_files(
 
     ``progress_callback(files_done, files_found, discovery_finished)`` is called as files
     complete. The run's summary is available afterwards via :func:`last_summary`.
+
+    An existing file at the output path is replaced only when it is a Pixel Patrol report and
+    ``overwrite`` (or ``resume`` / ``incremental``) is set; an output name not ending in
+    ``.parquet`` needs ``allow_any_extension``. Otherwise, and for an output the scan would read
+    as input, :class:`~pixel_patrol_base.errors.SettingsError` is raised before anything is
+    written.
     """
     settings = make_settings(
         processors_include=processors_include,
@@ -108,6 +117,8 @@ def process_files(
         fail_on_error=fail_on_error,
         resume=resume,
         incremental=incremental,
+        overwrite=overwrite,
+        allow_any_extension=allow_any_extension,
         task_timeout=task_timeout,
     )
     if description is not None or flavor is not None:
@@ -138,6 +149,7 @@ def run(
     project: Project, settings: ProcessingSettings, progress: ProgressCallback | None = None
 ) -> RunSummary:
     """Run a scan with ready-made settings (the CLI's entry)."""
+    check_run_outputs(project, settings)
     ctx = build_context(project, settings)
     summary = Coordinator(project, settings, ctx, progress).run()
     _LAST[:] = [summary]

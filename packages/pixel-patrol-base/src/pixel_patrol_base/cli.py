@@ -69,6 +69,8 @@ def process(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same command: files already done are not processed again.")] = False,
     task_timeout: Annotated[float, typer.Option("--task-timeout", metavar="SECONDS", help="Seconds a task may run before its worker is restarted and its files are reported as failed (worker processes only).")] = 3600.0,
     incremental: Annotated[bool, typer.Option("--incremental", help="Reuse the rows of files unchanged since the existing report (same path, size and modification time); process only new and changed files.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the Pixel Patrol report at -o. Without it an existing report is refused; any other existing file always is.")] = False,
+    allow_any_extension: Annotated[bool, typer.Option("--allow-any-extension", help="Accept an -o name that does not end in .parquet.")] = False,
 ) -> None:
     """Scan BASE and write one Parquet report to -o."""
     from pixel_patrol_base.cli_run import run_process
@@ -97,6 +99,8 @@ def process(
             "fail_on_error": fail_on_error,
             "resume": resume,
             "incremental": incremental,
+            "overwrite": overwrite,
+            "allow_any_extension": allow_any_extension,
             "task_timeout": task_timeout,
         },
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pixel_patrol_base import interrupts
 from pixel_patrol_base.errors import PixelPatrolError, PluginError, SettingsError
+from pixel_patrol_base.outputs import log_path
 
 log = logging.getLogger("pixel_patrol_base")
 
@@ -37,6 +38,7 @@ def run_process(
 ) -> int:
     """Run a scan from CLI values; returns the process exit code."""
     from pixel_patrol_base import api
+    from pixel_patrol_base.outputs import check_run_outputs
 
     try:
         base = Path(base_dir)
@@ -51,6 +53,7 @@ def run_process(
         if paths:
             project = api.add_paths(project, paths)
         settings = api.make_settings(**settings_kw)
+        check_run_outputs(project, settings, log_file)
     except (SettingsError, PluginError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     with _logging(project.output_path if log_file else None):
@@ -105,7 +108,7 @@ def _logging(report: Path | None) -> Iterator[None]:
     term.setFormatter(logging.Formatter("pixel-patrol: %(message)s"))
     handlers.append(term)
     if report is not None:
-        path = report.with_suffix(".log")
+        path = log_path(report)
         fh = logging.FileHandler(path, mode="w", encoding="utf-8")
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
@@ -120,7 +123,7 @@ def _logging(report: Path | None) -> Iterator[None]:
     others: logging.Handler = handlers[-1] if report is not None else logging.NullHandler()
     top.addHandler(others)
     if report is not None:
-        root.info("debug log: %s", report.with_suffix(".log"))
+        root.info("debug log: %s", log_path(report))
     try:
         yield
     finally:

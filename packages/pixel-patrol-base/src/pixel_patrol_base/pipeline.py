@@ -20,6 +20,7 @@ from pixel_patrol_base import __version__
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
+from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
 from pixel_patrol_base.project import Project
@@ -113,7 +114,7 @@ def build_context(project: Project, settings: ProcessingSettings) -> WorkContext
 def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkContext) -> Filter:
     """What discovery yields for this loader and ``-e`` selection."""
     out = project.output_path
-    exclude = frozenset({str(out), str(out.with_suffix(".log"))})
+    exclude = frozenset({str(out), str(log_path(out))})
     if ctx.loader is None:
         return Filter(extensions=settings.file_extensions, exclude=exclude)
     supported = ctx.loader.SUPPORTED_EXTENSIONS | ctx.loader.FOLDER_EXTENSIONS

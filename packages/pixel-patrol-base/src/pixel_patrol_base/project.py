@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.outputs import has_separator_at_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +60,20 @@ def resolve_base_dir(base_dir: str | os.PathLike[str]) -> Path:
 
 
 def resolve_output(output: str | os.PathLike[str] | None, name: str) -> Path:
-    """Absolute report path; its folder must exist and be writable.
+    """Absolute report path (its folder's links resolved); the folder must exist and be writable.
 
-    Without an explicit path the report goes to ``<current folder>/<name>.parquet`` — never
+    What may be written there is checked when the run starts
+    (:func:`pixel_patrol_base.outputs.check_run_outputs`). Without an explicit path the report goes to ``<current folder>/<name>.parquet`` — never
     inside the data folder, which may be read-only or shared.
     """
     if output is None:
         safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "report"
         output = Path.cwd() / f"{safe}.parquet"
+    if has_separator_at_end(output):
+        raise SettingsError(
+            f"-o '{os.fspath(output)!s}' ends with a path separator; give a file name such as"
+            " report.parquet"
+        )
     out = Path(output).expanduser().absolute()
     if out.is_dir():
         raise SettingsError(f"output '{out}' is a folder; give a file name such as report.parquet")
@@ -75,7 +82,7 @@ def resolve_output(output: str | os.PathLike[str] | None, name: str) -> Path:
         raise SettingsError(f"output folder '{parent}' does not exist; create it first")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise SettingsError(f"output folder '{parent}' is not writable; choose another -o")
-    return out
+    return parent.resolve() / out.name
 
 
 def resolve_paths(base_dir: Path, paths: list[str | os.PathLike[str]]) -> tuple[Path, ...]:

@@ -91,6 +91,8 @@ class ProcessingSettings:
     fail_on_error: bool = False
     resume: bool = False
     incremental: bool = False
+    overwrite: bool = False
+    allow_any_extension: bool = False
     task_timeout: float | None = DEFAULT_TASK_TIMEOUT
 
     def __post_init__(self) -> None:
