@@ -1,13 +1,21 @@
 """``--incremental``: reuse the rows of files that did not change since the existing report.
 
 A file is unchanged when its path, size and modification time equal those in the previous
-report and it had no error there. Rows are reused only when the previous report was written
-with the same loader, processors, slice sizes, extensions, path mode and package versions (read
-from its footer); otherwise everything is processed again, with a warning saying why.
+report and it had no error there. The rule for settings, so that the report always equals a
+fresh run of the same command:
+
+* settings that only choose files or name them (:data:`APPLIED_KEYS`: the ``-p`` folders, the
+  base folder, ``-e``) are applied to the reused rows exactly: discovery decides which files
+  are in the report, and each reused row gets the condition label (``path``) of the current
+  run;
+* every other entry of the fingerprint (loader, processors, report columns, slice sizes, path
+  mode, package versions, and whatever else is added to it) shapes the rows themselves: when
+  one differs from the previous report's footer, nothing is reused and a warning says why.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -26,7 +34,11 @@ from pixel_patrol_base.schema import ORDER_FIELD, SOURCE_FIELD
 
 log = logging.getLogger(__name__)
 
-KEYS = ("loader", "processors", "columns", "slice_size", "file_extensions", "omit_base_dir", "versions", "base_dir")
+APPLIED_KEYS = frozenset({"paths", "base_dir", "file_extensions"})
+"""Fingerprint entries that reused rows follow exactly (by relabelling or by discovery)."""
+
+SAME_REPORT_FIELDS = ("name", "description", "flavor")
+"""Footer fields that must also be equal for an unchanged report to be kept as it is."""
 
 
 @dataclass(slots=True)
@@ -35,7 +47,9 @@ class Previous:
 
     path: Path
     files: dict[str, tuple[int, int]]
-    reuse: dict[str, int] = field(default_factory=dict)
+    footer: dict[str, Any] = field(default_factory=dict)
+    reuse: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Reused file → (its discovery index now, its condition label now)."""
     seen: set[str] = field(default_factory=set)
     changed: int = 0
     new: int = 0
@@ -50,13 +64,37 @@ class Previous:
         if old != (entry.size, entry.mtime_ns // 1000):
             self.changed += 1
             return False
-        self.reuse[key] = index
+        self.reuse[key] = (index, safe_text(entry.condition))
         return True
 
     @property
     def removed(self) -> int:
         """Files of the previous report that discovery no longer finds."""
         return len(set(self.files) - self.seen)
+
+    def same_report(self, footer: Mapping[str, Any]) -> bool:
+        """Whether a run with ``footer`` (fingerprint, name …) would write the previous report's
+        rows and descriptive footer unchanged, given that every file was reused."""
+        old = self.footer
+        if _json(old.get("fingerprint")) != _json(footer.get("fingerprint")):
+            return False
+        return all(old.get(k) == footer.get(k) for k in SAME_REPORT_FIELDS)
+
+
+def _json(value: Any) -> Any:
+    """``value`` as it reads back from the footer's JSON (tuples become lists …)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def reuse_blockers(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Fingerprint entries that differ and shape rows: any of them forbids reusing rows.
+
+    Entries not in :data:`APPLIED_KEYS` block by default, so an entry added to the fingerprint
+    later is safe without touching this function.
+    """
+    old, new = _json(dict(old)), _json(dict(new))
+    keys = sorted((set(old) | set(new)) - APPLIED_KEYS)
+    return [k for k in keys if old.get(k) != new.get(k)]
 
 
 def load_previous(output: Path, fingerprint: Mapping[str, Any]) -> Previous | None:
@@ -70,12 +108,11 @@ def load_previous(output: Path, fingerprint: Mapping[str, Any]) -> Previous | No
     except (OSError, pa.ArrowException) as exc:
         log.warning("--incremental: cannot read %s (%s); processing everything", output, exc)
         return None
-    old = meta.get("fingerprint") or {}
-    different = [k for k in KEYS if old.get(k) != fingerprint.get(k)]
+    different = reuse_blockers(meta.get("fingerprint") or {}, fingerprint)
     if different:
         log.warning("--incremental: the previous report differs in %s; processing everything", ", ".join(different))
         return None
-    return Previous(output, _unchanged_candidates(table))
+    return Previous(output, _unchanged_candidates(table), meta)
 
 
 def _unchanged_candidates(table: pa.Table) -> dict[str, tuple[int, int]]:
@@ -100,9 +137,11 @@ def reused_tables(prev: Previous, base_dir: Path, omit_base_dir: bool, part_sche
         if not table.num_rows:
             continue
         paths = table.column("imported_path").to_pylist()
-        keys = [row_key(prev.reuse[p]) for p in paths]
+        keys = [row_key(prev.reuse[p][0]) for p in paths]
         root = safe_text(str(base_dir))
         sources = [os.path.join(root, p) if omit_base_dir else p for p in paths]
+        labels = pa.array([prev.reuse[p][1] for p in paths], pa.string())
+        table = table.set_column(table.schema.get_field_index("path"), "path", labels)
         table = table.append_column(ORDER_FIELD, pa.array(keys, pa.int64()))
         table = table.append_column(SOURCE_FIELD, pa.array(sources, pa.string()))
         yield table.select(part_schema.names).cast(part_schema)

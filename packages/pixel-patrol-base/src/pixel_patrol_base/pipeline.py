@@ -248,7 +248,7 @@ class Coordinator:
         prev = self.previous
         if prev is None or self.summary.stats.files or prev.new or prev.changed or prev.removed:
             return False
-        if len(prev.reuse) != len(prev.files):
+        if len(prev.reuse) != len(prev.files) or not prev.same_report(self.footer()):
             return False
         import pyarrow.parquet as pq
 
