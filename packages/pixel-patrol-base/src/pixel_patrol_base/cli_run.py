@@ -56,7 +56,8 @@ def run_process(
         check_run_outputs(project, settings, log_file)
     except (SettingsError, PluginError) as exc:
         return _fail(str(exc), EXIT_USAGE)
-    with _logging(project.output_path if log_file else None):
+    private = project.base_dir if settings.omit_base_dir else None
+    with _logging(project.output_path if log_file else None, private):
         return _run(project, settings)
 
 
@@ -99,19 +100,22 @@ def _run(project: Any, settings: Any) -> int:
 
 
 @contextmanager
-def _logging(report: Path | None) -> Iterator[None]:
-    """INFO to stderr; with ``--log-file`` also DEBUG to ``<report>.log``."""
+def _logging(report: Path | None, private_base: Path | None = None) -> Iterator[None]:
+    """INFO to stderr; with ``--log-file`` also DEBUG to ``<report>.log``.
+
+    With ``private_base`` (``--omit-base-dir``) no line quotes that folder absolutely.
+    """
     root = logging.getLogger("pixel_patrol_base")
     handlers: list[logging.Handler] = []
     term = logging.StreamHandler(sys.stderr)
     term.setLevel(logging.INFO)
-    term.setFormatter(logging.Formatter("pixel-patrol: %(message)s"))
+    term.setFormatter(_formatter("pixel-patrol: %(message)s", private_base))
     handlers.append(term)
     if report is not None:
         path = log_path(report)
         fh = logging.FileHandler(path, mode="w", encoding="utf-8")
         fh.setLevel(logging.DEBUG)
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        fh.setFormatter(_formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", private_base))
         handlers.append(fh)
     old = root.level
     root.setLevel(logging.DEBUG if report else logging.INFO)
@@ -132,6 +136,14 @@ def _logging(report: Path | None) -> Iterator[None]:
             root.removeHandler(h)
             h.close()
         root.setLevel(old)
+
+
+def _formatter(fmt: str, private_base: Path | None) -> logging.Formatter:
+    if private_base is None:
+        return logging.Formatter(fmt)
+    from pixel_patrol_base.privacy import RelativeFormatter, base_forms
+
+    return RelativeFormatter(fmt, base_forms(private_base))
 
 
 @contextmanager

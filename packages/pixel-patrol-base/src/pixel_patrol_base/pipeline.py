@@ -23,6 +23,7 @@ from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
+from pixel_patrol_base.privacy import base_forms, relative_json, relative_table
 from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
 from pixel_patrol_base.rows import RowBuffer
@@ -173,6 +174,7 @@ class Coordinator:
         )
         self.summary.resumed = len(self.writer.done)
         self.previous = None
+        self.forms = base_forms(project.base_dir) if settings.omit_base_dir else ()
         if settings.incremental:
             from pixel_patrol_base.incremental import load_previous
 
@@ -267,7 +269,7 @@ class Coordinator:
         if prev is None:
             return
         for table in reused_tables(prev, self.project.base_dir, self.settings.omit_base_dir, self.ctx.part_schema):
-            self.writer.add(table)
+            self.writer.add(relative_table(table, self.forms))
             self.writer.complete([])
         self.summary.reused = len(prev.reuse)
         self.summary.incremental = {"reused": len(prev.reuse), "new": prev.new, "changed": prev.changed, "removed": prev.removed}
@@ -279,7 +281,7 @@ class Coordinator:
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
-        self.writer.add(buf.to_table())
+        self.writer.add(relative_table(buf.to_table(), self.forms))
         self.writer.complete([item.key])
         self.summary.stats.files += 1
         self.summary.stats.errors += 1
@@ -309,7 +311,7 @@ class Coordinator:
         else:
             out = self.flow.done(task, result)
         for table in out.tables:
-            self.writer.add(table)
+            self.writer.add(relative_table(table, self.forms))
         self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
         if self.progress:
@@ -317,7 +319,10 @@ class Coordinator:
         return out.tasks
 
     def footer(self) -> dict[str, Any]:
-        """Project metadata for the report footer."""
+        """Project metadata for the report footer (no absolute base with ``--omit-base-dir``)."""
+        return relative_json(self._footer(), self.forms)
+
+    def _footer(self) -> dict[str, Any]:
         from pixel_patrol_base.versions import package_versions
 
         p, s = self.project, self.settings

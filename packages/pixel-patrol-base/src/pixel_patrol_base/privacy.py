@@ -1,0 +1,125 @@
+"""``--omit-base-dir``: no absolute base path in any text of the report or of the log.
+
+Paths the report writes itself are relative already. But readers, the operating system and
+Python quote the file they failed on in their messages (``[Errno 13] Permission denied:
+'/data/secret/a.tif'``), so every text is rewritten at the point it leaves for the report or the
+log: the base folder followed by a separator is removed (``a.tif``), the base folder alone
+becomes ``.``. The base is matched in every form a message may quote it: as is, as Python's
+``repr`` shows it, and in the report's escaping of non-UTF-8 names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pixel_patrol_base.pathtext import encode_path, message_text
+from pixel_patrol_base.schema import INTERNAL_FIELDS
+
+ELLIPSIS = "…"
+
+
+def base_forms(base_dir: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The texts that stand for ``base_dir`` in messages, longest first (none for ``/``)."""
+    base = os.fspath(base_dir)
+    if Path(base).parent == Path(base):
+        return ()  # paths relative to the file system root reveal nothing more
+    forms = {message_text(base), repr(base)[1:-1], encode_path(base)}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def relative_text(text: str, forms: tuple[str, ...]) -> str:
+    """``text`` with every quoted base folder made relative (see the module docstring)."""
+    for form in forms:
+        if form in text:
+            for sep in {os.sep, os.altsep or os.sep, "/"}:
+                text = text.replace(form + sep, "")
+            text = text.replace(form, ".")
+    if text.endswith(ELLIPSIS):
+        text = _cut_partial_tail(text, forms)
+    return text
+
+
+def _cut_partial_tail(text: str, forms: tuple[str, ...]) -> str:
+    """A message shortened to its limit may end in the first characters of the base folder."""
+    body = text[: -len(ELLIPSIS)]
+    for form in forms:
+        for n in range(len(form) - 1, 1, -1):
+            if body.endswith(form[:n]):
+                return body[:-n] + ELLIPSIS
+    return text
+
+
+def relative_table(table: pa.Table, forms: tuple[str, ...]) -> pa.Table:
+    """Every text column of ``table`` (lists of texts too) made relative; internal columns kept."""
+    if not forms:
+        return table
+    for i, field in enumerate(table.schema):
+        if field.name in INTERNAL_FIELDS or not _has_text(field.type):
+            continue
+        column = table.column(i)
+        if column.null_count == len(column):
+            continue
+        table = table.set_column(i, field, _relative_array(column, forms))
+    return table
+
+
+def _has_text(t: pa.DataType) -> bool:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return True
+    return (pa.types.is_list(t) or pa.types.is_large_list(t)) and _has_text(t.value_type)
+
+
+def _relative_array(column: pa.ChunkedArray, forms: tuple[str, ...]) -> pa.ChunkedArray:
+    array = column.combine_chunks()
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        values = _relative_array(pa.chunked_array([array.values]), forms).combine_chunks()
+        rebuilt = type(array).from_arrays(array.offsets, values, mask=array.is_null())
+        return pa.chunked_array([rebuilt])
+    out = array
+    for form in forms:
+        for sep in sorted({os.sep, os.altsep or os.sep, "/"}):
+            out = pc.replace_substring(out, form + sep, "")
+        out = pc.replace_substring(out, form, ".")
+    tails = pc.ends_with(out, ELLIPSIS)
+    if pc.any(tails).as_py():
+        out = pa.array([None if v is None else relative_text(v, forms) for v in out.to_pylist()], out.type)
+    return pa.chunked_array([out])
+
+
+def relative_json(value: Any, forms: tuple[str, ...]) -> Any:
+    """A footer value (JSON-like) with every text made relative."""
+    if isinstance(value, str):
+        return relative_text(value, forms)
+    if isinstance(value, Mapping):
+        return {relative_text(str(k), forms): relative_json(v, forms) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [relative_json(v, forms) for v in value]
+    return value
+
+
+class RelativeFormatter(logging.Formatter):
+    """A log formatter whose lines (tracebacks included) quote no absolute base folder."""
+
+    def __init__(self, fmt: str, forms: tuple[str, ...]) -> None:
+        super().__init__(fmt)
+        self.forms = forms
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record, made relative."""
+        return relative_text(super().format(record), self.forms)
+
+
+__all__ = [
+    "RelativeFormatter",
+    "base_forms",
+    "relative_json",
+    "relative_table",
+    "relative_text",
+]
