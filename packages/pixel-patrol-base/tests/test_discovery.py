@@ -99,3 +99,30 @@ def test_folder_dataset_is_one_entry(tmp_path: Path) -> None:
 )
 def test_file_extension(name: str, ext: str) -> None:
     assert file_extension(name) == ext
+
+
+def test_unread_files_are_yielded_when_asked(tree: Path) -> None:
+    (tree / "store.zarr" / "c").mkdir(parents=True)
+    (tree / "store.zarr" / "c" / "0").write_bytes(b"z")
+    flt = Filter(
+        extensions=frozenset({"tif"}),
+        report_unread=True,
+        unread_folder_extensions=frozenset({"zarr"}),
+    )
+    from pixel_patrol_base.discovery import Unread
+
+    found = list(discover(tree, (), flt))
+    kinds = {os.path.relpath(f.entry.path if isinstance(f, Unread) else f.path, tree): type(f).__name__ for f in found}
+    assert kinds == {
+        "control/a.tif": "FileEntry",
+        "control/sub/b.PNG": "Unread",
+        "store.zarr": "Unread",
+        "top.tif": "FileEntry",
+        "treated/c.ome.tif": "FileEntry",
+        "treated/notes.txt": "Unread",
+    }
+    store = next(f for f in found if isinstance(f, Unread) and f.entry.is_dir)
+    assert store.entry.size == 1
+    only_png = list(discover(tree, (), Filter(extensions=frozenset({"tif"}), report_unread=True, selected=frozenset({"tif", "png"}))))
+    assert [type(f).__name__ for f in only_png].count("Unread") == 1
+    assert list(discover(tree, (), Filter(extensions=frozenset({"tif"})))) == [f for f in found if not isinstance(f, Unread)]

@@ -156,8 +156,13 @@ def test_missing_plugin_names_the_package(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(_errors.importlib, "import_module", fake)
     path = tmp_path / "scan.czi"
     path.write_bytes(b"\0" * 100)
-    with pytest.raises(MissingDependencyError, match="pip install bioio-czi"):
+    with pytest.raises(MissingDependencyError) as info:
         BioioLoader().open(str(path))
+    assert str(info.value) == (
+        "bioio-czi is needed to read .czi files but is not installed; install"
+        " pixel-patrol-loader-bio (it brings bioio-czi) from the Pixel Patrol repository:"
+        " `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
+    )
 
 
 def test_read_outside_the_file(tmp_path: Path) -> None:

@@ -88,6 +88,7 @@ def _run(project: Any, settings: Any) -> int:
         f"pixel-patrol: {summary.files} files, {summary.rows} rows, {summary.errors} errors"
         f" in {time.perf_counter() - t0:.1f} s -> {project.output_path}\n"
     )
+    _accounting_lines(summary.accounting)
     if summary.incremental is not None:
         inc = summary.incremental
         sys.stderr.write(
@@ -97,6 +98,14 @@ def _run(project: Any, settings: Any) -> int:
     if settings.fail_on_error and summary.errors:
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _accounting_lines(stats: dict[str, Any]) -> None:
+    """Files the loader did not read, and images that got file facts only (one line each)."""
+    from pixel_patrol_base.accounting import summary_lines
+
+    for line in summary_lines(stats):
+        sys.stderr.write(f"pixel-patrol: {line}\n")
 
 
 @contextmanager

@@ -59,12 +59,14 @@ class FileEntry:
 
 @dataclass(frozen=True, slots=True)
 class DiscoveryProblem:
-    """Something under the base directory that could not be looked at."""
+    """Something under the base directory that could not be looked at (``stage`` discover), or
+    a file no installed loader can open (``stage`` header): it becomes an error row."""
 
     path: str
     base_dir: str
     condition: str
     message: str
+    stage: str = "discover"
 
     @property
     def key(self) -> str:
@@ -72,7 +74,23 @@ class DiscoveryProblem:
         return safe_text(self.path)
 
 
-Found = FileEntry | DiscoveryProblem
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A file (or folder dataset) of a type the selected loader does not read.
+
+    It gets no rows, but the run counts and lists it, so a skipped ``.nd2`` is never confused
+    with a folder that had none.
+    """
+
+    entry: FileEntry
+
+    @property
+    def key(self) -> str:
+        """Identity in the report and the resume journal (UTF-8 safe)."""
+        return self.entry.key
+
+
+Found = FileEntry | DiscoveryProblem | Unread
 
 
 def file_extension(name: str, known: frozenset[str] = frozenset()) -> str:
@@ -95,12 +113,19 @@ class Filter:
     ``extensions`` empty = every file. ``folder_extensions`` name directories that are one
     dataset; ``is_dataset_dir`` may claim other directories (e.g. a zarr store without the
     ``.zarr`` suffix). ``exclude`` holds absolute paths never to report (the report itself).
+
+    With ``report_unread`` (a loader is selected) the files it does not read are yielded as
+    :class:`Unread` when ``-e`` (``selected``, empty = all) asks for them, and folders named
+    with an ``unread_folder_extensions`` suffix count as one unread dataset, not walked into.
     """
 
     extensions: frozenset[str] = frozenset()
     folder_extensions: frozenset[str] = frozenset()
     is_dataset_dir: Callable[[str], bool] | None = None
     exclude: frozenset[str] = frozenset()
+    report_unread: bool = False
+    selected: frozenset[str] = frozenset()
+    unread_folder_extensions: frozenset[str] = frozenset()
 
     def wants_file(self, name: str) -> bool:
         """Whether a file with this name should be reported."""
@@ -115,6 +140,15 @@ class Filter:
         if any(low.endswith("." + e) for e in self.folder_extensions):
             return not self.extensions or any(low.endswith("." + e) for e in self.extensions)
         return self.is_dataset_dir is not None and self.is_dataset_dir(path)
+
+    def is_unread(self, name: str, folder: bool = False) -> bool:
+        """Whether a file (or a folder dataset) the loader skips is to be accounted for."""
+        if not self.report_unread:
+            return False
+        low = name.lower()
+        if folder and not any(low.endswith("." + e) for e in self.unread_folder_extensions):
+            return False
+        return not self.selected or any(low.endswith("." + e) for e in self.selected)
 
 
 def discover(base_dir: Path, conditions: tuple[Path, ...], flt: Filter) -> Iterator[Found]:
@@ -165,10 +199,14 @@ class _Walker:
         if stat.S_ISDIR(st.st_mode):
             if self.flt.is_dataset(entry.path, entry.name):
                 yield self._dataset(entry.path)
+            elif self.flt.is_unread(entry.name, folder=True):
+                yield Unread(self._dataset(entry.path))
             else:
                 yield from self.walk(entry.path)
         elif stat.S_ISREG(st.st_mode) and self.flt.wants_file(entry.name):
             yield FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns)
+        elif stat.S_ISREG(st.st_mode) and self.flt.is_unread(entry.name):
+            yield Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns))
 
     def _dataset(self, path: str) -> FileEntry:
         """A folder dataset: size = sum of its files, mtime = newest of them."""

@@ -40,6 +40,9 @@ APPLIED_KEYS = frozenset({"paths", "base_dir", "file_extensions"})
 SAME_REPORT_FIELDS = ("name", "description", "flavor")
 """Footer fields that must also be equal for an unchanged report to be kept as it is."""
 
+SAME_REPORT_STATS = ("not_read", "file_facts_only")
+"""``processing_stats`` entries about the data (not the run) that must be equal too."""
+
 
 @dataclass(slots=True)
 class Previous:
@@ -78,7 +81,10 @@ class Previous:
         old = self.footer
         if _json(old.get("fingerprint")) != _json(footer.get("fingerprint")):
             return False
-        return all(old.get(k) == footer.get(k) for k in SAME_REPORT_FIELDS)
+        if any(old.get(k) != footer.get(k) for k in SAME_REPORT_FIELDS):
+            return False
+        was, now = old.get("processing_stats") or {}, _json(footer.get("processing_stats") or {})
+        return all(was.get(k) == now.get(k) for k in SAME_REPORT_STATS)
 
 
 def _json(value: Any) -> Any:

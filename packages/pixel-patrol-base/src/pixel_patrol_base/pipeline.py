@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pixel_patrol_base import __version__
+from pixel_patrol_base.accounting import Accounting, NoReader
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
+from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
+from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
@@ -62,6 +65,8 @@ class RunSummary:
     reused: int = 0
     incremental: dict[str, int] | None = None
     stats: TaskStats = field(default_factory=TaskStats)
+    accounting: dict[str, Any] = field(default_factory=dict)
+    """Files not read by the loader and image files without one (:mod:`~pixel_patrol_base.accounting`)."""
 
     @property
     def files(self) -> int:
@@ -89,6 +94,7 @@ class RunSummary:
             "load_s": round(self.stats.load_s, 3),
             "processor_s": {k: round(v, 3) for k, v in sorted(self.stats.proc_s.items())},
             "peak_worker_rss_mb": round(self.stats.peak_rss_mb, 1),
+            **self.accounting,
         }
 
 
@@ -125,6 +131,9 @@ def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkCo
         folder_extensions=ctx.loader.FOLDER_EXTENSIONS & wanted,
         is_dataset_dir=getattr(ctx.loader, "is_dataset_dir", None),
         exclude=exclude,
+        report_unread=True,
+        selected=settings.file_extensions,
+        unread_folder_extensions=KNOWN_FOLDER_FORMATS - ctx.loader.FOLDER_EXTENSIONS,
     )
 
 
@@ -175,6 +184,7 @@ class Coordinator:
         self.summary.resumed = len(self.writer.done)
         self.previous = None
         self.forms = base_forms(project.base_dir) if settings.omit_base_dir else ()
+        self.accounting = Accounting.for_run(ctx.loader, settings.omit_base_dir)
         if settings.incremental:
             from pixel_patrol_base.incremental import load_previous
 
@@ -194,6 +204,7 @@ class Coordinator:
                 self._loop(executor, itertools.chain(first, fresh))
             finally:
                 executor.close()
+            self.summary.accounting = self.accounting.to_json()
             if self._up_to_date():
                 return self.summary
             self._copy_previous()
@@ -226,13 +237,18 @@ class Coordinator:
 
     def _refs(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
-        for item in discover(self.project.base_dir, self.project.paths, flt):
+        for found in discover(self.project.base_dir, self.project.paths, flt):
+            item = self.accounting.sort(found)
+            if item is None:  # a file the loader does not read: counted, no rows
+                continue
             index = self.found
             self.found += 1
             if item.key in self.writer.done:
                 continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)
+            elif isinstance(item, NoReader):
+                self._no_reader(index, item)
             elif self.previous is not None and self.previous.match(item, self._key(item), index):
                 continue
             else:
@@ -281,6 +297,16 @@ class Coordinator:
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
+        self.writer.add(relative_table(buf.to_table(), self.forms))
+        self.writer.complete([item.key])
+        self.summary.stats.files += 1
+        self.summary.stats.errors += 1
+
+    def _no_reader(self, index: int, item: NoReader) -> None:
+        """An error row for a file of a known image format that no installed loader reads."""
+        buf = RowBuffer(self.ctx.part_schema)
+        base = file_columns(item.entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
+        add_error(buf, index, 0, base, "header", ImageReadError(item.entry.path, item.message))
         self.writer.add(relative_table(buf.to_table(), self.forms))
         self.writer.complete([item.key])
         self.summary.stats.files += 1

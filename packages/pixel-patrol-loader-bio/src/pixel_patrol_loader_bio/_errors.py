@@ -12,6 +12,7 @@ import importlib
 from types import ModuleType
 
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_base.formats import install_hint
 
 MAX_CAUSE = 300
 """Longest cause text kept; reader messages can embed whole XML documents."""
@@ -42,7 +43,7 @@ def require(module: str, package: str, purpose: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{package} is needed {purpose} but is not installed: pip install {package}"
+            f"{package} is needed {purpose} but is not installed; {install_hint(brings=package)}"
         ) from exc
 
 

@@ -46,6 +46,20 @@ class BioioLoader:
         """True when ``path`` is a Zarr store root, whatever the folder is called."""
         return is_dataset_dir(path)
 
+    @classmethod
+    def missing_reader(cls, extension: str) -> str | None:
+        """The bioio plugin that files with ``extension`` need but that is not installed.
+
+        Only CZI, ND2 and LIF depend on their plugin; the other formats are decoded without
+        one. Lets a run report such files with what to install, without opening them.
+        """
+        plugin = BY_EXTENSION.get(extension)
+        if plugin is None or extension in IMAGEIO:
+            return None
+        import importlib.util
+
+        return plugin.package if importlib.util.find_spec(plugin.module) is None else None
+
     def open(self, path: str) -> ImageFile:
         """Open ``path`` with the decoder chosen for it and read every image's header.
 
