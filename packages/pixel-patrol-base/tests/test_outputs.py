@@ -184,7 +184,7 @@ def test_api_applies_the_same_rules(tree: Path, tmp_path: Path) -> None:
     notes.write_text("mine")
     with pytest.raises(SettingsError, match="not a Pixel Patrol report"):
         api.process_files(api.create_project("p", tree, output_path=notes), overwrite=True)
-    with pytest.raises(SettingsError, match="does not end in .parquet"):
+    with pytest.raises(SettingsError, match=r"does not end in \.parquet"):
         api.process_files(api.create_project("p", tree, output_path=tmp_path / "r.txt"))
     with pytest.raises(SettingsError, match="lies inside the scanned folder"):
         api.process_files(api.create_project("p", tree, output_path=tree / "r.parquet"))

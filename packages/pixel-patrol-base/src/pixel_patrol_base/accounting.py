@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pixel_patrol_base.contracts import Loader
-from pixel_patrol_base.discovery import FileEntry, Found, Unread, file_extension, safe_text
+from pixel_patrol_base.discovery import (
+    DiscoveryProblem,
+    FileEntry,
+    Found,
+    Unread,
+    file_extension,
+    safe_text,
+)
 from pixel_patrol_base.formats import (
     KNOWN_IMAGE_FORMATS,
     Readers,
@@ -62,7 +69,7 @@ class Accounting:
         """Accounting for a run with ``loader`` (installed loaders are probed lazily)."""
         return cls(loader, omit_base_dir, Readers.installed())
 
-    def sort(self, item: Found) -> Found | NoReader | None:
+    def sort(self, item: Found) -> FileEntry | DiscoveryProblem | NoReader | None:
         """What the run does with a discovered item: ``None`` = counted only, a
         :class:`NoReader` = an error row, anything else = processed as before."""
         if isinstance(item, Unread):
