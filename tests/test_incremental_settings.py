@@ -110,3 +110,19 @@ def test_extension_change_reuses_the_files_it_keeps(data: Path, tmp_path: Path) 
 def test_row_shaping_change_reprocesses_everything(data: Path, tmp_path: Path) -> None:
     summary = same_as_fresh(tmp_path, {"base": data}, {"base": data, "slice_size": {"Z": 2}})
     assert summary.incremental is None and summary.stats.images == 12
+
+
+def test_layout_and_name_changes_rewrite_an_unchanged_report(data: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r.parquet"
+    scan(data, out)
+    scan(data, out, incremental=True, parquet_row_group_size=5)
+    md = pq.ParquetFile(out).metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)][0] == 5
+    project = api.create_project("renamed", data, loader="bioio", output_path=out)
+    api.process_files(project, max_workers=1, processors_include=["raster-basic"], incremental=True, description="d2")
+    _, meta = api.load(out)
+    assert (meta.name, meta.description) == ("renamed", "d2")
+    summary = api.last_summary()
+    assert summary is not None and summary.stats.images == 0

@@ -106,3 +106,44 @@ def test_message_cut_inside_the_base_is_cut_before_it() -> None:
     assert relative_text("open '/data/secret-place/d/a.tif' failed", forms) == "open 'a.tif' failed"
     assert relative_text("walk /data/secret-place/d: gone", forms) == "walk .: gone"
     assert base_forms("/") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("raw/data/x.tif", "raw/data/x.tif"),
+        ("/data2/x.tif", "/data2/x.tif"),
+        ("/data/x.tif", "x.tif"),
+        ("file:///data/x.zarr", "file://x.zarr"),
+        ("in '/data'", "in '.'"),
+        ("/data,/data/a", ".,a"),
+        ("No such file: '/data//a'", "No such file: 'a'"),
+    ],
+    ids=["nested-relative", "sibling", "absolute", "uri", "alone", "adjacent", "double-slash"],
+)
+def test_only_quoted_absolute_base_paths_are_rewritten(text: str, expected: str) -> None:
+    from pixel_patrol_base.privacy import base_forms, relative_text
+
+    assert relative_text(text, base_forms("/data")) == expected
+
+
+def test_relative_table_keeps_columns_without_the_base() -> None:
+    import pyarrow as pa
+
+    from pixel_patrol_base.privacy import base_forms, relative_table
+
+    table = pa.table({
+        "imported_path": ["raw/data/a.tif", "b.tif"],
+        "channel_names": [["/data/c0", "x"], None],
+        "error": [None, "open '/data/b.tif' failed"],
+        "_source": ["/data/raw/data/a.tif", "/data/b.tif"],
+        "n": [1, 2],
+    })
+    out = relative_table(table, base_forms("/data"))
+    assert out.to_pydict() == {
+        "imported_path": ["raw/data/a.tif", "b.tif"],
+        "channel_names": [["c0", "x"], None],
+        "error": [None, "open 'b.tif' failed"],
+        "_source": ["/data/raw/data/a.tif", "/data/b.tif"],
+        "n": [1, 2],
+    }

@@ -174,23 +174,24 @@ def test_summary_line_through_pipe_and_terminal(tmp_path: Path, terminal: bool) 
     argv = [sys.executable, "-m", "pixel_patrol_base", "process", str(base), "-o", str(tmp_path / "r.parquet"), "-l", "tifffile", "--max-workers", "1"]
     if terminal:
         leader, follower = pty.openpty()
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, timeout=120)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
         os.close(follower)
         chunks = []
-        while True:
+        while True:  # drain while it runs: a full terminal buffer would block the child
             try:
                 data = os.read(leader, 65536)
-            except OSError:
+            except OSError:  # EIO: the child closed the terminal
                 break
             if not data:
                 break
             chunks.append(data)
         os.close(leader)
-        text = b"".join(chunks).decode()
+        code = proc.wait(timeout=120)
+        text = b"".join(chunks).decode(errors="replace")
     else:
         res = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-        proc, text = res, res.stderr
-    assert proc.returncode == 0, text
+        code, text = res.returncode, res.stderr
+    assert code == 0, text
     assert text.count("not read by the tifffile loader: 5 files") == 1
 
 

@@ -43,6 +43,9 @@ SAME_REPORT_FIELDS = ("name", "description", "flavor")
 SAME_REPORT_STATS = ("not_read", "file_facts_only")
 """``processing_stats`` entries about the data (not the run) that must be equal too."""
 
+SAME_REPORT_SETTINGS = ("parquet_row_group_size",)
+"""Settings that shape the file (not the rows): a change rewrites an unchanged report."""
+
 
 @dataclass(slots=True)
 class Previous:
@@ -84,7 +87,10 @@ class Previous:
         if any(old.get(k) != footer.get(k) for k in SAME_REPORT_FIELDS):
             return False
         was, now = old.get("processing_stats") or {}, _json(footer.get("processing_stats") or {})
-        return all(was.get(k) == now.get(k) for k in SAME_REPORT_STATS)
+        if any(was.get(k) != now.get(k) for k in SAME_REPORT_STATS):
+            return False
+        was, now = old.get("settings") or {}, _json(footer.get("settings") or {})
+        return all(was.get(k) == now.get(k) for k in SAME_REPORT_SETTINGS)
 
 
 def _json(value: Any) -> Any:

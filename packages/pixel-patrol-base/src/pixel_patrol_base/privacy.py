@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +36,29 @@ def base_forms(base_dir: str | os.PathLike[str]) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+_BEFORE = r"(?:^|(?<=[\s'\"(\[{<=:,;`])|(?<=://))"
+"""Where a quoted absolute path can start: at the start, after a quote, bracket, space,
+punctuation, or ``scheme://``. Never inside another path (``raw/data/x`` keeps ``/data``)."""
+
+_AFTER = r"(?=$|[\s'\")\]}>,;:`])"
+
+
+@cache
+def _patterns(forms: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    seps = "".join(sorted({re.escape(os.sep), re.escape(os.altsep or os.sep), "/"}))
+    out = []
+    for form in forms:
+        f = re.escape(form)
+        out.append((re.compile(f"{_BEFORE}{f}[{seps}]+"), ""))
+        out.append((re.compile(f"{_BEFORE}{f}{_AFTER}"), "."))
+    return tuple(out)
+
+
 def relative_text(text: str, forms: tuple[str, ...]) -> str:
     """``text`` with every quoted base folder made relative (see the module docstring)."""
-    for form in forms:
-        if form in text:
-            for sep in {os.sep, os.altsep or os.sep, "/"}:
-                text = text.replace(form + sep, "")
-            text = text.replace(form, ".")
+    if any(form in text for form in forms):
+        for pattern, repl in _patterns(forms):
+            text = pattern.sub(repl, text)
     if text.endswith(ELLIPSIS):
         text = _cut_partial_tail(text, forms)
     return text
@@ -51,9 +69,14 @@ def _cut_partial_tail(text: str, forms: tuple[str, ...]) -> str:
     body = text[: -len(ELLIPSIS)]
     for form in forms:
         for n in range(len(form) - 1, 1, -1):
-            if body.endswith(form[:n]):
-                return body[:-n] + ELLIPSIS
+            start = len(body) - n
+            if body.endswith(form[:n]) and _starts_quoted(body, start):
+                return body[:start] + ELLIPSIS
     return text
+
+
+def _starts_quoted(body: str, start: int) -> bool:
+    return start == 0 or body[start - 1] in " \t\n'\"([{<=:,;`" or body[:start].endswith("://")
 
 
 def relative_table(table: pa.Table, forms: tuple[str, ...]) -> pa.Table:
@@ -66,7 +89,7 @@ def relative_table(table: pa.Table, forms: tuple[str, ...]) -> pa.Table:
         column = table.column(i)
         if column.null_count == len(column):
             continue
-        table = table.set_column(i, field, _relative_array(column, forms))
+        table = table.set_column(i, field, pa.chunked_array([_relative_array(column.combine_chunks(), forms)]))
     return table
 
 
@@ -76,21 +99,21 @@ def _has_text(t: pa.DataType) -> bool:
     return (pa.types.is_list(t) or pa.types.is_large_list(t)) and _has_text(t.value_type)
 
 
-def _relative_array(column: pa.ChunkedArray, forms: tuple[str, ...]) -> pa.ChunkedArray:
-    array = column.combine_chunks()
+def _relative_array(array: pa.Array, forms: tuple[str, ...]) -> pa.Array:
+    """Texts are rewritten in Python, but only those that contain a base form or may end in
+    one cut short; finding them is vectorised, so clean columns cost one scan each."""
     if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
-        values = _relative_array(pa.chunked_array([array.values]), forms).combine_chunks()
-        rebuilt = type(array).from_arrays(array.offsets, values, mask=array.is_null())
-        return pa.chunked_array([rebuilt])
-    out = array
+        values = _relative_array(array.values, forms)
+        return type(array).from_arrays(array.offsets, values, mask=array.is_null())
+    hit = pc.ends_with(array, ELLIPSIS)
     for form in forms:
-        for sep in sorted({os.sep, os.altsep or os.sep, "/"}):
-            out = pc.replace_substring(out, form + sep, "")
-        out = pc.replace_substring(out, form, ".")
-    tails = pc.ends_with(out, ELLIPSIS)
-    if pc.any(tails).as_py():
-        out = pa.array([None if v is None else relative_text(v, forms) for v in out.to_pylist()], out.type)
-    return pa.chunked_array([out])
+        hit = pc.or_(hit, pc.match_substring(array, form))
+    if not pc.any(hit).as_py():
+        return array
+    values = array.to_pylist()
+    flags = hit.to_pylist()
+    fixed = [relative_text(v, forms) if f else v for v, f in zip(values, flags, strict=True)]
+    return pa.array(fixed, array.type)
 
 
 def relative_json(value: Any, forms: tuple[str, ...]) -> Any:
