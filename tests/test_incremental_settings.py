@@ -119,7 +119,7 @@ def test_layout_and_name_changes_rewrite_an_unchanged_report(data: Path, tmp_pat
     scan(data, out)
     scan(data, out, incremental=True, parquet_row_group_size=5)
     md = pq.ParquetFile(out).metadata
-    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)][0] == 5
+    assert md.row_group(0).num_rows == 5 and md.num_row_groups > 1
     project = api.create_project("renamed", data, loader="bioio", output_path=out)
     api.process_files(project, max_workers=1, processors_include=["raster-basic"], incremental=True, description="d2")
     _, meta = api.load(out)
