@@ -120,3 +120,18 @@ def test_any_byte_names_round_trip_through_a_report(tmp_path: Path, raw_names: l
             assert os.stat(decode_path(r["imported_path"])).st_size == r["file_size"]
     finally:
         shutil.rmtree(work)
+
+
+def test_byte_names_in_base_condition_and_description(tmp_path: Path) -> None:
+    base = os.fsencode(tmp_path) + b"/base\xff"
+    os.makedirs(base + b"/cond\xfe")
+    write_tif(base + b"/cond\xfe/a.tif", 3)
+    project = api.create_project("names", os.fsdecode(base), loader="tifffile", output_path=tmp_path / "r.parquet", description=os.fsdecode(b"run \xfe"))
+    project = api.add_paths(project, [os.fsdecode(b"cond\xfe")])
+    api.process_files(project, max_workers=1, processors_include=["raster-basic"])
+    table, meta = api.load(tmp_path / "r.parquet")
+    rows = table.to_pylist()
+    assert {r["path"] for r in rows} == set(meta.paths) == {"cond\\xfe"}
+    assert meta.base_dir is not None and decode_path(meta.base_dir) == base
+    assert meta.description == "run \\xfe"
+    assert decode_path(rows[0]["imported_path"]) == base + b"/cond\xfe/a.tif"

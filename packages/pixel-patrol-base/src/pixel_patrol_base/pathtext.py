@@ -12,6 +12,7 @@ is. :func:`decode_path` inverts :func:`encode_path` exactly, so each report path
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _HEX = frozenset("0123456789abcdef")
 
@@ -81,4 +82,19 @@ def _quoted(ch: str) -> str:
     return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
-__all__ = ["decode_path", "encode_path", "message_text"]
+def valid_json(value: Any) -> Any:
+    """A JSON-like value (footer metadata) whose texts are all valid UTF-8 (:func:`message_text`).
+
+    Texts from the command line may hold undecodable bytes too (a description, a project name
+    taken from a folder name).
+    """
+    if isinstance(value, str):
+        return message_text(value)
+    if isinstance(value, dict):
+        return {valid_json(k): valid_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_json(v) for v in value]
+    return value
+
+
+__all__ = ["decode_path", "encode_path", "message_text", "valid_json"]

@@ -26,6 +26,7 @@ from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
+from pixel_patrol_base.pathtext import valid_json
 from pixel_patrol_base.privacy import base_forms, relative_json, relative_table
 from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
@@ -143,8 +144,8 @@ def fingerprint(project: Project, settings: ProcessingSettings, ctx: WorkContext
 
     versions = {k: v for k, v in package_versions().items() if k.startswith("pixel-patrol")}
     return {
-        "base_dir": None if settings.omit_base_dir else str(project.base_dir),
-        "paths": [str(p.relative_to(project.base_dir)) for p in project.paths],
+        "base_dir": None if settings.omit_base_dir else safe_text(str(project.base_dir)),
+        "paths": [safe_text(str(p.relative_to(project.base_dir))) for p in project.paths],
         "loader": project.loader,
         "processors": [p.NAME for p in ctx.processors],
         "columns": ctx.schema.names,
@@ -346,7 +347,7 @@ class Coordinator:
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer (no absolute base with ``--omit-base-dir``)."""
-        return relative_json(self._footer(), self.forms)
+        return relative_json(valid_json(self._footer()), self.forms)
 
     def _footer(self) -> dict[str, Any]:
         from pixel_patrol_base.versions import package_versions
@@ -359,8 +360,8 @@ class Coordinator:
             "created_at": datetime.now(UTC).isoformat(),
             "tool_version": __version__,
             "package_versions": package_versions(),
-            "base_dir": None if s.omit_base_dir else str(p.base_dir),
-            "paths": [str(x.relative_to(p.base_dir)) for x in p.paths],
+            "base_dir": None if s.omit_base_dir else safe_text(str(p.base_dir)),
+            "paths": [safe_text(str(x.relative_to(p.base_dir))) for x in p.paths],
             "loader": p.loader,
             "processors": [q.NAME for q in self.ctx.processors],
             "settings": s.to_json(),
