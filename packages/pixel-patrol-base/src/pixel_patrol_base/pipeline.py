@@ -24,9 +24,9 @@ from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
+from pixel_patrol_base.pathtext import valid_json
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
-from pixel_patrol_base.pathtext import valid_json
 from pixel_patrol_base.privacy import base_forms, relative_json, relative_table
 from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
