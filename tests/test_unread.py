@@ -207,3 +207,19 @@ def test_incremental_rewrites_the_footer_when_unread_files_change(tmp_path: Path
     api.process_files(project, max_workers=1, processors_include=["raster-basic"], incremental=True)
     assert stats(out)["not_read"]["by_extension"] == {"nd2": 1}
     assert pq.read_table(out).column("file_name").to_pylist() == ["a.tif"]
+
+
+def test_base_only_install_is_told_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = plugins.available_ids
+    monkeypatch.setattr(plugins, "available_ids", lambda group: [] if group == plugins.LOADER_GROUP else real(group))
+    base = mixed(tmp_path / "d")
+    out = tmp_path / "r.parquet"
+    code, text = run(str(base), "-o", str(out))
+    assert code == 0, text
+    assert stats(out)["file_facts_only"]["reader"] is None
+    line = next(ln for ln in text.splitlines() if "only file facts" in ln)
+    assert line.endswith(
+        "; install pixel-patrol-loader-bio from the Pixel Patrol repository:"
+        " `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
+    )
+    assert not BARE_PIP.search(line)
