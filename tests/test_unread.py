@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 from pixel_patrol_base import api, plugins
 from pixel_patrol_base.accounting import LIST_CAP
 from pixel_patrol_base.cli import app
+from pixel_patrol_base.formats import install_hint
 
-BARE_PIP = re.compile(r"pip install (?!\./)")
-"""An install command naming a package instead of this repository's path."""
+BARE_PIP = re.compile(r"pip install [A-Za-z][\w.-]*(?:[\s;,)]|$)")
+"""An install command naming a bare package (the registry's, not this repository's)."""
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -112,10 +113,10 @@ def test_missing_reader_plugin_gives_an_error_row_saying_what_to_install(tmp_pat
     czi = rows["scan.czi"]
     assert czi["error_stage"] == "header" and czi["file_size"] == 110
     assert czi["error"] == (
-        "the bioio loader needs bioio-czi to read .czi files and it is not installed; install"
-        " pixel-patrol-loader-bio (it brings bioio-czi) from the Pixel Patrol repository:"
-        " `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
+        "the bioio loader needs bioio-czi to read .czi files and it is not installed; "
+        + install_hint("pixel-patrol-loader-bio", brings="bioio-czi")
     )
+    assert "install pixel-patrol-loader-bio (it brings bioio-czi) from the Pixel Patrol repository" in czi["error"]
     assert not BARE_PIP.search(czi["error"])
     s = stats(out)
     assert s["errors"] == 1 and s["files"] == 2
@@ -142,9 +143,9 @@ def test_format_no_installed_loader_declares(tmp_path: Path, monkeypatch: pytest
     rows = {r["file_name"]: r for r in pq.read_table(tmp_path / "r.parquet").to_pylist()}
     assert sorted(rows) == ["a.npy", "b.nd2"]
     assert rows["b.nd2"]["error"] == (
-        "no installed loader reads .nd2 files (--loader bioio would); install pixel-patrol-loader-bio"
-        " from the Pixel Patrol repository: `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
+        "no installed loader reads .nd2 files (--loader bioio would); " + install_hint("pixel-patrol-loader-bio")
     )
+    assert not BARE_PIP.search(rows["b.nd2"]["error"])
     nr = stats(tmp_path / "r.parquet")["not_read"]
     assert nr["by_extension"] == {"txt": 1} and nr["readers"] == {}
 
@@ -218,8 +219,5 @@ def test_base_only_install_is_told_what_to_install(tmp_path: Path, monkeypatch: 
     assert code == 0, text
     assert stats(out)["file_facts_only"]["reader"] is None
     line = next(ln for ln in text.splitlines() if "only file facts" in ln)
-    assert line.endswith(
-        "; install pixel-patrol-loader-bio from the Pixel Patrol repository:"
-        " `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
-    )
+    assert line.endswith("; " + install_hint("pixel-patrol-loader-bio"))
     assert not BARE_PIP.search(line)

@@ -11,6 +11,7 @@ import tifffile
 from PIL import Image
 
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_base.formats import install_hint
 from pixel_patrol_loader_bio import _errors
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader
@@ -159,10 +160,10 @@ def test_missing_plugin_names_the_package(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(MissingDependencyError) as info:
         BioioLoader().open(str(path))
     assert str(info.value) == (
-        "bioio-czi is needed to read .czi files but is not installed; install"
-        " pixel-patrol-loader-bio (it brings bioio-czi) from the Pixel Patrol repository:"
-        " `uv pip install ./packages/pixel-patrol-loader-bio` in its checkout"
+        "bioio-czi is needed to read .czi files but is not installed; "
+        + install_hint("pixel-patrol-loader-bio", brings="bioio-czi")
     )
+    assert "pip install bioio-czi" not in str(info.value)
 
 
 def test_read_outside_the_file(tmp_path: Path) -> None:

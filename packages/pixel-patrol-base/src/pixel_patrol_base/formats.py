@@ -34,13 +34,19 @@ KNOWN_FOLDER_FORMATS = frozenset({"zarr", "ome.zarr"})
 
 
 def install_hint(package: str = LOADER_PACKAGE, brings: str | None = None) -> str:
-    """How to install one of this project's packages: from the repository, never by bare name.
+    """What to install, said in one clause: this project's ``package`` (which ``brings`` a
+    dependency, e.g. a reader plugin), with a command that installs ours."""
+    what = f"{package} (it brings {brings})" if brings else package
+    return f"install {what} from the Pixel Patrol repository: {install_command(package)}"
+
+
+def install_command(package: str) -> str:
+    """The one command this module suggests for installing one of this project's packages.
 
     The same package names exist in the public registry as another project's, so a bare
-    ``pip install <name>`` would install something else.
+    ``pip install <name>`` would install something else: the command points at the repository.
     """
-    what = f"{package} (it brings {brings})" if brings else package
-    return f"install {what} from the Pixel Patrol repository: `uv pip install ./packages/{package}` in its checkout"
+    return f"`uv pip install ./packages/{package}` in its checkout"
 
 
 @dataclass(slots=True)
@@ -116,6 +122,7 @@ __all__ = [
     "KNOWN_IMAGE_FORMATS",
     "LOADER_PACKAGE",
     "Readers",
+    "install_command",
     "install_hint",
     "missing_reader",
     "no_reader_message",
