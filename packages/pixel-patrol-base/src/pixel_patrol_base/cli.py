@@ -64,7 +64,7 @@ def process(
     name: Annotated[str | None, typer.Option("--name", metavar="TEXT", help="Project name stored in the report (default: BASE's folder name).")] = None,
     description: Annotated[str, typer.Option("--description", metavar="TEXT", help="Free text stored in the report.")] = "",
     flavor: Annotated[str, typer.Option("--flavor", metavar="TEXT", help="A label for the kind of data (e.g. fluorescence).")] = "",
-    omit_base_dir: Annotated[bool, typer.Option("--omit-base-dir", help="Store paths relative to BASE and no absolute base folder.")] = False,
+    omit_base_dir: Annotated[bool, typer.Option("--omit-base-dir", help="Store paths relative to BASE; the absolute base folder appears nowhere in the report or the debug log (error messages included).")] = False,
     fail_on_error: Annotated[bool, typer.Option("--fail-on-error", help="Exit with code 1 when any file failed (default: 0 once the report is written).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same command: files already done are not processed again.")] = False,
     task_timeout: Annotated[float, typer.Option("--task-timeout", metavar="SECONDS", help="Seconds a task may run before its worker is restarted and its files are reported as failed (worker processes only).")] = 3600.0,
