@@ -58,16 +58,24 @@ class Accounting:
 
     loader: Loader | None
     omit_base_dir: bool
-    readers: Readers
+    _readers: Readers | None = None
     not_read: Counter[str] = field(default_factory=Counter)
     listed: list[str] = field(default_factory=list)
     facts_only: Counter[str] = field(default_factory=Counter)
     _missing: dict[str, str | None] = field(default_factory=dict)
+    _known: frozenset[str] | None = None
 
     @classmethod
     def for_run(cls, loader: Loader | None, omit_base_dir: bool) -> Accounting:
         """Accounting for a run with ``loader`` (installed loaders are probed lazily)."""
-        return cls(loader, omit_base_dir, Readers.installed())
+        return cls(loader, omit_base_dir)
+
+    @property
+    def readers(self) -> Readers:
+        """The installed loaders, loaded on first need (most runs read every file they find)."""
+        if self._readers is None:
+            self._readers = Readers.installed()
+        return self._readers
 
     def sort(self, item: Found) -> FileEntry | DiscoveryProblem | NoReader | None:
         """What the run does with a discovered item: ``None`` = counted only, a
@@ -84,12 +92,16 @@ class Accounting:
         return item
 
     def _ext(self, entry: FileEntry) -> str:
-        known = frozenset(KNOWN_IMAGE_FORMATS)
-        if self.loader is not None:
-            known |= self.loader.SUPPORTED_EXTENSIONS | self.loader.FOLDER_EXTENSIONS
-        return file_extension(entry.name, known)
+        if self._known is None:
+            known = frozenset(KNOWN_IMAGE_FORMATS)
+            if self.loader is not None:
+                known |= self.loader.SUPPORTED_EXTENSIONS | self.loader.FOLDER_EXTENSIONS
+            self._known = known
+        return file_extension(entry.name, self._known)
 
     def _selected_cannot_read(self, entry: FileEntry) -> str | None:
+        if getattr(self.loader, "missing_reader", None) is None:
+            return None
         ext = self._ext(entry)
         if ext not in self._missing:
             lacking = supports(self.loader, ext) and missing_reader(self.loader, ext) is not None
