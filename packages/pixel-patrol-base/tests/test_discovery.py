@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pixel_patrol_base.discovery import (
     DiscoveryProblem,
@@ -126,3 +128,24 @@ def test_unread_files_are_yielded_when_asked(tree: Path) -> None:
     only_png = list(discover(tree, (), Filter(extensions=frozenset({"tif"}), report_unread=True, selected=frozenset({"tif", "png"}))))
     assert [type(f).__name__ for f in only_png].count("Unread") == 1
     assert list(discover(tree, (), Filter(extensions=frozenset({"tif"})))) == [f for f in found if not isinstance(f, Unread)]
+
+
+def _extension_by_scan(name: str, known: frozenset[str]) -> str:
+    """The plain definition: the longest known compound suffix, else the last one."""
+    from pixel_patrol_base.discovery import COMPOUND_EXTENSIONS
+
+    low = name.lower()
+    for ext in sorted(COMPOUND_EXTENSIONS | {k for k in known if "." in k}, key=len, reverse=True):
+        if low.endswith("." + ext) and len(low) > len(ext) + 1:
+            return ext
+    stem, dot, ext = low.rpartition(".")
+    return ext if dot and stem else ""
+
+
+_parts = st.sampled_from(["ome", "tif", "TIFF", "zarr", "nii", "gz", "tar", "a", "", "x.y", "OME"])
+
+
+@given(st.lists(_parts, min_size=1, max_size=5), st.sets(st.sampled_from(["ome.tif", "a.b.c", "x.y", "tar.gz", "png", "ome.zarr"])))
+def test_extension_equals_the_plain_definition(parts: list[str], known: set[str]) -> None:
+    name = ".".join(parts)
+    assert file_extension(name, frozenset(known)) == _extension_by_scan(name, frozenset(known))

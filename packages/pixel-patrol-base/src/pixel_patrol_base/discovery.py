@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pixel_patrol_base.pathtext import encode_path
@@ -99,11 +100,27 @@ def file_extension(name: str, known: frozenset[str] = frozenset()) -> str:
     ``a.OME.TIF`` → ``ome.tif``; ``b.tif`` → ``tif``; ``README`` → ``""``.
     """
     low = name.lower()
-    for ext in sorted(COMPOUND_EXTENSIONS | {k for k in known if "." in k}, key=len, reverse=True):
-        if low.endswith("." + ext) and len(low) > len(ext) + 1:
-            return ext
+    for dots, compounds in _compounds(known):
+        parts = low.rsplit(".", dots + 1)
+        if len(parts) == dots + 2 and parts[0]:
+            ext = low[len(parts[0]) + 1 :]
+            if ext in compounds:
+                return ext
     stem, dot, ext = low.rpartition(".")
     return ext if dot and stem else ""
+
+
+@lru_cache(maxsize=64)
+def _compounds(known: frozenset[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Compound extensions grouped by their number of inner dots, most dots first.
+
+    Called once per file, so the split by dots replaces a scan of every known extension.
+    """
+    exts = COMPOUND_EXTENSIONS | {k for k in known if "." in k}
+    groups: dict[int, set[str]] = {}
+    for ext in exts:
+        groups.setdefault(ext.count("."), set()).add(ext)
+    return tuple((n, frozenset(g)) for n, g in sorted(groups.items(), reverse=True))
 
 
 @dataclass(frozen=True, slots=True)
