@@ -67,6 +67,8 @@ def test_a_loader_with_undeclared_metadata_stops_the_run(acme: Path, tmp_path: P
     ]
 
 
+# The local cluster's dashboard warns when another Dask process on the machine holds its port.
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
 @pytest.mark.parametrize("proc", ["acme-shape", "acme-shade-type"])
 def test_the_run_stops_from_worker_processes_and_from_chunked_images(
     acme: Path, tmp_path: Path, proc: str
