@@ -37,10 +37,10 @@ def acme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         requires=["numpy>=1.20", "pyarrow", "pytest; extra == 'test'"],
     )
     monkeypatch.syspath_prepend(str(site))
-    plugins._load_class.cache_clear()
+    plugins.refresh()
     NpyLoader.opened.clear()
     yield site
-    plugins._load_class.cache_clear()
+    plugins.refresh()
 
 
 def npy_folder(base: Path, n: int = 3) -> Path:

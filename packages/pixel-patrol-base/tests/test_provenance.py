@@ -27,7 +27,7 @@ def _upgrade(site: Path, version: str) -> None:
     shutil.move(old, new)
     meta = (new / "METADATA").read_text().replace("Version: 1.0", f"Version: {version}")
     (new / "METADATA").write_text(meta)
-    plugins._load_class.cache_clear()
+    plugins.refresh()
 
 
 def test_footer_records_the_distribution_and_libraries_of_each_plugin(acme: Path, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 Groups: ``pixel_patrol.loaders`` and ``pixel_patrol.processors``; one entry per class, the entry
 name is the plugin id and must equal the class's ``NAME``. Nothing is imported until a plugin is
 asked for, so ``pixel-patrol --help`` stays instant and a broken plugin only hurts when used.
+A plugin is checked against its contract when it is loaded (:mod:`pixel_patrol_base.plugin_checks`);
+every error names the plugin and the distribution that supplied it (:func:`describe`).
 """
 
 from __future__ import annotations
@@ -77,9 +79,18 @@ class PluginInfo:
     target: str
 
 
+@cache
 def _entry_points(group: str) -> dict[str, EntryPoint]:
+    """Entry points of ``group`` by name; read once per process (each read scans every
+    installed distribution), until :func:`refresh`."""
     eps = sorted(entry_points(group=group), key=lambda e: e.name)
     return {ep.name: ep for ep in eps}
+
+
+def refresh() -> None:
+    """Forget what was read about installed plugins (after installing one into this process)."""
+    _entry_points.cache_clear()
+    _load_class.cache_clear()
 
 
 def list_plugins(group: str) -> list[PluginInfo]:
@@ -109,13 +120,13 @@ def register(group: str, cls: Any) -> None:
     processes (it is pickled by reference).
     """
     _REGISTERED[(group, cls.NAME)] = cls
-    _load_class.cache_clear()
+    refresh()
 
 
 def unregister(group: str, name: str) -> None:
     """Undo :func:`register`."""
     _REGISTERED.pop((group, name), None)
-    _load_class.cache_clear()
+    refresh()
 
 
 def available_ids(group: str) -> list[str]:

@@ -53,9 +53,11 @@ def _check_unique(core: list[Column], loader: Loader | None, processors: Sequenc
 
     owned = [("the core", c) for c in core]
     if loader is not None:
-        owned += [(describe(LOADER_GROUP, loader.NAME), c) for c in loader.COLUMNS]
+        who = describe(LOADER_GROUP, loader.NAME)
+        owned += [(who, c) for c in loader.COLUMNS]
     for proc in processors:
-        owned += [(describe(PROCESSOR_GROUP, proc.NAME), c) for c in proc.COLUMNS]
+        who = describe(PROCESSOR_GROUP, proc.NAME)
+        owned += [(who, c) for c in proc.COLUMNS]
     clash = clashes(owned)
     if clash is not None:
         name, first, second = clash
