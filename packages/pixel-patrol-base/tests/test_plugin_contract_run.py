@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from plugin_env import npy_folder
@@ -70,11 +71,10 @@ def test_a_loader_with_undeclared_metadata_stops_the_run(acme: Path, tmp_path: P
 # The local cluster's dashboard warns when another Dask process on the machine holds its port.
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
 @pytest.mark.parametrize("proc", ["acme-shape", "acme-shade-type"])
-def test_the_run_stops_from_worker_processes_and_from_chunked_images(
+def test_the_run_stops_from_worker_processes(
     acme: Path, tmp_path: Path, proc: str
 ) -> None:
-    """Across Dask workers, and when a large image is processed chunk by chunk (the merge of a
-    memory processor's partials happens in the coordinator)."""
+    """The violation crosses from Dask worker processes to the coordinator intact."""
     data = npy_folder(tmp_path / "data", n=4)
     out = tmp_path / "r.parquet"
     code, lines = _process(data, out, "--loader", "npy-contract", "--processors-include", proc,
@@ -82,6 +82,24 @@ def test_the_run_stops_from_worker_processes_and_from_chunked_images(
     assert code == 2, lines
     assert lines[-1].startswith(f"pixel-patrol: error: processor '{proc}' {ACME} broke its contract")
     assert "(while processing " in lines[-1]
+    assert not out.exists() and not parts_dir(out).exists()
+
+
+@pytest.mark.parametrize("proc", ["acme-shape", "acme-shade-type"])
+def test_the_run_stops_when_a_large_image_is_processed_chunk_by_chunk(
+    acme: Path, tmp_path: Path, proc: str
+) -> None:
+    """Chunks run as their own tasks, and a memory processor's partials are merged in the
+    coordinator: both paths stop the run too (each image here is larger than the budget)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    np.save(data / "big.npy", np.arange(3 * 12 * 14, dtype=np.uint16).reshape(3, 12, 14))
+    out = tmp_path / "r.parquet"
+    code, lines = _process(data, out, "--loader", "npy-contract", "--processors-include", proc,
+                           "--max-workers", "1", "--mb-per-task", "0.0005")
+    assert code == 2, lines
+    assert lines[-1].startswith(f"pixel-patrol: error: processor '{proc}' {ACME} broke its contract")
+    assert lines[-1].endswith(f"(while processing {data / 'big.npy'})")
     assert not out.exists() and not parts_dir(out).exists()
 
 
