@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.engine import process_image
 from pixel_patrol_base.plugins import get_processor
 from pixel_patrol_base.testing import check_processor
+
 from pixel_patrol_example_plugin import Saturation
 
 

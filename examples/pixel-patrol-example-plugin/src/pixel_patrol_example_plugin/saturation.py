@@ -17,7 +17,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
-
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
 
 
