@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plugin_env import acme  # noqa: F401 - fixture: a fake third-party plugin distribution
 
 
 def write(path: Path, data: bytes = b"x") -> Path:

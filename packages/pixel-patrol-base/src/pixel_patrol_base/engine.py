@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from pixel_patrol_base.blocks import (
     STACK_ELEMENTS,
@@ -40,9 +39,9 @@ from pixel_patrol_base.contracts import (
     ImageHeader,
     LeafProcessor,
     LeafStack,
-    MemoryProcessor,
     Processor,
 )
+from pixel_patrol_base.plugin_outputs import leaf_output, memory_output, split_kinds
 from pixel_patrol_base.processors._pixels import check_real
 from pixel_patrol_base.rollup import (
     Groups,
@@ -127,15 +126,6 @@ def merge_ranges(ranges: Iterable[ValueRange | None]) -> ValueRange | None:
     return min(r[0] for r in known), max(r[1] for r in known)
 
 
-def _split(processors: Sequence[Processor]) -> tuple[list[LeafProcessor], list[MemoryProcessor]]:
-    leaf = [p for p in processors if p.KIND == "leaf"]
-    memory = [p for p in processors if p.KIND == "memory"]
-    unknown = [p.NAME for p in processors if p.KIND not in ("leaf", "memory")]
-    if unknown:
-        raise ValueError(f"processors with unknown KIND: {', '.join(unknown)}")
-    return leaf, memory  # type: ignore[return-value]
-
-
 def _leaf_columns(leaf: Sequence[LeafProcessor]) -> list[Column]:
     return [c for p in leaf for c in p.COLUMNS]
 
@@ -170,7 +160,7 @@ def analyse_chunk(
     if tuple(array.shape) != tuple(b - a for a, b in bounds):
         raise ValueError(f"chunk of shape {array.shape} does not match region {bounds}")
     image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
-    leaf, memory = _split(processors)
+    leaf, memory = split_kinds(processors)
     starts, sizes, values = _run_leaves(array, bounds, grid, leaf, image)
     box = tuple(slice(a, b) for a, b in bounds)
     partials = {p.NAME: p.run(array, box, image) for p in memory}
@@ -214,17 +204,10 @@ class _LeafTable:
 
     def put(self, proc: LeafProcessor, out: Mapping[str, Any], n: int) -> None:
         """Check one processor's output for ``n`` pieces against its declarations and store it."""
-        for col in proc.COLUMNS:
-            if col.name not in out:
-                raise ValueError(f"processor {proc.NAME!r} did not return column {col.name!r}")
-            arr = _coerce(np.asarray(out[col.name]), col.type)
-            if arr.shape[:1] != (n,):
-                raise ValueError(
-                    f"processor {proc.NAME!r} returned {arr.shape} for {col.name!r}, expected {n} rows"
-                )
-            if col.name not in self.columns:
-                self.columns[col.name] = np.empty((self.n, *arr.shape[1:]), dtype=arr.dtype)
-            self.columns[col.name][self.offset : self.offset + n] = arr
+        for name, arr in leaf_output(proc, out, n).items():
+            if name not in self.columns:
+                self.columns[name] = np.empty((self.n, *arr.shape[1:]), dtype=arr.dtype)
+            self.columns[name][self.offset : self.offset + n] = arr
 
     def advance(self, n: int) -> None:
         """Move past a batch of ``n`` pieces."""
@@ -234,20 +217,6 @@ class _LeafTable:
 def _concat(parts: Sequence[np.ndarray]) -> np.ndarray:
     """Concatenate along the first axis without copying a single part."""
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _coerce(arr: np.ndarray, type_: pa.DataType) -> np.ndarray:
-    """Widen to the accumulator type of the declared Arrow type (float64 / int64)."""
-    if pa.types.is_floating(type_):
-        return arr.astype(np.float64, copy=False)
-    if pa.types.is_integer(type_):
-        return arr.astype(np.int64, copy=False)
-    if pa.types.is_fixed_size_list(type_) or pa.types.is_list(type_):
-        if pa.types.is_integer(type_.value_type):
-            return arr.astype(np.int64, copy=False)
-        if pa.types.is_floating(type_.value_type):
-            return arr.astype(np.float64, copy=False)
-    return arr
 
 
 def finish_image(
@@ -264,7 +233,7 @@ def finish_image(
     only. The result does not depend on the order of ``chunks``.
     """
     grid = LeafGrid.from_header(header, slice_size)
-    leaf, memory = _split(processors)
+    leaf, memory = split_kinds(processors)
     columns = _leaf_columns(leaf)
     validate_columns(columns)
     starts, sizes, values = _merge_chunks(chunks, columns)
@@ -281,10 +250,9 @@ def finish_image(
     image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
     n_total = len(out["obs_level"])
     for proc in memory:
-        result = proc.finish([c.memory.get(proc.NAME) for c in chunks], image)
-        for col in proc.COLUMNS:
-            if not col.internal:
-                out[col.name] = [_scalar(result.get(col.name))] + [None] * (n_total - 1)
+        result = memory_output(proc, proc.finish([c.memory.get(proc.NAME) for c in chunks], image))
+        for name, value in result.items():
+            out[name] = [value] + [None] * (n_total - 1)
     return out
 
 
@@ -380,12 +348,3 @@ def _to_list(arr: np.ndarray) -> list[Any]:
             obj[nan] = None
             return list(obj.tolist())
     return list(arr.tolist())
-
-
-def _scalar(value: Any) -> Any:
-    """A memory-processor value as a plain Python value (NaN → None)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

@@ -16,7 +16,30 @@ class SettingsError(PixelPatrolError, ValueError):
 
 
 class PluginError(PixelPatrolError):
-    """A loader or processor is unknown or failed to import."""
+    """A loader or processor is unknown, failed to import or breaks its contract (exit code 2)."""
+
+
+class ContractError(PluginError):
+    """A plugin returned something its declarations do not allow, while a run was processing.
+
+    Raised by the engine (missing or undeclared columns, wrong shapes, values that do not fit
+    the declared type). Unlike a processor that fails on one odd image, this says the plugin is
+    broken for every image, so the run stops instead of writing an error row per image.
+    ``path`` (the file being processed, when known) is added with :meth:`at`.
+    """
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        self.message = message
+        self.path = path
+        super().__init__(f"{message} (while processing {path})" if path else message)
+
+    def __reduce__(self) -> tuple[type[ContractError], tuple[str, str | None]]:
+        """Pickle with both fields, so the error crosses from Dask workers intact."""
+        return (type(self), (self.message, self.path))
+
+    def at(self, path: str) -> ContractError:
+        """The same error naming ``path``, unless it names a file already."""
+        return self if self.path else ContractError(self.message, path)
 
 
 class MissingDependencyError(PixelPatrolError, ImportError):

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import ImageHeader
+from pixel_patrol_base.errors import ContractError
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask, FileRef, plan_file
 from pixel_patrol_base.rows import RowBuffer, row_key
@@ -163,6 +164,8 @@ class Flow:
             rows = engine.finish_image(
                 img.parts, img.header, self.ctx.slice_size, self.ctx.processors, task.value_range
             )
+        except ContractError as exc:  # a broken plugin stops the run (docs/plugins.md)
+            raise exc.at(img.ref.entry.path) from None
         except Exception as exc:  # noqa: BLE001 - per-image boundary: a failed merge is data
             stats.errors += 1
             return self._error(img.ref, task.image, const, "process", exc)

@@ -46,7 +46,9 @@ def install_command(package: str) -> str:
     The same package names exist in the public registry as another project's, so a bare
     ``pip install <name>`` would install something else: the command points at the repository.
     """
-    return f"`uv pip install ./packages/{package}` in its checkout"
+    from pixel_patrol_base.plugins import install_hint
+
+    return install_hint(package)
 
 
 @dataclass(slots=True)

@@ -19,13 +19,13 @@ from typing import Any
 from pixel_patrol_base import __version__
 from pixel_patrol_base.accounting import Accounting, NoReader
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
-from pixel_patrol_base.errors import ImageReadError
+from pixel_patrol_base.errors import ContractError, ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.pathtext import valid_json
-from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
+from pixel_patrol_base.planning import BatchTask, ChunkTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
 from pixel_patrol_base.privacy import base_forms, relative_json, relative_table
 from pixel_patrol_base.project import Project
@@ -140,9 +140,6 @@ def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkCo
 
 def fingerprint(project: Project, settings: ProcessingSettings, ctx: WorkContext) -> dict[str, Any]:
     """Everything that shapes the rows: a resumed run must match it exactly."""
-    from pixel_patrol_base.versions import package_versions
-
-    versions = {k: v for k, v in package_versions().items() if k.startswith("pixel-patrol")}
     return {
         "base_dir": None if settings.omit_base_dir else safe_text(str(project.base_dir)),
         "paths": [safe_text(str(p.relative_to(project.base_dir))) for p in project.paths],
@@ -152,8 +149,15 @@ def fingerprint(project: Project, settings: ProcessingSettings, ctx: WorkContext
         "slice_size": dict(sorted(settings.slice_size.items())),
         "file_extensions": sorted(settings.file_extensions),
         "omit_base_dir": settings.omit_base_dir,
-        "versions": versions,
+        "versions": row_provenance(ctx),
     }
+
+
+def row_provenance(ctx: WorkContext) -> dict[str, Any]:
+    """The code that shapes the rows: core, plugin distributions, their libraries (versions.py)."""
+    from pixel_patrol_base.versions import provenance
+
+    return provenance(ctx.loader, ctx.processors)
 
 
 class Coordinator:
@@ -212,6 +216,9 @@ class Coordinator:
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
+        except ContractError:  # rows of a plugin that broke its contract are not kept (docs/plugins.md)
+            self.writer.abort()
+            raise
         except BaseException:  # includes Ctrl-C: save completed work for --resume, then re-raise
             self.writer.interrupt()
             raise
@@ -332,6 +339,8 @@ class Coordinator:
             queue.extend(self._handle(task, result, exc))
 
     def _handle(self, task: Any, result: Any, exc: BaseException | None) -> list[Any]:
+        if isinstance(exc, ContractError):  # a broken plugin stops the run (docs/plugins.md)
+            raise exc.at(task.ref.entry.path) if isinstance(task, ChunkTask) else exc
         if exc is not None:
             log.debug("task %s failed: %r", getattr(task, "kind", task), exc)
             out = self.flow.failed(task, exc)
@@ -353,13 +362,15 @@ class Coordinator:
         from pixel_patrol_base.versions import package_versions
 
         p, s = self.project, self.settings
+        prov = row_provenance(self.ctx)
         return {
             "name": p.name,
             "description": p.description,
             "flavor": p.flavor,
             "created_at": datetime.now(UTC).isoformat(),
             "tool_version": __version__,
-            "package_versions": package_versions(),
+            "package_versions": package_versions(prov),
+            "plugins": prov,
             "base_dir": None if s.omit_base_dir else safe_text(str(p.base_dir)),
             "paths": [safe_text(str(x.relative_to(p.base_dir))) for x in p.paths],
             "loader": p.loader,

@@ -39,6 +39,8 @@ class ProjectMetadata:
     created_at: str = ""
     tool_version: str = ""
     package_versions: dict[str, str] = field(default_factory=dict)
+    plugins: dict[str, Any] = field(default_factory=dict)
+    """Distribution, version and library versions of the loader and each processor."""
     base_dir: str | None = None
     paths: list[str] = field(default_factory=list)
     loader: str | None = None

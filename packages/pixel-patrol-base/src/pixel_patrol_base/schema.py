@@ -34,20 +34,37 @@ def report_columns(
     cols.append(CHILD_COLUMN)
     if loader is not None:
         cols += IMAGE_COLUMNS
+    _check_unique([*cols, *ERROR_COLUMNS], loader, processors if loader is not None else ())
+    if loader is not None:
         cols += loader.COLUMNS
         for proc in processors:
             cols += [c for c in proc.COLUMNS if not c.internal]
     cols += ERROR_COLUMNS
-    _check_unique(cols)
     return cols
 
 
-def _check_unique(cols: list[Column]) -> None:
-    seen: set[str] = set()
-    for c in cols:
-        if c.name in seen:
-            raise PluginError(f"column '{c.name}' is declared twice (by two plugins or a plugin and the core)")
-        seen.add(c.name)
+def _check_unique(core: list[Column], loader: Loader | None, processors: Sequence[Processor]) -> None:
+    """No column name twice: the clash names both owners and their distributions.
+
+    Internal (rollup-only) columns count too: leaf values of all processors share one table.
+    """
+    from pixel_patrol_base.plugin_checks import clashes
+    from pixel_patrol_base.plugins import LOADER_GROUP, PROCESSOR_GROUP, describe
+
+    owned = [("the core", c) for c in core]
+    if loader is not None:
+        who = describe(LOADER_GROUP, loader.NAME)
+        owned += [(who, c) for c in loader.COLUMNS]
+    for proc in processors:
+        who = describe(PROCESSOR_GROUP, proc.NAME)
+        owned += [(who, c) for c in proc.COLUMNS]
+    clash = clashes(owned)
+    if clash is not None:
+        name, first, second = clash
+        raise PluginError(
+            f"column '{name}' is declared by {first} and by {second};"
+            " exclude one of them (--processors-exclude) or rename the column"
+        )
 
 
 def to_schema(cols: Sequence[Column]) -> pa.Schema:

@@ -16,10 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor
-from pixel_patrol_base.errors import ImageReadError
+from pixel_patrol_base.errors import ContractError, ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.pathtext import message_text
 from pixel_patrol_base.planning import BatchTask, FileRef
+from pixel_patrol_base.plugin_outputs import loader_headers
 from pixel_patrol_base.rows import RowBuffer, row_key
 from pixel_patrol_base.schema import with_order
 
@@ -136,7 +137,10 @@ def process_file(
             raise ImageReadError(ref.entry.path, "empty file (0 bytes)")
         f = ctx.loader.open(ref.entry.path)
         headers = tuple(f.images)
+        loader_headers(ctx.loader, headers)
         check_plausible(ref, headers, f)
+    except ContractError as exc:  # a broken plugin stops the run (docs/plugins.md)
+        raise exc.at(ref.entry.path) from None
     except Exception as exc:  # noqa: BLE001 - per-file boundary: any failure becomes an error row
         add_error(buf, ref.index, 0, base, "header", exc)
         stats.files += 1
@@ -214,6 +218,8 @@ def process_image(
     stats.load_s += time.perf_counter() - t0
     try:
         rows = engine.process_image(np.asarray(array), header, ctx.slice_size, procs)
+    except ContractError as exc:  # a broken plugin stops the run (docs/plugins.md)
+        raise exc.at(ref.entry.path) from None
     except Exception as exc:  # noqa: BLE001 - per-image boundary: a processor failure is data
         add_error(buf, ref.index, index, const, "process", exc)
         stats.errors += 1

@@ -20,6 +20,8 @@ class PlaneMetricProcessor:
 
     KIND: ClassVar[Literal["leaf"]] = "leaf"
     NEEDS_RANGE: ClassVar[bool] = False
+    LIBRARIES: ClassVar[tuple[str, ...]] = ("numpy", "numba", "llvmlite")
+    """The compiled kernels' results depend on numba and its LLVM as well as on numpy."""
 
     def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
         """Metric names and the per-plane kernel computing them."""

@@ -26,6 +26,7 @@ from typing import ClassVar
 
 from pixel_patrol_base.contracts import Column, ImageFile
 from pixel_patrol_base.errors import ImageReadError
+from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._bioio_select import BY_EXTENSION, IMAGEIO, SUPPORTED, TIFF_FAMILY
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import NeedsPlugin
@@ -40,6 +41,7 @@ class BioioLoader:
     SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = SUPPORTED
     FOLDER_EXTENSIONS: ClassVar[frozenset[str]] = frozenset({"zarr", "ome.zarr"})
     COLUMNS: ClassVar[tuple[Column, ...]] = COLUMNS
+    LIBRARIES: ClassVar[tuple[str, ...]] = _libraries.BIOIO
 
     @classmethod
     def is_dataset_dir(cls, path: str | os.PathLike[str]) -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -36,6 +37,7 @@ class TifffileLoader:
     SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = TIFF_EXTENSIONS
     FOLDER_EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
     COLUMNS: ClassVar[tuple[Column, ...]] = COLUMNS
+    LIBRARIES: ClassVar[tuple[str, ...]] = _libraries.TIFF
 
     def open(self, path: str) -> ImageFile:
         """Open ``path`` and read the headers of its series (no pixels).

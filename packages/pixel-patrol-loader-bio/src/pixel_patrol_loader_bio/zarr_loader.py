@@ -15,6 +15,7 @@ import numpy as np
 
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -32,6 +33,7 @@ class ZarrLoader:
     SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
     FOLDER_EXTENSIONS: ClassVar[frozenset[str]] = frozenset({"zarr", "ome.zarr"})
     COLUMNS: ClassVar[tuple[Column, ...]] = COLUMNS
+    LIBRARIES: ClassVar[tuple[str, ...]] = _libraries.ZARR
 
     @classmethod
     def is_dataset_dir(cls, path: str | os.PathLike[str]) -> bool:

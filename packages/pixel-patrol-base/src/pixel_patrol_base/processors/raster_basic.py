@@ -28,6 +28,7 @@ class RasterBasic:
     NAME: ClassVar[str] = "raster-basic"
     KIND: ClassVar[Literal["leaf"]] = "leaf"
     NEEDS_RANGE: ClassVar[bool] = False
+    LIBRARIES: ClassVar[tuple[str, ...]] = ("numpy",)
     COLUMNS: ClassVar[tuple[Column, ...]] = (
         Column(
             "min_intensity",

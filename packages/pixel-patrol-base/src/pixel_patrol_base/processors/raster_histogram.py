@@ -74,6 +74,7 @@ class RasterHistogram:
     NAME: ClassVar[str] = "raster-histogram"
     KIND: ClassVar[Literal["leaf"]] = "leaf"
     NEEDS_RANGE: ClassVar[bool] = True
+    LIBRARIES: ClassVar[tuple[str, ...]] = ("numpy",)
     COLUMNS: ClassVar[tuple[Column, ...]] = (
         Column(
             "histogram_min",

@@ -83,6 +83,7 @@ class Thumbnail:
     NAME: ClassVar[str] = "thumbnail"
     KIND: ClassVar[Literal["memory"]] = "memory"
     NEEDS_RANGE: ClassVar[bool] = False
+    LIBRARIES: ClassVar[tuple[str, ...]] = ("numpy",)
     COLUMNS: ClassVar[tuple[Column, ...]] = (
         Column(
             "thumbnail",

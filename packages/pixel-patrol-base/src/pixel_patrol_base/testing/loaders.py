@@ -21,8 +21,11 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import AXES, Column, ImageHeader, Loader, Region
+from pixel_patrol_base.errors import PluginError
+from pixel_patrol_base.plugin_checks import check_instance, check_loader_class
 
 __all__ = [
+    "check_declarations",
     "check_header",
     "check_image_file",
     "check_loader",
@@ -33,6 +36,28 @@ __all__ = [
     "open_fds",
     "sample_regions",
 ]
+
+
+def check_declarations(plugin: Any) -> None:
+    """The checks the registry runs when a plugin is selected, as an ``AssertionError``.
+
+    Loaders and processors alike: ``NAME``, ``KIND``, ``COLUMNS`` (types, roll-up rules,
+    references, no clash with the core's columns), ``LIBRARIES``, required methods and their
+    arguments, and pickling (see :mod:`pixel_patrol_base.plugin_checks`).
+    """
+    from pixel_patrol_base.plugin_checks import check_processor_class
+
+    kind = getattr(plugin, "KIND", None)
+    what = f"{'processor' if kind else 'loader'} {getattr(plugin, 'NAME', '?')!r}"
+    try:
+        if kind is None:
+            check_loader_class(type(plugin), what)
+            check_instance(plugin, "loader", what)
+        else:
+            check_processor_class(type(plugin), what)
+            check_instance(plugin, kind, what)
+    except PluginError as exc:
+        raise AssertionError(str(exc)) from exc
 
 
 def open_fds() -> set[str] | None:
@@ -65,9 +90,10 @@ def check_no_fd_leak(before: set[str] | None, after: set[str] | None, path: str)
     assert not leaked, f"{path}: handles left open after close(): {leaked}"
 
 
-def check_picklable(loader: Loader) -> list[Loader]:
-    """Round-trip ``loader`` through pickle (and cloudpickle / distributed when installed).
+def check_picklable(loader: Any) -> list[Any]:
+    """Round-trip a plugin through pickle (and cloudpickle / distributed when installed).
 
+    The last trip is Dask's own serialisation, as when the plugin travels to a worker.
     Returns the unpickled copies so the caller can check that they still work.
     """
     copies = [pickle.loads(pickle.dumps(loader))]
@@ -207,7 +233,8 @@ def check_image_file(loader: Loader, path: str, *, seed: int = 0) -> list[ImageH
 
 
 def check_loader(loader: Loader, path: str, *, seed: int = 0) -> list[ImageHeader]:
-    """All checks on one file: the above, no handle leak, and the same result after pickling."""
+    """All checks on one file: declarations, the above, no handle leak, the same after pickling."""
+    check_declarations(loader)
     before = open_fds()
     headers = check_image_file(loader, path, seed=seed)
     check_no_fd_leak(before, open_fds(), path)
