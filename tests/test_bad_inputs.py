@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -63,7 +64,7 @@ def corpus(tmp_path: Path) -> Path:
 
 EXPECTED = {
     "good.tif": None,
-    "truncated.tif": "load",
+    "truncated.tif": "header",  # its pixel data ends past the end of the file: found on opening
     "good.png": None,
     "corrupt.png": "load",  # Pillow reads the header lazily; the damage shows when decoding
     "text.tif": "header",
@@ -83,7 +84,8 @@ def test_bad_input_corpus(corpus: Path, tmp_path: Path, workers: int) -> None:
     got = {r["file_name"]: r["error_stage"] for r in rows}
     assert got == EXPECTED
     by = {r["file_name"]: r for r in rows}
-    assert by["bomb.tif"]["error"].startswith("header declares") and "decompression bomb" in by["bomb.tif"]["error"]
+    # the loader finds on opening that the declared pixels cannot be in a file of this size
+    assert by["bomb.tif"]["error"].startswith("incomplete file: 0 of 1 planes readable (the file ends at byte")
     assert by["empty.png"]["error"] == "empty file (0 bytes)"
     for name in ("good.tif", "latin1_\\xe9.tif", "L" * 200 + ".tif"):
         assert by[name]["mean_intensity"] == pytest.approx(GOOD.mean())
@@ -123,3 +125,46 @@ def test_zarr_with_missing_chunks_reads_fill_values(tmp_path: Path) -> None:
     row0 = table.to_pylist()[0]
     assert row0["error"] is None and row0["obs_level"] == 0
     assert row0["finite_pixel_count"] == 3 * 12 * 12
+
+
+def test_check_plausible_refuses_declared_size_far_beyond_file(tmp_path: Path) -> None:
+    """The pipeline's own guard, for loaders that do not check their headers themselves."""
+    from pixel_patrol_base.contracts import ImageHeader
+    from pixel_patrol_base.errors import ImageReadError
+    from pixel_patrol_base.worker import check_plausible
+
+    class Closed:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    ref = FileRef(0, FileEntry(str(tmp_path / "x.img"), str(tmp_path), ".", 1000, 0))
+    f = Closed()
+    huge = ImageHeader("YX", (100_000, 100_000), "uint16")
+    with pytest.raises(ImageReadError, match=re.escape("header declares 20.0 GB of pixels in a 1.0 kB file")):
+        check_plausible(ref, [huge], f)  # type: ignore[arg-type]
+    assert f.closed
+    check_plausible(ref, [ImageHeader("YX", (1000, 1000), "uint16")], Closed())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("loader", ["bioio", "tifffile"])
+def test_truncated_stack_is_an_error_row_not_a_smaller_image(tmp_path: Path, loader: str) -> None:
+    """A 4-plane ImageJ stack cut after its second plane: one error row, no statistics."""
+    data = tmp_path / "data"
+    data.mkdir()
+    stack = np.arange(4 * 32 * 48, dtype=np.uint16).reshape(4, 32, 48)
+    tifffile.imwrite(data / "stack.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    with tifffile.TiffFile(data / "stack.tif") as tf:
+        end = tf.pages.first.dataoffsets[0] + 2 * stack[0].nbytes
+    (data / "cut.tif").write_bytes((data / "stack.tif").read_bytes()[:end])
+    project = api.create_project("t", data, loader=loader, output_path=tmp_path / "r.parquet")
+    api.process_files(project, max_workers=1, processors_include=["raster-basic"])
+    rows = api.load(project.output_path)[0].to_pylist()
+    cut = [r for r in rows if r["file_name"] == "cut.tif"]
+    assert len(cut) == 1 and cut[0]["error_stage"] == "header" and cut[0]["reader"] == "tifffile"
+    assert cut[0]["error"] == "incomplete file: 2 of 4 planes readable (its ImageJ metadata declares 4)"
+    assert cut[0]["mean_intensity"] is None and cut[0]["dim_order"] is None
+    whole = [r for r in rows if r["file_name"] == "stack.tif" and r["obs_level"] == 0]
+    assert whole[0]["error"] is None and whole[0]["Z_size"] == 4
+    assert whole[0]["mean_intensity"] == pytest.approx(stack.mean())

@@ -17,7 +17,7 @@ import numpy as np
 from pixel_patrol_base.contracts import ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_select import OME_TIFF, OME_ZARR, TIFFFILE, Plugin
-from pixel_patrol_loader_bio._bioio_tiff import TIFF_FLAGS, TiffFacts, tiff_facts
+from pixel_patrol_loader_bio._bioio_tiff import TIFF_FLAGS, TiffFacts, check_facts, tiff_facts
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
@@ -62,6 +62,9 @@ def open_tiff_with_plugin(path: str) -> ImageFile:
     try:
         with tifffile.TiffFile(path, **TIFF_FLAGS) as tf:
             facts = tiff_facts(tf, path)
+            check_facts(tf, facts, path)
+    except ImageReadError:
+        raise
     except Exception as exc:
         raise read_error(path, exc, "tifffile") from exc
     return open_with_plugin(path, OME_TIFF if facts.is_ome else TIFFFILE, facts)

@@ -89,6 +89,15 @@ def tiff_facts(tf: Any, path: str) -> TiffFacts:
     )
 
 
+def check_facts(tf: Any, facts: TiffFacts, path: str) -> None:
+    """Refuse a file whose images lack planes it declares (see :mod:`._tiffcheck`)."""
+    from pixel_patrol_loader_bio._tiffcheck import check_complete
+
+    series = list(tf.series)
+    used = [series[im.series] for im in facts.images if im.series < len(series)]
+    check_complete(tf, used, path, len(facts.images) if facts.is_ome else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesView:
     """A series as the plugin shows it: ``labels`` name the axes of ``stored.transpose(perm)``."""
@@ -138,7 +147,9 @@ def open_tiff(path: str) -> BaseImageFile:
     except Exception as exc:
         raise read_error(path, exc, READER) from exc
     try:
-        return BioioTiffFile(path, tf, tiff_facts(tf, path))
+        facts = tiff_facts(tf, path)
+        check_facts(tf, facts, path)
+        return BioioTiffFile(path, tf, facts)
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
         tf.close()
         raise

@@ -68,6 +68,7 @@ class TiffImageFile(BaseImageFile):
 
     def __init__(self, path: str, tf: Any) -> None:
         from pixel_patrol_loader_bio._tiff import image_series, series_plan
+        from pixel_patrol_loader_bio._tiffcheck import check_complete
         from pixel_patrol_loader_bio._tiffmeta import ome_images
 
         self._tf = tf
@@ -75,6 +76,7 @@ class TiffImageFile(BaseImageFile):
         if not self._series:
             raise ImageReadError(path, "no image data in the file", READER)
         ome = ome_images(tf)
+        check_complete(tf, self._series, path, len(ome))
         ids = unique_ids(s.name for s in self._series) if len(self._series) > 1 else [None]
         planned = []
         for series, child_id in zip(self._series, ids, strict=True):
