@@ -168,3 +168,49 @@ def test_truncated_stack_is_an_error_row_not_a_smaller_image(tmp_path: Path, loa
     whole = [r for r in rows if r["file_name"] == "stack.tif" and r["obs_level"] == 0]
     assert whole[0]["error"] is None and whole[0]["Z_size"] == 4
     assert whole[0]["mean_intensity"] == pytest.approx(stack.mean())
+
+
+def budget_corpus(folder: Path) -> dict[str, np.ndarray]:
+    """16 MiB images stored in pieces of different sizes, and a 2 MiB PNG."""
+    folder.mkdir()
+    data = (np.arange(2048 * 4096, dtype=np.uint32) % 251).astype(np.uint16).reshape(2048, 4096)
+    kw = {"photometric": "minisblack", "metadata": None}
+    tifffile.imwrite(folder / "one_zlib_strip.tif", data, compression="zlib", rowsperstrip=2048, **kw)
+    tifffile.imwrite(folder / "small_strips.tif", data, compression="zlib", rowsperstrip=16, **kw)
+    tifffile.imwrite(folder / "tiles.tif", data, compression="zstd", tile=(256, 256), **kw)
+    tifffile.imwrite(folder / "one_raw_strip.tif", data, rowsperstrip=2048, **kw)
+    png = np.full((1024, 2048), 9, np.uint8)
+    Image.fromarray(png).save(folder / "big.png")
+    return {"small_strips.tif": data, "tiles.tif": data, "one_raw_strip.tif": data}
+
+
+def test_mb_per_task_bounds_decoding_through_the_cli(tmp_path: Path) -> None:
+    """`--mb-per-task 1`: pieces over 1 MiB are error rows saying so, the rest is exact."""
+    from typer.testing import CliRunner
+
+    from pixel_patrol_base.cli import app
+
+    readable = budget_corpus(tmp_path / "d")
+    out = tmp_path / "r.parquet"
+    res = CliRunner().invoke(app, ["process", str(tmp_path / "d"), "-o", str(out), "--loader", "bioio",
+                                   "--mb-per-task", "1", "--max-workers", "1", "--processors-include", "raster-basic"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = {r["file_name"]: r for r in api.load(out)[0].to_pylist() if r["obs_level"] == 0}
+    budget = "more than the memory budget of 1.0 MiB per task"
+    strip = rows["one_zlib_strip.tif"]
+    assert strip["error_stage"] == "header" and strip["reader"] == "tifffile"
+    assert strip["error"] == (
+        f"a strip (ADOBE_DEFLATE compression) of this image decodes to 16.0 MiB at once, {budget}; "
+        "run with --mb-per-task 16 or more to read it"
+    )
+    png = rows["big.png"]
+    assert png["error_stage"] == "header" and png["reader"] == "pillow"
+    assert png["error"] == (
+        f"this PNG file, which Pillow can only decode whole, is 2.0 MiB, {budget}; "
+        "run with --mb-per-task 2 or more to read it"
+    )
+    for name, data in readable.items():
+        row = rows[name]
+        assert row["error"] is None, (name, row["error"])
+        assert row["mean_intensity"] == pytest.approx(float(data.mean()))
+        assert (row["min_intensity"], row["max_intensity"]) == (float(data.min()), float(data.max()))

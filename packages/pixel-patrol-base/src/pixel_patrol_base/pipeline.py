@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pixel_patrol_base import __version__
+from pixel_patrol_base.contracts import BudgetedLoader
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
@@ -93,6 +94,8 @@ class RunSummary:
 def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
     """Resolve plugins and the schema (fails fast, before any file is touched)."""
     loader = get_loader(project.loader) if project.loader else None
+    if isinstance(loader, BudgetedLoader):
+        loader = loader.with_budget(settings.budget_bytes)
     procs = (
         tuple(select_processors(settings.processors_include, settings.processors_exclude))
         if loader
