@@ -25,6 +25,7 @@ series are never read.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -61,7 +62,7 @@ def _imagej_problem(tf: Any) -> str | None:
         return None
     meta = tf.imagej_metadata or {}
     dims = [int(meta.get(k, 1) or 1) for k in ("frames", "slices", "channels")]
-    declared = int(meta.get("images") or 0) or int(np.prod(dims))
+    declared = int(meta.get("images") or 0) or math.prod(dims)
     if declared <= 1:
         return None
     page = tf.pages.first
@@ -83,7 +84,7 @@ def _shaped_problem(tf: Any) -> str | None:
         shape = meta.get("shape") if isinstance(meta, dict) else None
         if not shape:
             continue
-        declared = int(np.prod(shape))
+        declared = math.prod(int(n) for n in shape)
         found = int(series[i].size) if i < len(series) else 0
         if found < declared:
             n = max(declared // plane, 1)
@@ -184,14 +185,10 @@ def _first_page_problem(tf: Any) -> str | None:
         fh.seek(ifd)
         tags = struct.unpack(fmt.tagnoformat, fh.read(fmt.tagnosize))[0]
         table = fh.read(tags * fmt.tagsize)
-    for i in range(len(table) // fmt.tagsize):
-        entry = table[i * fmt.tagsize : (i + 1) * fmt.tagsize]
-        code, dtype = struct.unpack(fmt.tagformat1, entry[:4])
-        count, value = struct.unpack(fmt.tagformat2, entry[4:])
-        item = tifffile.TIFF.DATA_FORMATS.get(dtype)
-        if item is None:
-            continue
-        nbytes = int(count) * struct.calcsize(fmt.byteorder + item)
+    entry = fmt.tagformat1 + fmt.tagformat2[1:]  # code, type, count, value or offset
+    table = table[: len(table) - len(table) % fmt.tagsize]
+    for code, dtype, count, value in struct.iter_unpack(entry, table):
+        nbytes = int(count) * _ITEMSIZE.get(dtype, 0)
         if nbytes <= fmt.tagoffsetthreshold:
             continue
         start = int(struct.unpack(fmt.offsetformat, value)[0])
@@ -199,3 +196,13 @@ def _first_page_problem(tf: Any) -> str | None:
             name = tifffile.TIFF.TAGS.get(code, str(code))
             return f"the value of tag {name} of the first page lies past the end of the file"
     return None
+
+
+def _itemsizes() -> dict[int, int]:
+    import tifffile
+
+    return {k: struct.calcsize("<" + v) for k, v in tifffile.TIFF.DATA_FORMATS.items()}
+
+
+_ITEMSIZE = _itemsizes()
+"""Bytes per value of each TIFF tag data type (unknown types are skipped)."""
