@@ -142,7 +142,7 @@ def test_ome_metadata_cut_off_is_an_error_not_relabelled_axes(tmp_path: Path) ->
     assert "ImageDescription" in got.cause and "past the end of the file" in got.cause
 
 
-def write_multifile_ome(folder: Path) -> Path:
+def write_multifile_ome(folder: Path, compression: str | None = None) -> Path:
     """A 4-plane OME image whose planes 2 and 3 live in a second file."""
     ids = [f"urn:uuid:{uuid.uuid4()}" for _ in range(2)]
     ome = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
@@ -159,7 +159,7 @@ def write_multifile_ome(folder: Path) -> Path:
         f'<?xml version="1.0" encoding="UTF-8"?><OME xmlns="{ome}" UUID="{ids[1]}">'
         f'<BinaryOnly MetadataFile="master.ome.tif" UUID="{ids[0]}"/></OME>'
     )
-    kw = {"photometric": "minisblack", "metadata": None}
+    kw = {"photometric": "minisblack", "metadata": None, "compression": compression}
     tifffile.imwrite(folder / "master.ome.tif", STACK[:2], description=xml, **kw)
     tifffile.imwrite(folder / "part.ome.tif", STACK[2:], description=binary, **kw)
     return folder / "master.ome.tif"
@@ -181,6 +181,17 @@ def test_multifile_ome_with_a_part_missing_or_cut(tmp_path: Path, loader: str) -
     part.unlink()
     got = outcome(TIFF_LOADERS[loader](), master)
     assert isinstance(got, ImageReadError) and "2 of 4 planes readable" in got.cause
+
+
+@pytest.mark.parametrize("loader", TIFF_LOADERS, ids=str)
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_multifile_ome_regions_read_across_files(tmp_path: Path, loader: str, compression) -> None:
+    """Region reads fetch the planes of the second file too (tifffile closes it after parsing)."""
+    master = write_multifile_ome(tmp_path, compression)
+    with TIFF_LOADERS[loader]().open(str(master)) as f:
+        box = (slice(1, 4), slice(3, 20), slice(5, 48))
+        assert np.array_equal(f.read(0, box), STACK[box])
+        assert np.array_equal(f.read(0), STACK)
 
 
 @pytest.mark.parametrize("loader", TIFF_LOADERS, ids=str)

@@ -197,9 +197,14 @@ def _segment_bytes(page: Any, index: int) -> bytes | None:
     if not offset or not count:
         return None
     fh = page.parent.filehandle
-    with fh.lock:
-        fh.seek(offset)
-        data = fh.read(count)
+    if fh.closed:  # a page of another file of a multi-file OME-TIFF: tifffile closed it
+        with open(fh.path, "rb") as raw:
+            raw.seek(offset)
+            data = raw.read(count)
+    else:
+        with fh.lock:
+            fh.seek(offset)
+            data = fh.read(count)
     if len(data) != count:
         raise ValueError(f"strip or tile {index} ends past the end of the file")
     return bytes(data)
