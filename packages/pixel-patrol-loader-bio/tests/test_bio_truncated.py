@@ -259,7 +259,8 @@ def test_real_plugin_format_cut_is_an_error_or_identical(real_copy, tmp_path: Pa
     whole = outcome(BioioLoader(), src)
     assert not isinstance(whole, ImageReadError)
     results = []
-    for size in real_cuts(src):
+    total = src.stat().st_size
+    for size in sorted({int(total * f) for f in (0.3, 0.7, 0.97)} | {total - 16, total - 4096}):
         got = outcome(BioioLoader(), cut(src, tmp_path / f"{size}_{src.name}", size))
         assert isinstance(got, ImageReadError) or same(got, whole), f"cut at {size}"
         results.append(isinstance(got, ImageReadError))
