@@ -13,7 +13,7 @@ import tifffile
 
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_base.testing import check_loader
-from pixel_patrol_loader_bio import _tiff
+from pixel_patrol_loader_bio import _tiffread
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader
 from pixel_patrol_loader_bio.zarr_loader import ZarrLoader
@@ -54,7 +54,7 @@ def test_page_region_reads_only_its_pages(tmp_path: Path, monkeypatch: pytest.Mo
         with pytest.raises(ImageReadError):
             f.read(0)
     monkeypatch.setattr(
-        _tiff, "_read_zarr", lambda *a: pytest.fail("whole pages need no zarr view")
+        _tiffread, "_read_zarr", lambda *a: pytest.fail("whole pages need no zarr view")
     )
     with TifffileLoader().open(str(path)) as f:
         whole_pages = (*region[:2], slice(None), slice(None))

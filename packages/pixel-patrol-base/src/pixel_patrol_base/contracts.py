@@ -149,6 +149,22 @@ class Loader(Protocol):
         ...
 
 
+@runtime_checkable
+class BudgetedLoader(Protocol):
+    """A loader that can bound its decoding to the per-task memory budget (optional).
+
+    ``with_budget`` returns a loader like this one whose files never hold more than about
+    ``budget_bytes`` of decoded data at once for one read: they read regions by the pieces the
+    format stores (strips, tiles, chunks, planes) and refuse, with
+    :class:`~pixel_patrol_base.errors.ImageReadError`, an image whose smallest decodable piece
+    is larger than the budget. The pipeline calls it with ``--mb-per-task``.
+    """
+
+    def with_budget(self, budget_bytes: int) -> Loader:
+        """A copy of this loader that decodes within ``budget_bytes``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ImageContext:
     """Facts about the whole image that processors may need while seeing only part of it.

@@ -18,6 +18,7 @@ from typing import Any
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.accounting import Accounting, NoReader
+from pixel_patrol_base.contracts import BudgetedLoader
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.errors import ContractError, ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
@@ -102,6 +103,8 @@ class RunSummary:
 def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
     """Resolve plugins and the schema (fails fast, before any file is touched)."""
     loader = get_loader(project.loader) if project.loader else None
+    if isinstance(loader, BudgetedLoader):
+        loader = loader.with_budget(settings.budget_bytes)
     procs = (
         tuple(select_processors(settings.processors_include, settings.processors_exclude))
         if loader

@@ -8,6 +8,7 @@ here, on first use only.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,8 @@ import numpy as np
 from pixel_patrol_base.contracts import ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_select import OME_TIFF, OME_ZARR, TIFFFILE, Plugin
-from pixel_patrol_loader_bio._bioio_tiff import TIFF_FLAGS, TiffFacts, tiff_facts
+from pixel_patrol_loader_bio._bioio_tiff import TIFF_FLAGS, TiffFacts, check_facts, tiff_facts
+from pixel_patrol_loader_bio._budget import Budget
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
@@ -35,8 +37,13 @@ class Source:
     mosaic: bool = field(default=False)
 
 
-def open_with_plugin(path: str, plugin: Plugin, facts: TiffFacts | None = None) -> ImageFile:
+def open_with_plugin(
+    path: str, plugin: Plugin, facts: TiffFacts | None = None, budget: Budget | None = None
+) -> ImageFile:
     """Open ``path`` with ``plugin``; ``facts`` (TIFF only) choose scenes, names and metadata.
+
+    With ``budget``, an image whose plugin decodes pieces (its dask chunks, usually a plane or
+    a Z stack) larger than the budget is refused.
 
     Raises
     ------
@@ -48,26 +55,30 @@ def open_with_plugin(path: str, plugin: Plugin, facts: TiffFacts | None = None) 
     module = require(plugin.module, plugin.package, f"to read .{extension(path)} files")
     try:
         reader = module.Reader(path)
-        return BioioImageFile(path, plugin.package, _scene_sources(reader, plugin, facts))
+        sources = _scene_sources(reader, plugin, facts)
+        return BioioImageFile(path, plugin.package, sources, budget or Budget())
     except (ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:
         raise read_error(path, exc, plugin.package) from exc
 
 
-def open_tiff_with_plugin(path: str) -> ImageFile:
+def open_tiff_with_plugin(path: str, budget: Budget | None = None) -> ImageFile:
     """A TIFF through bioio-ome-tiff (OME-XML with images) or bioio-tifffile (all others)."""
     import tifffile
 
     try:
         with tifffile.TiffFile(path, **TIFF_FLAGS) as tf:
             facts = tiff_facts(tf, path)
+            check_facts(tf, facts, path)
+    except ImageReadError:
+        raise
     except Exception as exc:
         raise read_error(path, exc, "tifffile") from exc
-    return open_with_plugin(path, OME_TIFF if facts.is_ome else TIFFFILE, facts)
+    return open_with_plugin(path, OME_TIFF if facts.is_ome else TIFFFILE, facts, budget)
 
 
-def open_ome_zarr_with_plugin(path: str) -> ImageFile:
+def open_ome_zarr_with_plugin(path: str, budget: Budget | None = None) -> ImageFile:
     """One bioio-ome-zarr reader per multiscale image, so bioformats2raw series and plate
     fields work although bioio refuses their root."""
     from pixel_patrol_loader_bio._bioio_zarr import multiscale_images
@@ -79,7 +90,7 @@ def open_ome_zarr_with_plugin(path: str) -> ImageFile:
         for im in images:
             reader = module.Reader(os.path.join(path, im.group) if im.group else path)
             sources.append(Source(reader, 0, im.name, im.metadata))
-        return BioioImageFile(path, OME_ZARR.package, sources)
+        return BioioImageFile(path, OME_ZARR.package, sources, budget or Budget())
     except (ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:
@@ -98,6 +109,18 @@ def _scene_sources(reader: Any, plugin: Plugin, facts: TiffFacts | None) -> list
     return sources
 
 
+def _chunk_refusal(xr: Any, package: str, budget: Budget) -> str | None:
+    """Refuse a scene whose plugin decodes pieces larger than ``budget`` (its dask chunks)."""
+    chunks = getattr(xr.data, "chunks", None)
+    if budget.limit is None or not chunks:
+        return None
+    largest = [max(c) if c else 0 for c in chunks]
+    nbytes = math.prod(largest) * np.dtype(xr.dtype).itemsize
+    axes = "".join(str(d) for d, n in zip(xr.dims, largest, strict=True) if n > 1) or "single"
+    piece = f"one {axes} block of this image, which {package} decodes at once,"
+    return budget.refusal(piece, nbytes, "is {size}")
+
+
 def _scene_array(reader: Any, mosaic: bool) -> Any:
     """The scene's lazy xarray: mosaic tiles (M) stitched as BioImage does by default."""
     return reader.mosaic_xarray_dask_data if mosaic else reader.xarray_dask_data
@@ -106,7 +129,7 @@ def _scene_array(reader: Any, mosaic: bool) -> Any:
 class BioioImageFile(BaseImageFile):
     """An opened file: bioio readers (which open the file per access) and their scenes."""
 
-    def __init__(self, path: str, package: str, sources: list[Source]) -> None:
+    def __init__(self, path: str, package: str, sources: list[Source], budget: Budget) -> None:
         from pixel_patrol_loader_bio._bioio_meta import reader_metadata
         from pixel_patrol_loader_bio._dims import plan_axes
 
@@ -123,7 +146,7 @@ class BioioImageFile(BaseImageFile):
             meta = src.metadata if src.metadata is not None else reader_metadata(reader, package)
             meta = clean({**meta, "reader": package}, plan.dim_order)
             header = ImageHeader(plan.dim_order, plan.shape, dtype_name(xr.dtype), child_id, meta)
-            planned.append(Planned(header, plan))
+            planned.append(Planned(header, plan, _chunk_refusal(xr, package, budget)))
         super().__init__(path, package, planned)
 
     @staticmethod

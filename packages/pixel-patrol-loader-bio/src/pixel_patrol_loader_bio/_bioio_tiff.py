@@ -22,6 +22,7 @@ import numpy as np
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import ome_tiff_plugin_axes, tifffile_plugin_axes
+from pixel_patrol_loader_bio._budget import Budget
 from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
@@ -89,6 +90,15 @@ def tiff_facts(tf: Any, path: str) -> TiffFacts:
     )
 
 
+def check_facts(tf: Any, facts: TiffFacts, path: str) -> None:
+    """Refuse a file whose images lack planes it declares (see :mod:`._tiffcheck`)."""
+    from pixel_patrol_loader_bio._tiffcheck import check_complete
+
+    series = list(tf.series)
+    used = [series[im.series] for im in facts.images if im.series < len(series)]
+    check_complete(tf, used, path, len(facts.images) if facts.is_ome else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesView:
     """A series as the plugin shows it: ``labels`` name the axes of ``stored.transpose(perm)``."""
@@ -120,7 +130,7 @@ def series_view(series: list[Any], image: TiffImage) -> SeriesView:
     return SeriesView(s, tifffile_plugin_axes(s.axes), tuple(range(len(s.axes))))
 
 
-def open_tiff(path: str) -> BaseImageFile:
+def open_tiff(path: str, budget: Budget | None = None) -> BaseImageFile:
     """Open a TIFF-family file as bioio's TIFF plugins would, decoding with tifffile.
 
     Raises
@@ -138,7 +148,9 @@ def open_tiff(path: str) -> BaseImageFile:
     except Exception as exc:
         raise read_error(path, exc, READER) from exc
     try:
-        return BioioTiffFile(path, tf, tiff_facts(tf, path))
+        facts = tiff_facts(tf, path)
+        check_facts(tf, facts, path)
+        return BioioTiffFile(path, tf, facts, budget or Budget())
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
         tf.close()
         raise
@@ -150,8 +162,9 @@ def open_tiff(path: str) -> BaseImageFile:
 class BioioTiffFile(BaseImageFile):
     """An open TIFF whose images have the axes bioio's plugins give them."""
 
-    def __init__(self, path: str, tf: Any, facts: TiffFacts) -> None:
+    def __init__(self, path: str, tf: Any, facts: TiffFacts, budget: Budget) -> None:
         from pixel_patrol_loader_bio._dims import plan_axes
+        from pixel_patrol_loader_bio._tiffread import series_refusal
 
         if not facts.images:
             raise ImageReadError(path, "no image data in the file", READER)
@@ -166,11 +179,11 @@ class BioioTiffFile(BaseImageFile):
             meta = clean({**im.metadata, "reader": READER}, plan.dim_order)
             dtype = dtype_name(view.series.dtype)
             header = ImageHeader(plan.dim_order, plan.shape, dtype, child_id, meta)
-            planned.append(Planned(header, plan))
+            planned.append(Planned(header, plan, series_refusal(view.series, budget)))
         super().__init__(path, READER, planned)
 
     def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
-        from pixel_patrol_loader_bio._tiff import read_series
+        from pixel_patrol_loader_bio._tiffread import read_series
 
         view = self._views[index]
         stored = None if raw is None else view.stored_region(raw)

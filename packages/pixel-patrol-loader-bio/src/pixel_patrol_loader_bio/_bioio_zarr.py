@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import ome_zarr_plugin_axes
+from pixel_patrol_loader_bio._budget import Budget
 from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile
 from pixel_patrol_loader_bio._ngff import ZarrImage
@@ -41,7 +42,7 @@ def multiscale_images(path: str, reader: str) -> list[ZarrImage]:
     return images
 
 
-def open_ome_zarr(path: str) -> BaseImageFile:
+def open_ome_zarr(path: str, budget: Budget | None = None) -> BaseImageFile:
     """Open every multiscale image of an OME-Zarr store with zarr (no chunk is decoded).
 
     Raises
@@ -57,7 +58,7 @@ def open_ome_zarr(path: str) -> BaseImageFile:
     from pixel_patrol_loader_bio.zarr_loader import ZarrImageFile
 
     try:
-        return ZarrImageFile(path, multiscale_images(path, READER), plugin_axes)
+        return ZarrImageFile(path, multiscale_images(path, READER), plugin_axes, budget)
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:

@@ -32,13 +32,17 @@ class Planned:
 
     header: ImageHeader
     plan: AxisPlan
+    refusal: str | None = None
+    """Why the image cannot be decoded within the memory budget (``None``: it can)."""
 
 
 class BaseImageFile:
     """Common behaviour of the loaders' opened files (see ``ImageFile`` in the contracts).
 
     Subclasses call ``super().__init__`` with the images they found and implement
-    :meth:`_read_raw` and, when they hold handles, :meth:`_release`.
+    :meth:`_read_raw` and, when they hold handles, :meth:`_release`. An image the memory
+    budget refuses (``Planned.refusal``) fails when it is read; when every image of the file is
+    refused, opening fails, so the file is one error row and is never split into regions.
     """
 
     def __init__(self, path: str, reader: str, images: Sequence[Planned]) -> None:
@@ -46,6 +50,10 @@ class BaseImageFile:
         self.reader = reader
         self._planned = list(images)
         self._closed = False
+        refused = [p.refusal for p in self._planned if p.refusal]
+        if refused and len(refused) == len(self._planned):
+            self.close()  # subclasses set their handles before calling this
+            raise ImageReadError(path, refused[0], reader)
 
     @property
     def images(self) -> list[ImageHeader]:
@@ -69,6 +77,8 @@ class BaseImageFile:
         if not 0 <= index < len(self._planned):
             raise IndexError(f"image {index} out of range: {self.path} has {len(self._planned)}")
         header, plan = self._planned[index].header, self._planned[index].plan
+        if self._planned[index].refusal:
+            raise ImageReadError(self.path, str(self._planned[index].refusal), self.reader)
         raw, post = plan.raw_region(region)
         expected = plan.shape if region is None else plan.region_shape(raw, post)
         if 0 in expected:

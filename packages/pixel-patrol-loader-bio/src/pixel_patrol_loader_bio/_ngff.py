@@ -47,9 +47,18 @@ def ngff_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_images(root: str) -> list[ZarrImage]:
-    """Images of the store at ``root`` in natural path order."""
+    """Images of the store at ``root`` in natural path order.
+
+    Raises
+    ------
+    ImageReadError
+        When the store's metadata declares series, wells or fields that are not in it.
+    """
+    from pixel_patrol_loader_bio._ngffcheck import check_declared
+
     found = list(_walk(root, "", 0))
     found.sort(key=lambda im: _natural(im.array_path))
+    check_declared(root, found)
     _name_bf2raw_series(root, found)
     return found
 

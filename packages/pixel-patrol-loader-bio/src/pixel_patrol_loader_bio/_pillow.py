@@ -12,6 +12,7 @@ frames (APNG, MPO) go to the plugin, which stacks and pads frames its own way.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,13 @@ import numpy as np
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import imageio_plugin_axes
+from pixel_patrol_loader_bio._budget import Budget
 from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
 
 READER = "pillow"
+
+_LIMIT_LOCK = threading.Lock()
 
 
 def plugin_mode(im: Any) -> str | None:
@@ -50,8 +54,13 @@ def array_layout(mode: str, size: tuple[int, int]) -> tuple[tuple[int, ...], np.
     return shape, np.dtype(desc.typestr)
 
 
-def open_pillow(path: str) -> BaseImageFile:
+def open_pillow(path: str, budget: Budget | None = None) -> BaseImageFile:
     """Open a PNG, JPEG or BMP file; only its header is read.
+
+    These formats decode whole images only, so with ``budget`` an image larger than it is
+    refused before decoding. Pillow's own guard against decompression bombs
+    (``MAX_IMAGE_PIXELS``) then gives way to the budget, which is the limit the run was
+    sized for; without a budget Pillow's guard applies.
 
     Raises
     ------
@@ -63,18 +72,31 @@ def open_pillow(path: str) -> BaseImageFile:
         When Pillow is not installed.
     """
     image = require("PIL.Image", "pillow", "to read PNG, JPEG and BMP files")
+    budget = budget or Budget()
     try:
-        im = image.open(path)
+        im = _open(image, path, budget)
     except Exception as exc:
         raise read_error(path, exc, READER) from exc
     try:
-        return PillowImageFile(path, im)
+        return PillowImageFile(path, im, budget)
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
         im.close()
         raise
     except Exception as exc:
         im.close()
         raise read_error(path, exc, READER) from exc
+
+
+def _open(image: Any, path: str, budget: Budget) -> Any:
+    """``Image.open``, without Pillow's pixel-count guard when a budget replaces it."""
+    if budget.limit is None:
+        return image.open(path)
+    with _LIMIT_LOCK:
+        saved, image.MAX_IMAGE_PIXELS = image.MAX_IMAGE_PIXELS, None
+        try:
+            return image.open(path)
+        finally:
+            image.MAX_IMAGE_PIXELS = saved
 
 
 class PillowImageFile(BaseImageFile):
@@ -84,7 +106,7 @@ class PillowImageFile(BaseImageFile):
     read returns a fresh writable array, never the kept one.
     """
 
-    def __init__(self, path: str, im: Any) -> None:
+    def __init__(self, path: str, im: Any, budget: Budget | None = None) -> None:
         from pixel_patrol_loader_bio._dims import plan_axes
 
         if getattr(im, "n_frames", 1) != 1:
@@ -96,7 +118,9 @@ class PillowImageFile(BaseImageFile):
         plan = plan_axes(imageio_plugin_axes(shape), shape)
         meta = {"reader": READER}
         header = ImageHeader(plan.dim_order, plan.shape, dtype_name(dtype), None, meta)
-        super().__init__(path, READER, [Planned(header, plan)])
+        piece = f"this {im.format or 'image'} file, which Pillow can only decode whole,"
+        refusal = (budget or Budget()).refusal(piece, header.nbytes, "is {size}")
+        super().__init__(path, READER, [Planned(header, plan, refusal)])
 
     def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
         if self._pixels is None:

@@ -28,14 +28,19 @@ from pixel_patrol_base.contracts import Column, ImageFile
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._bioio_select import BY_EXTENSION, IMAGEIO, SUPPORTED, TIFF_FAMILY
+from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import NeedsPlugin
 from pixel_patrol_loader_bio._paths import extension
 from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
 
 
-class BioioLoader:
-    """Reads microscopy and common image formats the way bioio's reader plugins do."""
+class BioioLoader(Budgeted):
+    """Reads microscopy and common image formats the way bioio's reader plugins do.
+
+    With a budget (``with_budget``), an image whose smallest decodable piece (TIFF strip or
+    tile, Zarr chunk, a whole PNG/JPEG/BMP, a plugin's plane) exceeds it is refused.
+    """
 
     NAME: ClassVar[str] = "bioio"
     SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = SUPPORTED
@@ -75,18 +80,18 @@ class BioioLoader:
         """
         path = str(path)
         if os.path.isdir(path):
-            return _open_store(path)
+            return _open_store(path, self.budget)
         ext = extension(path)
         if ext in TIFF_FAMILY:
-            return _open_tiff(path)
+            return _open_tiff(path, self.budget)
         if ext in IMAGEIO:
-            return _open_pillow(path)
+            return _open_pillow(path, self.budget)
         plugin = BY_EXTENSION.get(ext)
         if plugin is None:
             raise ImageReadError(path, f"no bioio reader is chosen for '.{ext}' files", "bioio")
         from pixel_patrol_loader_bio._bioio_plugin import open_with_plugin
 
-        return open_with_plugin(path, plugin)
+        return open_with_plugin(path, plugin, budget=self.budget)
 
 
 def _fast_or_plugin(fast: Callable[[], ImageFile], plugin: Callable[[], ImageFile]) -> ImageFile:
@@ -100,31 +105,33 @@ def _fast_or_plugin(fast: Callable[[], ImageFile], plugin: Callable[[], ImageFil
         return plugin()
 
 
-def _open_tiff(path: str) -> ImageFile:
+def _open_tiff(path: str, budget: Budget) -> ImageFile:
     from pixel_patrol_loader_bio import _bioio_plugin
     from pixel_patrol_loader_bio._bioio_tiff import open_tiff
 
     return _fast_or_plugin(
-        lambda: open_tiff(path), lambda: _bioio_plugin.open_tiff_with_plugin(path)
+        lambda: open_tiff(path, budget), lambda: _bioio_plugin.open_tiff_with_plugin(path, budget)
     )
 
 
-def _open_pillow(path: str) -> ImageFile:
+def _open_pillow(path: str, budget: Budget) -> ImageFile:
     from pixel_patrol_loader_bio import _bioio_plugin
     from pixel_patrol_loader_bio._pillow import open_pillow
 
     plugin = BY_EXTENSION[extension(path)]
     return _fast_or_plugin(
-        lambda: open_pillow(path), lambda: _bioio_plugin.open_with_plugin(path, plugin)
+        lambda: open_pillow(path, budget),
+        lambda: _bioio_plugin.open_with_plugin(path, plugin, budget=budget),
     )
 
 
-def _open_store(path: str) -> ImageFile:
+def _open_store(path: str, budget: Budget) -> ImageFile:
     from pixel_patrol_loader_bio import _bioio_plugin
     from pixel_patrol_loader_bio._bioio_zarr import open_ome_zarr
 
     return _fast_or_plugin(
-        lambda: open_ome_zarr(path), lambda: _bioio_plugin.open_ome_zarr_with_plugin(path)
+        lambda: open_ome_zarr(path, budget),
+        lambda: _bioio_plugin.open_ome_zarr_with_plugin(path, budget),
     )
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio import _libraries
+from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -26,11 +27,12 @@ TIFF_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 
-class TifffileLoader:
+class TifffileLoader(Budgeted):
     """Reads every series of a TIFF-family file with tifffile.
 
     One image per series (OME ``<Image>``, ImageJ hyperstack, LSM scan ...); pyramid levels
-    other than 0 and reduced-resolution preview series are not images of their own.
+    other than 0 and reduced-resolution preview series are not images of their own. With a
+    budget (``with_budget``), an image with a strip or tile larger than the budget is refused.
     """
 
     NAME: ClassVar[str] = "tifffile"
@@ -56,7 +58,7 @@ class TifffileLoader:
         except Exception as exc:
             raise read_error(path, exc, READER) from exc
         try:
-            return TiffImageFile(path, tf)
+            return TiffImageFile(path, tf, self.budget)
         except (ImageReadError, MissingDependencyError):
             tf.close()
             raise
@@ -68,15 +70,18 @@ class TifffileLoader:
 class TiffImageFile(BaseImageFile):
     """An open TIFF file; the tifffile handle stays open until :meth:`close`."""
 
-    def __init__(self, path: str, tf: Any) -> None:
+    def __init__(self, path: str, tf: Any, budget: Budget | None = None) -> None:
         from pixel_patrol_loader_bio._tiff import image_series, series_plan
+        from pixel_patrol_loader_bio._tiffcheck import check_complete
         from pixel_patrol_loader_bio._tiffmeta import ome_images
+        from pixel_patrol_loader_bio._tiffread import series_refusal
 
         self._tf = tf
         self._series = [tf.series[i] for i in image_series(tf)]
         if not self._series:
             raise ImageReadError(path, "no image data in the file", READER)
         ome = ome_images(tf)
+        check_complete(tf, self._series, path, len(ome))
         ids = unique_ids(s.name for s in self._series) if len(self._series) > 1 else [None]
         planned = []
         for series, child_id in zip(self._series, ids, strict=True):
@@ -85,11 +90,12 @@ class TiffImageFile(BaseImageFile):
             header = ImageHeader(
                 plan.dim_order, plan.shape, dtype_name(series.dtype), child_id, meta
             )
-            planned.append(Planned(header, plan))
+            refusal = series_refusal(series, budget or Budget())
+            planned.append(Planned(header, plan, refusal))
         super().__init__(path, READER, planned)
 
     def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
-        from pixel_patrol_loader_bio._tiff import read_series
+        from pixel_patrol_loader_bio._tiffread import read_series
 
         return read_series(self._tf, self._series[index], raw)
 

@@ -7,6 +7,7 @@ Regions are read through zarr, so only the chunks that intersect a region are de
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ import numpy as np
 from pixel_patrol_base.contracts import Column, ImageFile, ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio import _libraries
+from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import read_error, require
 from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
@@ -26,8 +28,12 @@ from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
 READER = "zarr"
 
 
-class ZarrLoader:
-    """Reads every image of a Zarr store with zarr-python (level 0 of each multiscale)."""
+class ZarrLoader(Budgeted):
+    """Reads every image of a Zarr store with zarr-python (level 0 of each multiscale).
+
+    With a budget (``with_budget``), an image whose chunks are larger than it is refused, and
+    reads decode only as many chunks side by side as fit in it.
+    """
 
     NAME: ClassVar[str] = "zarr"
     SUPPORTED_EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
@@ -62,7 +68,7 @@ class ZarrLoader:
             found = find_images(path)
             if not found:
                 raise ImageReadError(path, "the Zarr store holds no arrays", READER)
-            return ZarrImageFile(path, found)
+            return ZarrImageFile(path, found, budget=self.budget)
         except (ImageReadError, MissingDependencyError):
             raise
         except Exception as exc:
@@ -85,6 +91,15 @@ def zarr_axes(image: ZarrImage, shape: tuple[int, ...]) -> Sequence[str]:
     return image.axes or default_axes(shape)
 
 
+def _chunk_nbytes(arr: Any) -> int:
+    """Bytes one chunk of ``arr`` decodes to (the inner chunk of a sharded array)."""
+    return math.prod(int(n) for n in arr.chunks) * np.dtype(arr.dtype).itemsize
+
+
+def _chunk_refusal(arr: Any, budget: Budget) -> str | None:
+    return budget.refusal("a chunk of this image", _chunk_nbytes(arr))
+
+
 AxesOf = Callable[[ZarrImage, tuple[int, ...]], Sequence[str]]
 """Names the axes of a found image from its level-0 array shape."""
 
@@ -95,12 +110,19 @@ class ZarrImageFile(BaseImageFile):
     ``axes_of`` names each image's axes; the ``bioio`` loader passes bioio-ome-zarr's rule.
     """
 
-    def __init__(self, path: str, found: Sequence[ZarrImage], axes_of: AxesOf = zarr_axes) -> None:
+    def __init__(
+        self,
+        path: str,
+        found: Sequence[ZarrImage],
+        axes_of: AxesOf = zarr_axes,
+        budget: Budget | None = None,
+    ) -> None:
         import zarr
 
         from pixel_patrol_loader_bio._dims import plan_axes
 
         ids = unique_ids(im.name for im in found) if len(found) > 1 else [None]
+        self._budget = budget or Budget()
         self._arrays: list[Any] = []
         planned = []
         for im, child_id in zip(found, ids, strict=True):
@@ -114,13 +136,18 @@ class ZarrImageFile(BaseImageFile):
             plan = plan_axes(axes_of(im, shape), shape)
             meta = clean({**im.metadata, "reader": READER}, plan.dim_order)
             header = ImageHeader(plan.dim_order, plan.shape, dtype_name(arr.dtype), child_id, meta)
-            planned.append(Planned(header, plan))
+            planned.append(Planned(header, plan, _chunk_refusal(arr, self._budget)))
             self._arrays.append(arr)
         super().__init__(path, READER, planned)
 
     def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
+        import zarr
+
         arr = self._arrays[index]
-        return np.asarray(arr[...] if raw is None else arr[raw])
+        default = int(zarr.config.get("async.concurrency"))
+        side_by_side = self._budget.workers_for(_chunk_nbytes(arr), default)
+        with zarr.config.set({"async.concurrency": side_by_side}):
+            return np.asarray(arr[...] if raw is None else arr[raw])
 
     def _release(self) -> None:
         self._arrays = []
