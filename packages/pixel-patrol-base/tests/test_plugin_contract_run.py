@@ -52,7 +52,7 @@ def test_an_older_report_is_left_as_it_was(acme: Path, tmp_path: Path) -> None:
     code, _ = _process(data, out, "--loader", "npy-contract", "--processors-include", "acme-mean")
     assert code == 0
     before = out.read_bytes()
-    code, lines = _process(data, out, "--loader", "npy-contract", "--processors-include", "acme-extra")
+    code, lines = _process(data, out, "--loader", "npy-contract", "--processors-include", "acme-extra", "--overwrite")
     assert code == 2 and "acme_secret" in lines[-1]
     assert out.read_bytes() == before
     assert pq.read_table(out).column("acme_mean").null_count == 0

@@ -186,7 +186,7 @@ resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMI
 from pixel_patrol_base import api
 folder, loader, out, mb = sys.argv[2:6]
 project = api.create_project("budget", folder, loader=loader, output_path=out)
-api.process_files(project, max_workers=1, mb_per_task=float(mb), processors_include=["raster-basic"])
+api.process_files(project, max_workers=1, mb_per_task=float(mb), processors_include=["raster-basic"], overwrite=True)
 rows = [r for r in api.load(out)[0].to_pylist() if r["obs_level"] == 0]
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
 print(json.dumps({"rss_mb": int(hwm) / 1024,
