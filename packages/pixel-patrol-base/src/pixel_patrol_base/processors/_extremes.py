@@ -65,64 +65,83 @@ def order_keys(values: np.ndarray) -> np.ndarray:
 def extreme_counts(x: np.ndarray) -> dict[str, np.ndarray]:
     """Counts at the finite max / min and their order keys for each row of ``(leaves, pixels)``.
 
-    Rows are reduced in the same cache-sized pieces as the other statistics; when a row is cut
-    into several pieces, a later piece with a larger maximum replaces the running count and an
-    equal one adds to it (likewise for the minimum).
+    Rows are reduced in the same cache-sized pieces as the other statistics. When a row is cut
+    into several pieces, the pieces' results are merged per row at the end: only the pieces
+    whose extreme equals the row's extreme contribute their counts.
     """
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n = len(x)
-    acc = _Running(n)
-    for rows, cols in pieces(n, x.shape[1]):
-        if cols.stop > cols.start:
-            acc.update(rows, *_piece_extremes(x[rows, cols]))
-    return {
-        "count_at_max": acc.n_hi,
-        "count_at_min": acc.n_lo,
-        MAX_KEY: acc.hi,
-        MIN_KEY: acc.lo,
-    }
+    plan = [(r, c) for r, c in pieces(n, x.shape[1]) if c.stop > c.start]
+    if not plan:
+        hi, lo = np.full(n, _I64.min), np.full(n, _I64.max)
+        zero = np.zeros(n, dtype=np.int64)
+        return {"count_at_max": zero, "count_at_min": zero.copy(), MAX_KEY: hi, MIN_KEY: lo}
+    parts = [_piece_extremes(x[rows, cols]) for rows, cols in plan]
+    hi, n_hi, lo, n_lo = (np.concatenate(v) if len(v) > 1 else v[0] for v in zip(*parts, strict=True))
+    if len(hi) != n:
+        owner = np.array([rows.start for rows, _ in plan])
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        hi, n_hi = _merge_cut(np.maximum, hi, n_hi, starts)
+        lo, n_lo = _merge_cut(np.minimum, lo, n_lo, starts)
+    return {"count_at_max": n_hi, "count_at_min": n_lo, MAX_KEY: hi, MIN_KEY: lo}
 
 
-class _Running:
-    """Best key and its count so far, per row, for both ends."""
-
-    def __init__(self, n: int) -> None:
-        self.hi = np.full(n, _I64.min, dtype=np.int64)
-        self.lo = np.full(n, _I64.max, dtype=np.int64)
-        self.n_hi = np.zeros(n, dtype=np.int64)
-        self.n_lo = np.zeros(n, dtype=np.int64)
-
-    def update(
-        self, rows: slice, hi: np.ndarray, n_hi: np.ndarray, lo: np.ndarray, n_lo: np.ndarray
-    ) -> None:
-        """Merge one piece's extremes (keys) and counts into ``rows``."""
-        self.n_hi[rows] = _merge(self.hi[rows], self.n_hi[rows], hi, n_hi, np.greater)
-        np.maximum(self.hi[rows], hi, out=self.hi[rows])
-        self.n_lo[rows] = _merge(self.lo[rows], self.n_lo[rows], lo, n_lo, np.less)
-        np.minimum(self.lo[rows], lo, out=self.lo[rows])
-
-
-def _merge(
-    key: np.ndarray, count: np.ndarray, new_key: np.ndarray, new_count: np.ndarray, beats: np.ufunc
-) -> np.ndarray:
-    return np.where(beats(new_key, key), new_count, np.where(new_key == key, count + new_count, count))
+def _merge_cut(
+    ufunc: np.ufunc, keys: np.ndarray, counts: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row extreme key and count from consecutive pieces of each row (``starts``)."""
+    row_key = ufunc.reduceat(keys, starts)
+    sizes = np.diff(np.r_[starts, len(keys)])
+    at = keys == np.repeat(row_key, sizes)
+    return row_key, np.add.reduceat(np.where(at, counts, 0), starts)
 
 
 def _piece_extremes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(max key, count at max, min key, count at min) of each row of a small piece."""
     with np.errstate(invalid="ignore"):
-        hi, lo = p.max(axis=1), p.min(axis=1)
+        hi, lo = _reduce(np.maximum, p), _reduce(np.minimum, p)
     if p.dtype.kind == "f" and not (np.isfinite(hi).all() and np.isfinite(lo).all()):
-        fin = np.isfinite(p)
-        hi = np.where(fin, p, -np.inf).max(axis=1)
-        lo = np.where(fin, p, np.inf).min(axis=1)
-        none = ~fin.any(axis=1)
-        n_hi = np.count_nonzero(fin & (p == hi[:, None]), axis=1)
-        n_lo = np.count_nonzero(fin & (p == lo[:, None]), axis=1)
-        hi_key = np.where(none, _I64.min, order_keys(hi))
-        lo_key = np.where(none, _I64.max, order_keys(lo))
-        return hi_key, n_hi.astype(np.int64), lo_key, n_lo.astype(np.int64)
-    n_hi = np.count_nonzero(p == hi[:, None], axis=1).astype(np.int64)
-    n_lo = np.count_nonzero(p == lo[:, None], axis=1).astype(np.int64)
+        return _masked_extremes(p)
+    n_hi, n_lo = _row_counts(p == hi[:, None]), _row_counts(p == lo[:, None])
     return order_keys(hi), n_hi, order_keys(lo), n_lo
+
+
+def _masked_extremes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`_piece_extremes` over the finite values only (the piece has NaN or ±Inf)."""
+    fin = np.isfinite(p)
+    hi = np.where(fin, p, -np.inf).max(axis=1)
+    lo = np.where(fin, p, np.inf).min(axis=1)
+    none = ~fin.any(axis=1)
+    n_hi = _row_counts(fin & (p == hi[:, None]))
+    n_lo = _row_counts(fin & (p == lo[:, None]))
+    hi_key = np.where(none, _I64.min, order_keys(hi))
+    lo_key = np.where(none, _I64.max, order_keys(lo))
+    return hi_key, n_hi, lo_key, n_lo
+
+
+def _reduce(ufunc: np.ufunc, p: np.ndarray) -> np.ndarray:
+    """Row-wise max/min; a one-row piece (the usual cut of a large plane) reduces flat."""
+    if len(p) == 1:
+        return np.asarray([ufunc.reduce(p[0])], dtype=p.dtype)
+    return ufunc.reduce(p, axis=1)
+
+
+_BYTE_LANES = 255
+"""Words of 8 one-byte flags that can be added before a byte lane could carry over."""
+
+
+def _row_counts(flags: np.ndarray) -> np.ndarray:
+    """Number of True per row of a boolean piece (as int64).
+
+    ``count_nonzero(axis=1)`` costs more than the comparison itself, so rows of up to 2,040
+    flags are summed as 64-bit words holding 8 flags each: every byte of the sum counts one
+    flag lane and cannot overflow, and the 8 lane counts are added at the end.
+    """
+    n, width = flags.shape
+    if n == 1:
+        return np.asarray([np.count_nonzero(flags)], dtype=np.int64)
+    if width % 8 == 0 and width // 8 <= _BYTE_LANES and flags.flags.c_contiguous:
+        lanes = flags.view(np.uint64).sum(axis=1, dtype=np.uint64)
+        return lanes.view(np.uint8).reshape(n, 8).sum(axis=1, dtype=np.int64)
+    return flags.sum(axis=1, dtype=np.int64)
