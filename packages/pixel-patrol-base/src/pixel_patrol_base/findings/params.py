@@ -62,6 +62,7 @@ RULES: dict[str, dict[str, Param]] = {
         "enabled": _enabled(),
         "modz": Param(-3.5, "float", "A slice whose std/p99 has a modified z-score below this within its stack is signal-free.", MODZ_SOURCE),
         "min_slices": Param(5, "int", "Fewest slices in a stack for the modified z-score test."),
+        "max_ratio": Param(0.5, "float", "…and its std/p99 must also be below this fraction of the stack's median (a floor on the effect, so homogeneous stacks do not flag small dips)."),
     },
     "focus": {
         "enabled": _enabled(),
@@ -73,13 +74,15 @@ RULES: dict[str, dict[str, Param]] = {
     "blurry": {
         "enabled": _enabled(),
         "modz": Param(-3.5, "float", "Modified z-score of log10(laplacian_variance) within condition, channel and dtype below which an image is blurry.", MODZ_SOURCE),
-        "min_images": Param(6, "int", "Fewest images in the group for the test."),
+        "min_images": Param(10, "int", "Fewest images in the group for the test (the MAD of fewer values is too unstable)."),
+        "max_ratio": Param(0.5, "float", "…and its laplacian_variance must also be below this fraction of the group's median."),
     },
     "outlier": {
         "enabled": _enabled(),
         "modz": Param(3.5, "float", "|modified z-score| of a metric within condition, channel and dtype above which an image is an outlier.", MODZ_SOURCE),
-        "min_images": Param(6, "int", "Fewest images in the group for the test."),
+        "min_images": Param(10, "int", "Fewest images in the group for the test (the MAD of fewer values is too unstable)."),
         "metrics": Param(OUTLIER_METRICS, "list[str]", "Report columns compared."),
+        "min_change": Param(0.5, "float", "…and the value must differ from the group's median by at least this fraction of the median (a floor on the effect: in a very homogeneous group a tiny difference has a large z)."),
     },
     "duplicate": {"enabled": _enabled()},
     "near-duplicate": {

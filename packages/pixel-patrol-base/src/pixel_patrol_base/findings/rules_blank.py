@@ -14,7 +14,7 @@ from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import along
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import grouped_modz
+from pixel_patrol_base.findings.stats import grouped_median_all, grouped_modz
 
 ACTION = (
     "Check the acquisition (dead or unused channel, shutter, Z range beyond the sample, dropped "
@@ -47,9 +47,12 @@ def _signal_free(ctx: Context) -> tuple[np.ndarray, dict[int, float]]:
         g = along(f, axis)
         if not len(g.rows):
             continue
-        modz = grouped_modz(ratio[g.rows], g.group, g.n_groups)
+        r = ratio[g.rows]
+        modz = grouped_modz(r, g.group, g.n_groups)
+        rel = r / grouped_median_all(r, g.group, g.n_groups)
         small = g.sizes() >= ctx.per_row("blank", "min_slices", g.rows)
         hit = small & (modz < ctx.per_row("blank", "modz", g.rows))
+        hit &= rel < ctx.per_row("blank", "max_ratio", g.rows)
         for i, z in zip(g.rows[hit].tolist(), modz[hit].tolist(), strict=True):
             found[i] = min(z, found.get(i, z))
     return np.array(sorted(found), dtype=np.int64), found

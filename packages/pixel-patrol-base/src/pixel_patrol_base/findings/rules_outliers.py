@@ -16,7 +16,7 @@ from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import RankSum, grouped_modz, rank_sum_tests
+from pixel_patrol_base.findings.stats import RankSum, grouped_median_all, grouped_modz, rank_sum_tests
 
 OUTLIER_ACTION = "Open these images: a wrong setting, an artefact or an unusual field of view; exclude them if they are not representative."
 SHIFT_ACTION = "If the conditions were meant to differ only in treatment, check for a batch effect (acquisition day, settings) on this metric."
@@ -32,12 +32,17 @@ def outlier(ctx: Context) -> list[Finding]:
     size = np.bincount(group, minlength=n_groups)[group]
     enough = size >= ctx.per_row("outlier", "min_images", rows)
     limit = ctx.per_row("outlier", "modz", rows)
+    floor = ctx.per_row("outlier", "min_change", rows)
     out: list[Finding] = []
     for metric in ctx.settings.get("outlier", "metrics"):
         if not f.has(metric):
             continue
-        z = grouped_modz(f.num(metric)[rows], group, n_groups)
-        hit = enough & (np.abs(z) > limit)
+        values = f.num(metric)[rows]
+        z = grouped_modz(values, group, n_groups)
+        med = grouped_median_all(values, group, n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.abs(values - med) / np.abs(med)
+        hit = enough & (np.abs(z) > limit) & (change >= floor)
         out += _metric_findings(ctx, metric, rows[hit], z[hit])
     return out
 

@@ -16,7 +16,7 @@ from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import BIT, along, channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import grouped_median, grouped_modz
+from pixel_patrol_base.findings.stats import grouped_median, grouped_median_all, grouped_modz
 
 FOCUS_ACTION = (
     "Extend or re-centre the Z range on the sample (or fix the autofocus) and re-acquire; "
@@ -107,9 +107,15 @@ def blurry(ctx: Context) -> list[Finding]:
     group, n_groups = compare_groups(f, rows, channel)
     if not n_groups:
         return []
-    z = grouped_modz(np.log10(f.num(LAP)[rows]), group, n_groups)
+    lap = f.num(LAP)[rows]
+    z = grouped_modz(np.log10(lap), group, n_groups)
+    ratio = lap / grouped_median_all(lap, group, n_groups)
     size = np.bincount(group, minlength=n_groups)[group]
-    hit = (size >= ctx.per_row("blurry", "min_images", rows)) & (z < ctx.per_row("blurry", "modz", rows))
+    hit = (
+        (size >= ctx.per_row("blurry", "min_images", rows))
+        & (z < ctx.per_row("blurry", "modz", rows))
+        & (ratio < ctx.per_row("blurry", "max_ratio", rows))
+    )
     out = []
     lookup = dict(zip(rows[hit].tolist(), z[hit].tolist(), strict=True))
     for cond, grp in by_condition_and_scope(f, rows[hit]):

@@ -35,6 +35,13 @@ def grouped_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.
     return out
 
 
+def grouped_median_all(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each value's group median over the group's finite values (NaN where none)."""
+    ok = np.isfinite(values)
+    med = grouped_median(values[ok], groups[ok], n_groups) if ok.any() else np.full(n_groups, np.nan)
+    return med[groups]
+
+
 def grouped_modz(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Modified z-score of each value within its group (NaN where the value is not finite)."""
     out = np.full(len(values), np.nan)
