@@ -9,6 +9,7 @@ cause read as one line.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,15 @@ def _plain(v: Any) -> float | int | str | None:
     return v  # type: ignore[no-any-return]
 
 
+_SINGULAR = re.compile(r"^(1 (?:image|slice in 1 file|file)) (have|are|contain|use|look|fall|differ)\b")
+_VERB = {"have": "has", "are": "is", "contain": "contains", "use": "uses", "look": "looks", "fall": "falls", "differ": "differs"}
+
+
+def agree(message: str) -> str:
+    """Singular verb after a leading count of one ('1 image has', not '1 image have')."""
+    return _SINGULAR.sub(lambda m: f"{m.group(1)} {_VERB[m.group(2)]}", message)
+
+
 def finding(
     frame: Frame,
     rid: str,
@@ -108,7 +118,7 @@ def finding(
         id=rid,
         severity=severity,
         scope=scope or scope_of(frame, rows),
-        message=text.message(rows),
+        message=agree(text.message(rows)),
         files=files_of(frame, rows),
         rows=tuple(frame.key(int(i)) for i in rows),
         value=_plain(value),
