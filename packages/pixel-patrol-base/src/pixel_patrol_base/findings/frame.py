@@ -167,15 +167,8 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     path, child = encode(light.column("imported_path")), _optional(light, "child_id")
     combined = path.codes * (len(child.values) + 1) + (child.codes + 1)
     _, image = np.unique(combined, return_inverse=True)
-    dims = {}
-    for a in DIMS:
-        col = light.column(f"dim_{a}") if f"dim_{a}" in light.column_names else None
-        dims[a] = (
-            np.full(light.num_rows, -1, dtype=np.int64)
-            if col is None
-            else pc.fill_null(col, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        )
-    obs = pc.fill_null(light.column("obs_level"), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    dims = {a: _ints(light, f"dim_{a}", -1) for a in DIMS}
+    obs = _ints(light, "obs_level", 0)
     error = (
         pc.is_valid(light.column("error")).to_numpy(zero_copy_only=False)
         if "error" in light.column_names
@@ -183,6 +176,14 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     )
     n_images = int(image.max()) + 1 if len(image) else 0
     return Frame(light, name, obs, path, child, _optional(light, "path"), image.astype(np.int64), n_images, dims, np.asarray(error, dtype=bool))
+
+
+def _ints(table: pa.Table, name: str, fill: int) -> np.ndarray:
+    """An integer column as int64 with nulls (or an absent or all-null column) as ``fill``."""
+    if name not in table.column_names or pa.types.is_null(table.column(name).type):
+        return np.full(table.num_rows, fill, dtype=np.int64)
+    col = pc.fill_null(table.column(name), fill)
+    return col.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _optional(table: pa.Table, name: str) -> Codes:
