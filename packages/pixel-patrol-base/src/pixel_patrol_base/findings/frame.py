@@ -232,12 +232,15 @@ def thumbnails(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     valid = np.flatnonzero(np.nan_to_num(lengths.astype(np.float64)) == THUMB_BYTES)
     if not len(valid):
         return np.zeros((0, 64, 64, 4), dtype=np.uint8), valid
-    picked = column.take(pa.array(valid)) if len(valid) < len(column) else column
-    if not isinstance(picked, pa.BinaryArray):
-        picked = picked.cast(pa.binary())
+    if not isinstance(column, pa.BinaryArray):
+        column = column.cast(pa.binary())
+    # null and other rows normally take no bytes: then the thumbnails lie back to back
+    contiguous = np.all(np.isin(np.nan_to_num(lengths.astype(np.float64)), (0, THUMB_BYTES)))
+    picked = column if contiguous else column.take(pa.array(valid))
     offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset : picked.offset + len(picked) + 1]
     data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)
-    return data[offsets[0] : offsets[-1]].reshape(-1, 64, 64, 4), valid
+    start = offsets[valid[0]] if contiguous else offsets[0]
+    return data[start : start + THUMB_BYTES * len(valid)].reshape(-1, 64, 64, 4), valid
 
 
 def _fixed_list(column: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:

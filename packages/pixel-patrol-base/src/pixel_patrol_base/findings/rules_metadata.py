@@ -115,7 +115,10 @@ def _field_findings(ctx: Context, field: Field, rows: np.ndarray) -> list[Findin
     if not (codes >= 0).any():
         return []
     major, major_n, total = _majority(cond + 1, codes)
-    differs = (codes >= 0) & (codes != major)
+    # a value as common as the majority is not a minority: ties are not reported
+    pair = np.unique(np.column_stack([cond, codes]), axis=0, return_inverse=True, return_counts=True)
+    value_n = pair[2][pair[1].reshape(-1)]
+    differs = (codes >= 0) & (codes != major) & (value_n < major_n)
     if field.tolerance is not None and field.levels is not None:
         v = field.levels[np.maximum(codes, 0)]
         ref = field.levels[np.maximum(major, 0)]
