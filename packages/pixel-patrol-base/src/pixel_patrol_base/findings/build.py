@@ -18,13 +18,15 @@ import numpy as np
 
 from pixel_patrol_base.findings.frame import DIMS, Frame
 from pixel_patrol_base.findings.model import Finding, Scope, Severity
+from pixel_patrol_base.findings.stats import dense_ids
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     """What a group of rows says: the message (given the rows) and what to do."""
 
-    message: Callable[[np.ndarray], str]
+    message: Callable[..., str]
+    """Called with the group's rows (display order) and returns one sentence."""
     action: str
 
 
@@ -38,8 +40,7 @@ def _member(keys: np.ndarray, pool: np.ndarray) -> np.ndarray:
     if not len(keys) or not len(pool):
         return np.zeros(len(keys), dtype=bool)
     both = np.concatenate([pool, keys])
-    _, inv = np.unique(both, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    inv, _ = dense_ids(*both.T)
     return np.isin(inv[len(pool) :], inv[: len(pool)])
 
 

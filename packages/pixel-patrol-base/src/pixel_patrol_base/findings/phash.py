@@ -15,6 +15,8 @@ only hashes sharing a block value are compared.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 _N = 32
@@ -32,9 +34,9 @@ _POOL = np.repeat(np.eye(_N), 2, axis=1)
 """(32, 64): sums pairs of thumbnail pixels (the 2×2 block average up to a constant)."""
 _M = (_D @ _POOL).astype(np.float32)
 """(8, 64): pooling to 32×32 and the 8 lowest DCT-II frequencies in one matrix."""
-_RGB = np.zeros((64, 4, _K), dtype=np.float32)
-_RGB[:, :3, :] = _M.T[:, None, :]
-_RGB = _RGB.reshape(256, _K)
+_RGB3 = np.zeros((64, 4, _K), dtype=np.float32)
+_RGB3[:, :3, :] = _M.T[:, None, :]
+_RGB = _RGB3.reshape(256, _K)
 """(256, 8): one thumbnail row (64 RGBA pixels) → 8 frequencies of its grey (R + G + B)."""
 _FLAT = 1e-3
 """AC energy (relative to the full grey range) below which a thumbnail counts as flat."""
@@ -63,8 +65,8 @@ def _hash_batch(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded = np.flatnonzero(alpha_min == 0)
     if len(padded):
         data[padded] = _fill_margin(data[padded])
-    rows = (data.reshape(k * 64, 256) @ _RGB).reshape(k, 64, _K).transpose(0, 2, 1)
-    coeffs = (rows.reshape(k * _K, 64) @ _M.T).reshape(k, _K * _K)
+    per_row = (data.reshape(k * 64, 256) @ _RGB).reshape(k, 64, _K).transpose(0, 2, 1)
+    coeffs = (per_row.reshape(k * _K, 64) @ _M.T).reshape(k, _K * _K)
     ac = coeffs[:, 1:]
     med = np.partition(ac, 31, axis=1)[:, 31]  # the median of 63 values
     bits = (ac > med[:, None]).astype(np.uint64)
@@ -100,20 +102,18 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     blocks = max_distance + 1
     edges = np.linspace(0, 64, blocks + 1).astype(int)
     found_i, found_j = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         key = (hashes >> np.uint64(a)) & np.uint64((1 << (b - a)) - 1)
         i, j = _same_key_pairs(key)
-        found_i.append(i)
-        found_j.append(j)
+        close = popcount(hashes[i] ^ hashes[j]) <= max_distance
+        found_i.append(i[close])
+        found_j.append(j[close])
     i = np.concatenate(found_i) if found_i else np.zeros(0, dtype=np.int64)
     j = np.concatenate(found_j) if found_j else np.zeros(0, dtype=np.int64)
-    if not len(i):
-        return i, j, np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    close = popcount(hashes[i] ^ hashes[j]) <= max_distance  # most candidates are far apart
+    pairs = np.unique(np.minimum(i[close], j[close]) * n + np.maximum(i[close], j[close]))
     i, j = pairs // n, pairs % n
-    d = popcount(hashes[i] ^ hashes[j])
-    keep = d <= max_distance
-    return i[keep], j[keep], d[keep]
+    return i, j, popcount(hashes[i] ^ hashes[j])
 
 
 def _same_key_pairs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

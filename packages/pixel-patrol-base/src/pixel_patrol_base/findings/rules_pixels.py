@@ -69,9 +69,9 @@ def _clip_findings(
         limit = ctx.settings.get("clipped", severity, cond)
         where = _level(ctx, rows, end)
         text = Text(
-            lambda r, v=vals, w=where: (
+            lambda r, v=vals, w=where, lim=limit: (
                 f"{count_phrase(f, r)} have {pct(v[0]) if len(v) == 1 else 'up to ' + pct(v[0])} "
-                f"of pixels at {w} (limit {pct(limit)})"
+                f"of pixels at {w} (limit {pct(lim)})"
             ),
             CLIP_HIGH if end == "high" else CLIP_LOW,
         )
