@@ -65,3 +65,25 @@ def test_a_file_info_only_report_is_checked_for_what_it_has(tmp_path: Path) -> N
     result = run_check(tmp_path / "files.parquet")
     assert result.findings == []
     assert "clipped" in result.skipped and "the report has no" in result.skipped["clipped"]
+
+
+def test_the_demo_shows_its_two_planted_problems(demo: Path, tmp_path: Path) -> None:
+    project = api.create_project("demo", demo, loader="bioio", output_path=tmp_path / "demo.parquet")
+    project = api.add_paths(project, ["control", "treated"])
+    api.process_files(project, max_workers=1)
+    errors = [(f.id, [Path(p).relative_to(demo).as_posix() for p in f.files]) for f in api.check(tmp_path / "demo.parquet") if f.severity == "error"]
+    assert errors == [
+        ("clipped", ["treated/stack_zcyx.tif"]),
+        ("duplicate", ["control/nuclei_00.tif", "treated/nuclei_02.tif"]),
+    ]
+
+
+def test_every_rule_setting_is_documented() -> None:
+    from pixel_patrol_base.findings.params import RULES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "findings.md").read_text(encoding="utf-8")
+    for rule, params in RULES.items():
+        assert f"| `{rule}` |" in doc, rule
+        for name in params:
+            if name != "enabled":
+                assert f"| `{rule}` | `{name}` |" in doc, f"{rule}.{name}"
