@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,30 +74,34 @@ class Frame:
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
     _codes: dict[str, Codes] = field(default_factory=dict)
     _features: dict[str, np.ndarray] = field(default_factory=dict)
-    _worker: threading.Thread | None = None
+    _workers: list[threading.Thread] = field(default_factory=list)
     _failure: list[BaseException] = field(default_factory=list)
 
-    def start_features(self, batches: Iterator[pa.RecordBatch]) -> None:
-        """Derive percentiles and hashes from ``batches`` in a background thread."""
+    def start_features(self, streams: list[Callable[[], Iterator[pa.RecordBatch]]]) -> None:
+        """Derive percentiles and hashes in background threads, one per heavy column."""
         self._features = _empty_features(self.n)
-        for name in ("histogram_min", "histogram_max"):
-            self.num(name)  # fill the cache here, not concurrently in the thread
-        self.strings("dtype")
+        inputs = _DeriveInputs(
+            self.num("histogram_min"),
+            self.num("histogram_max"),
+            _integer_rows(self),
+            (self.obs == 0) | (self.dims["z"] >= 0) | (self.dims["t"] >= 0),
+        )
 
-        def work() -> None:
+        def work(stream: Callable[[], Iterator[pa.RecordBatch]]) -> None:
             try:
-                _derive(self, batches)
+                _derive(self._features, inputs, stream())
             except (OSError, pa.ArrowException, ValueError) as exc:
                 self._failure.append(exc)
 
-        self._worker = threading.Thread(target=work, name="pixel-patrol-check-features", daemon=True)
-        self._worker.start()
+        for stream in streams:
+            worker = threading.Thread(target=work, args=(stream,), name="pixel-patrol-check-features", daemon=True)
+            worker.start()
+            self._workers.append(worker)
 
     def wait(self) -> dict[str, np.ndarray]:
-        """The derived features, once the background thread is done."""
-        if self._worker is not None:
-            self._worker.join()
-            self._worker = None
+        """The derived features, once the background threads are done."""
+        while self._workers:
+            self._workers.pop().join()
         if self._failure:
             raise ReportError(f"{self.name}: cannot read the histograms or thumbnails ({self._failure[0]})")
         return self._features
@@ -175,7 +179,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
         light = source.drop_columns([c for c in HEAVY if c in source.column_names])
         frame = _frame(light, "table")
         frame.columns = frozenset(source.column_names)
-        frame.start_features(_table_batches(source))
+        frame.start_features([_table_stream(source, c) for c in HEAVY if c in source.column_names])
         return frame
     path = Path(source)
     pf = _open(path)
@@ -186,8 +190,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
         raise ReportError(f"{path}: cannot read the report ({exc})") from exc
     frame = _frame(light, str(path), str(path))
     frame.columns = frozenset(names)
-    heavy = [c for c in HEAVY if c in names]
-    frame.start_features(pf.iter_batches(batch_size=BATCH_ROWS, columns=heavy) if heavy else iter(()))
+    frame.start_features([_file_stream(path, c) for c in HEAVY if c in names])
     return frame
 
 
@@ -200,10 +203,13 @@ def _open(path: Path) -> pq.ParquetFile:
         raise ReportError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
-def _table_batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
-    heavy = [c for c in HEAVY if c in table.column_names]
-    if heavy:
-        yield from table.select(heavy).to_batches(max_chunksize=BATCH_ROWS)
+def _table_stream(table: pa.Table, column: str) -> Callable[[], Iterator[pa.RecordBatch]]:
+    return lambda: iter(table.select([column]).to_batches(max_chunksize=BATCH_ROWS))
+
+
+def _file_stream(path: Path, column: str) -> Callable[[], Iterator[pa.RecordBatch]]:
+    """Batches of one column from a file handle of its own (one per thread)."""
+    return lambda: pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=[column])
 
 
 def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
@@ -249,13 +255,23 @@ def _empty_features(n: int) -> dict[str, np.ndarray]:
     }
 
 
-def _derive(frame: Frame, batches: Iterator[pa.RecordBatch]) -> None:
+@dataclass(frozen=True, slots=True)
+class _DeriveInputs:
+    """Per-row arrays the derivation needs, taken before the threads start.
+
+    ``needed`` marks the rows whose percentiles a rule uses: whole images (dynamic range) and
+    Z/T slices (signal-free slices).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    integer: np.ndarray
+    needed: np.ndarray
+
+
+def _derive(feat: dict[str, np.ndarray], inputs: _DeriveInputs, batches: Iterator[pa.RecordBatch]) -> None:
     """Percentiles from the histograms and perceptual hashes from the thumbnails, batch-wise."""
-    feat = frame._features
-    lo, hi = frame.num("histogram_min"), frame.num("histogram_max")
-    integer = _integer_rows(frame)
-    # percentiles serve whole images (dynamic range) and Z/T slices (signal-free slices)
-    needed = (frame.obs == 0) | (frame.dims["z"] >= 0) | (frame.dims["t"] >= 0)
+    lo, hi, integer, needed = inputs.lo, inputs.hi, inputs.integer, inputs.needed
     offset = 0
     for batch in batches:
         rows = slice(offset, offset + batch.num_rows)
