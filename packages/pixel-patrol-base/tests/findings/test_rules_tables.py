@@ -81,3 +81,16 @@ def test_errors_are_grouped_by_stage_and_cause() -> None:
 def test_a_table_without_the_key_columns_is_not_a_report() -> None:
     with pytest.raises(ReportError, match="not a Pixel Patrol report"):
         read_frame(pa.table({"imported_path": ["a"]}))
+
+
+def test_plane_tiles_and_empty_reports_are_handled() -> None:
+    rows = [
+        _row("p", dim_y=None, dtype="uint8", max_intensity=255.0, min_intensity=3.0, count_at_max=5000,
+             count_at_min=1, finite_pixel_count=10000, num_pixels=10000, std_intensity=9.0),
+        _row("p", 1, dim_y=0, dtype="uint8", max_intensity=255.0, min_intensity=3.0, count_at_max=5000,
+             count_at_min=1, finite_pixel_count=5000, num_pixels=5000, std_intensity=0.0),
+    ]
+    found = check_frame(_frame(rows)).findings
+    assert [(f.id, f.scope, len(f.rows)) for f in found] == [("clipped", "image", 1)]
+    empty = pa.Table.from_pylist(rows).slice(0, 0)
+    assert check_frame(read_frame(empty)).findings == []

@@ -62,6 +62,7 @@ class Frame:
     table: pa.Table
     name: str
     obs: np.ndarray
+    """obs_level per row; -1 for rows of plane tiles, which the rules skip."""
     path: Codes
     child: Codes
     cond: Codes
@@ -155,6 +156,11 @@ class Frame:
         return self._codes[name]
 
     @property
+    def measured(self) -> np.ndarray:
+        """Rows with statistics the rules look at: not an error, not a plane tile."""
+        return ~self.error & (self.obs >= 0)
+
+    @property
     def image_rows(self) -> np.ndarray:
         """Indices of the processed images' obs_level-0 rows."""
         return np.flatnonzero((self.obs == 0) & ~self.error)
@@ -223,6 +229,10 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     _, image = np.unique(combined, return_inverse=True)
     dims = {a: _ints(light, f"dim_{a}", -1) for a in DIMS}
     obs = _ints(light, "obs_level", 0)
+    # rows of plane tiles (--slice-size on Y or X) are left out: findings speak of images,
+    # channels and slices, and a tile's row key could not say which part of the plane it is
+    tiles = (_ints(light, "dim_y", -1) >= 0) | (_ints(light, "dim_x", -1) >= 0)
+    obs = np.where(tiles, -1, obs)
     error = (
         pc.is_valid(light.column("error")).to_numpy(zero_copy_only=False)
         if "error" in light.column_names

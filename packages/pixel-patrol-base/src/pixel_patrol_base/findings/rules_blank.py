@@ -32,7 +32,7 @@ def blank(ctx: Context) -> list[Finding]:
     """Constant / no-finite rows (error) and signal-free slices within stacks (warning)."""
     f = ctx.frame
     std, finite, total = f.num("std_intensity"), f.num("finite_pixel_count"), f.num("num_pixels")
-    ok = ~f.error
+    ok = f.measured
     constant = ok & (std == 0) & (finite > 0)
     empty = ok & (finite == 0) & (total > 0)
     dead = np.flatnonzero(constant | empty)
