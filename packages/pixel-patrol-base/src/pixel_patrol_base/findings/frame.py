@@ -27,6 +27,20 @@ from pixel_patrol_base.findings.model import RowKey
 from pixel_patrol_base.findings.phash import perceptual_hashes
 
 HEAVY = ("histogram_counts", "thumbnail")
+USED = frozenset(
+    {
+        "imported_path", "obs_level", "path", "child_id", "error", "error_stage",
+        "dim_z", "dim_t", "dim_c", "dim_s", "dim_y", "dim_x",
+        "dtype", "dim_order", "file_extension", "num_pixels",
+        *(f"{a}_size" for a in "TCZYXS"),
+        "pixel_size_X", "pixel_size_Y", "pixel_size_Z", "pixel_size_unit", "channel_names",
+        "objective", "exposure_time_s", "significant_bits",
+        "min_intensity", "max_intensity", "mean_intensity", "std_intensity",
+        "finite_pixel_count", "count_at_max", "count_at_min", "pixel_hash",
+        "histogram_min", "histogram_max", "laplacian_variance",
+    }
+)
+"""Light columns the rules read (the metric lists of the settings add theirs)."""
 REQUIRED = ("imported_path", "obs_level")
 DIMS = ("z", "t", "c", "s")
 BATCH_ROWS = 4096
@@ -179,8 +193,12 @@ class Frame:
         return self.cond.at(i) or "."
 
 
-def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
-    """Load a report file (or take a table) and derive what the rules need."""
+def read_frame(source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] = frozenset()) -> Frame:
+    """Load a report file (or take a table) and derive what the rules need.
+
+    Of a file only the columns the rules use are read (:data:`USED` and ``extra``, e.g. the
+    metrics the settings compare); the others are known by name for :meth:`Frame.has`.
+    """
     if isinstance(source, pa.Table):
         light = source.drop_columns([c for c in HEAVY if c in source.column_names])
         frame = _frame(light, "table")
@@ -191,7 +209,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
     pf = _open(path)
     names = pf.schema_arrow.names
     try:
-        light = pf.read(columns=[c for c in names if c not in HEAVY])
+        light = pf.read(columns=[c for c in names if c in USED or c in extra])
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"{path}: cannot read the report ({exc})") from exc
     frame = _frame(light, str(path), str(path))
