@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.outputs import check_run_outputs
 from pixel_patrol_base.pathtext import decode_path
 from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
@@ -166,4 +167,20 @@ def load(path: PathLike) -> tuple[pa.Table, ProjectMetadata]:
     return read_report(Path(path))
 
 
-__all__ = ["add_paths", "create_project", "decode_path", "last_summary", "load", "process_files"]
+def check(
+    report_or_table: PathLike | pa.Table,
+    expectations: PathLike | Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """What is wrong with a dataset: the findings of ``pixel-patrol check``, ranked, as values.
+
+    ``report_or_table`` is a report file or its table (as from :func:`load`);
+    ``expectations`` an expectations file (TOML) or the same content as a dict. Raises
+    :class:`~pixel_patrol_base.errors.ReportError` for an unreadable report and
+    ``ExpectationsError`` for a bad expectations file. See docs/findings.md.
+    """
+    from pixel_patrol_base.findings.engine import run_check
+
+    return run_check(report_or_table, expectations).findings
+
+
+__all__ = ["add_paths", "check", "create_project", "decode_path", "last_summary", "load", "process_files"]

@@ -1,5 +1,8 @@
 """``raster-basic``: min, max, mean, population std and finite count of each leaf block.
 
+It also counts the pixels at the block's max and min (``count_at_max`` / ``count_at_min``,
+computed in :mod:`~pixel_patrol_base.processors._extremes`), which saturation checks need.
+
 NaN and ±Inf are excluded from every statistic: an Inf would make the mean and std meaningless
 for the whole block, and NaN usually marks missing data. Min/max are reduced in the native
 dtype (exact); sums and squared deviations are accumulated in float64 with a two-pass
@@ -17,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
+from pixel_patrol_base.processors import _extremes
 from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
 
 F64 = pa.float64()
@@ -63,12 +67,14 @@ class RasterBasic:
             "Number of pixel values that are neither NaN nor ±Inf.",
             Agg.SUM,
         ),
+        *_extremes.COLUMNS,
     )
 
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
         """Statistics of every leaf of ``stack``; float columns use NaN for "no finite value"."""
         check_real(stack.data.dtype)
-        return basic_stats(flat_leaves(stack.data))
+        flat = flat_leaves(stack.data)
+        return {**basic_stats(flat), **_extremes.extreme_counts(flat)}
 
 
 def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
