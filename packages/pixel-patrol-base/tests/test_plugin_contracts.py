@@ -43,7 +43,7 @@ BROKEN_PROCESSORS = [
     ({"COLUMNS": ()}, "declares no report column"),
     ({"COLUMNS": _cols(Column("file_name", pa.string(), "x"))}, "clashes with a column the core writes"),
     ({"COLUMNS": _cols(Column("X_size", pa.int64(), "x", Agg.MAX))}, "clashes with a column the core writes"),
-    ({"COLUMNS": _cols(Column("_hidden", pa.int64(), "x", Agg.MAX))}, "not starting with '_'"),
+    ({"COLUMNS": _cols(Column("_hidden", pa.int64(), "x", Agg.MAX))}, "only internal columns (never written) may start with '_'"),
     ({"COLUMNS": _cols(Column("a", pa.int64(), "x", Agg.MAX), Column("a", pa.int64(), "y", Agg.MAX))}, "declared twice"),
     ({"COLUMNS": _cols(Column("a", pa.float64(), "x", Agg.MEAN))}, "weight column None is not among"),
     ({"COLUMNS": _cols(Column("a", pa.float64(), "x", Agg.MEAN, weight="n"), Column("n", pa.list_(pa.int64(), 2), "n", Agg.HIST))}, "must hold one number per leaf"),

@@ -97,8 +97,10 @@ def _columns(cls: Any, what: str) -> tuple[Column, ...]:
 
 def _check_column(c: Column, what: str) -> None:
     """One declaration on its own: name, type, description, rule."""
-    if not isinstance(c.name, str) or not c.name or c.name.startswith("_"):
-        raise _fail(what, f"column name {c.name!r} must be a non-empty string not starting with '_'")
+    if not isinstance(c.name, str) or not c.name:
+        raise _fail(what, f"column name {c.name!r} must be a non-empty string")
+    if c.name.startswith("_") and not c.internal:
+        raise _fail(what, f"column name {c.name!r}: only internal columns (never written) may start with '_'")
     if c.name in CORE_COLUMN_NAMES:
         raise _fail(what, f"column {c.name!r} clashes with a column the core writes; rename it")
     if not isinstance(c.type, pa.DataType):
@@ -135,6 +137,10 @@ def _check_leaf_rules(cols: Sequence[Column], what: str) -> None:
             _check_ref(by_name, c.weight, "weight", where, what)
         if c.agg is Agg.STD:
             _check_ref(by_name, c.mean, "mean", where, what)
+        if c.agg is Agg.SUM_AT_EXTREME:
+            _check_ref(by_name, c.extreme, "extreme", where, what)
+            if by_name[c.extreme or ""].agg not in (Agg.MIN, Agg.MAX):
+                raise _fail(what, f"{where}: its extreme column {c.extreme!r} must use Agg.MIN or Agg.MAX")
 
 
 def _check_ref(by_name: dict[str, Column], ref: str | None, role: str, where: str, what: str) -> None:
