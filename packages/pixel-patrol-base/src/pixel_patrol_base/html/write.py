@@ -1,0 +1,74 @@
+"""Write the HTML report of a Parquet report: read, check, aggregate, render, write atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.findings.model import Finding
+from pixel_patrol_base.html.build import DEFAULT_MAX_THUMBNAILS, page_data
+from pixel_patrol_base.html.render import render, write_atomic
+from pixel_patrol_base.project import ProjectMetadata
+from pixel_patrol_base.report import read_report
+
+PathLike = str | os.PathLike[str]
+
+
+def check_output(output: PathLike) -> Path:
+    """The absolute output path; its folder must exist and be writable (else SettingsError)."""
+    out = Path(output).expanduser().absolute()
+    if out.is_dir():
+        raise SettingsError(f"output '{out}' is a folder; give a file name such as report.html")
+    if not out.parent.is_dir():
+        raise SettingsError(f"output folder '{out.parent}' does not exist; create it first")
+    if not os.access(out.parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise SettingsError(f"output '{out}' is not writable; choose another -o")
+    return out
+
+
+def write_html(
+    report: PathLike | tuple[pa.Table, ProjectMetadata],
+    output: PathLike,
+    *,
+    group_by: str = "path",
+    expectations: PathLike | None = None,
+    max_thumbnails: int = DEFAULT_MAX_THUMBNAILS,
+    title: str | None = None,
+    findings: Sequence[Finding] | None = None,
+) -> Path:
+    """Write the page for ``report`` (a Parquet path or ``api.load``'s pair) to ``output``.
+
+    The findings are ``check``'s on the same table with ``expectations`` unless given. Bad
+    input raises a :class:`~pixel_patrol_base.errors.PixelPatrolError` before anything is
+    written; the page is written under a temporary name and renamed.
+    """
+    if max_thumbnails < 0:
+        raise SettingsError("--max-thumbnails must be 0 or more")
+    out = check_output(output)
+    if isinstance(report, tuple):
+        table, meta = report
+        source = ""
+    else:
+        table, meta = read_report(report)
+        source = Path(report).name
+    if findings is None:
+        findings = run_check(table, expectations)
+    data = page_data(table, meta, findings, group_by=group_by, max_thumbnails=max_thumbnails, title=title, source=source)
+    write_atomic(out, render(data))
+    return out
+
+
+def run_check(table: pa.Table, expectations: PathLike | None) -> list[Finding]:
+    """The findings of ``check`` on ``table`` (the same rules as ``pixel-patrol check``)."""
+    from pixel_patrol_base import api
+
+    check = getattr(api, "check", None)
+    if check is None:
+        if expectations is not None:
+            raise SettingsError("--expect needs the findings engine, which this installation lacks")
+        return []
+    return list(check(table, expectations))
