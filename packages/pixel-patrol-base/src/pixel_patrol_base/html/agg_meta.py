@@ -49,6 +49,9 @@ def _cell(values: list[Any]) -> dict[str, Any]:
 def _values(frame: ReportFrame, name: str, ok: np.ndarray) -> list[Any]:
     col = frame.images.column(name).take(pa.array(np.flatnonzero(ok)))
     t = col.type
+    if name == "C_size":
+        # Images without a C axis have one channel; the column is null for them.
+        return [1 if v is None else v for v in col.to_pylist()]
     if pa.types.is_floating(t):
         return [None if v is None or v != v else float(f"{v:.4g}") for v in col.to_pylist()]
     if pa.types.is_list(t):

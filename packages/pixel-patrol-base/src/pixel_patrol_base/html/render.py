@@ -20,9 +20,11 @@ INSTALL_HINT = (
 )
 
 
-def _require() -> Any:
+def require() -> Any:
+    """The jinja2 module, after checking that the ``report`` extra is installed."""
     try:
         import jinja2
+        import plotly  # noqa: F401  (its package data holds plotly.js)
     except ImportError as exc:
         raise MissingDependencyError(INSTALL_HINT) from exc
     return jinja2
@@ -61,7 +63,7 @@ def json_for_script(value: Any) -> str:
 
 def render(data: dict[str, Any]) -> str:
     """The complete HTML page for ``data`` (see :func:`~pixel_patrol_base.html.build.page_data`)."""
-    jinja2 = _require()
+    jinja2 = require()
     js = plotly_js()
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_asset("report.html.j2"))

@@ -79,7 +79,7 @@
     return div;
   }
   function panel(title, description, ...kids) {
-    return h('div', { class: 'panel' }, h('h3', { text: title }), description ? h('p', { class: 'desc', text: description }) : null, ...kids);
+    return h('div', { class: title === 'Columns' ? 'panel wide' : 'panel' }, h('h3', { text: title }), description ? h('p', { class: 'desc', text: description }) : null, ...kids);
   }
   function banner(kind, text) { return h('div', { class: `banner ${kind}`, text }); }
   function empty(text) { return h('p', { class: 'unit', text }); }
@@ -151,7 +151,7 @@
     const host = document.getElementById(`sec-${s.id}`);
     host.querySelectorAll('.pp-plot').forEach((d) => Plotly.purge(d));
     const body = host.querySelector('.body');
-    body.replaceChildren(...[activeFilter(), s.build()].flat().filter(Boolean));
+    body.replaceChildren(...[activeFilter(), s.build()].flat(4).filter(Boolean));
   }
   function renderAll() {
     SECTIONS.forEach(renderSection);
@@ -254,15 +254,19 @@
     const extTraces = selected().map((g) => ({ type: 'bar', name: G[g], marker: { color: color(g) }, x: e.names, y: e.files.map((row) => row[g]) }));
     const mixed = e.names.filter((_, j) => selected().some((g) => e.files[j][g] > 0)).length > 1;
     const fs = D.file_sizes;
-    const centers = fs.edges.slice(0, -1).map((a, j) => Math.sqrt(a * fs.edges[j + 1]));
+    const logs = fs.edges.map((v) => Math.log10(v));
+    const centers = logs.slice(0, -1).map((a, j) => (a + logs[j + 1]) / 2);
+    const labels = fs.edges.slice(0, -1).map((a, j) => `${fmtBytes(a)} – ${fmtBytes(fs.edges[j + 1])}`);
     const sizeTraces = selected().map((g) => ({ type: 'bar', name: G[g], marker: { color: alpha(g, 0.7) }, x: centers, y: fs.counts[g],
-      hovertemplate: '%{x:.3s}B: %{y} files<extra>' + G[g] + '</extra>' }));
+      width: logs.length > 1 ? logs[1] - logs[0] : 1, text: labels, textposition: 'none', hovertemplate: '%{text}: %{y} files<extra>' + G[g] + '</extra>' }));
+    const decades = [];
+    for (let d = Math.floor(logs[0] || 0); d <= Math.ceil(logs[logs.length - 1] || 0); d += 1) decades.push(d);
     const t = D.timeline;
     const timeTraces = selected().map((g) => ({ type: 'bar', name: G[g], marker: { color: color(g) }, x: t.bins, y: t.counts[g] }));
     return [mixed ? banner('warn', `Several file formats: ${e.names.join(', ')}. Images saved twice in two formats show up as duplicate findings.`) : null,
       h('div', { class: 'grid' },
         panel('Extensions', 'Files per extension and group (desc: ' + desc('file_extension') + ')', plot(extTraces, { barmode: 'stack' })),
-        panel('File sizes', desc('file_size'), fs.edges.length ? plot(sizeTraces, { barmode: 'overlay', xaxis: { type: 'log', title: { text: 'bytes' } }, yaxis: { title: { text: 'files' } } }) : empty('No file sizes.')),
+        panel('File sizes', desc('file_size'), fs.edges.length ? plot(sizeTraces, { barmode: 'overlay', xaxis: { tickvals: decades, ticktext: decades.map((d) => fmtBytes(10 ** d)), title: { text: 'file size (log scale)' } }, yaxis: { title: { text: 'files' } } }) : empty('No file sizes.')),
         panel('Modification timeline', `Files per ${t.unit} of their modification date. ${desc('modification_date')}`, t.bins.length ? plot(timeTraces, { barmode: 'stack' }) : empty('No dates.')),
         panel('Folder tree', `Files per folder under ${D.tree.root || 'the common folder'}; size = number of files, hover for bytes.`, buildTree()))];
   }
@@ -366,7 +370,9 @@
       if (!f) return null;
       return panel(m.metric, m.description, violin(f, m.metric), state.compare ? tests(f) : null);
     });
-    return [controls, h('div', { class: 'grid' }, panels)];
+    const constant = (D.distributions.constant || []).map((c) => `${c.metric} = ${fmtNum(c.value)}`);
+    return [controls, h('div', { class: 'grid' }, panels),
+      constant.length ? h('p', { class: 'unit', text: `Same value for every image (not drawn): ${constant.join(', ')}.` }) : null];
   }
   function violin(f, name) {
     const traces = [];
@@ -379,7 +385,7 @@
       traces.push({ type: 'scatter', mode: 'lines', fill: 'toself', x: w.map((v) => p + v).concat(w.slice().reverse().map((v) => p - v)),
         y: mid.concat(mid.slice().reverse()), line: { color: color(g), width: 1 }, fillcolor: alpha(g, 0.25), hoverinfo: 'skip', showlegend: false });
       traces.push({ type: 'box', name: G[g], x: [p], q1: [s.q1], median: [s.median], q3: [s.q3], lowerfence: [s.lowerfence], upperfence: [s.upperfence],
-        mean: [s.mean], sd: [s.sd], width: 0.12, marker: { color: color(g) }, boxpoints: false, showlegend: false });
+        mean: [s.mean], width: 0.12, marker: { color: color(g) }, boxpoints: false, showlegend: false });
       if (s.points.length) {
         traces.push({ type: 'scatter', mode: 'markers', x: s.points.map((_, j) => p + 0.3 * (((j * 7919) % 101) / 101 - 0.5)), y: s.points,
           marker: { color: color(g), size: 4, opacity: 0.7 }, customdata: s.images, text: s.images.map((i) => (i >= 0 ? path(i) : '')),
@@ -419,7 +425,7 @@
         hovertemplate: `${a.axis}=%{x}: %{y}<br>%{text}<extra>${G[g]}</extra>` }));
       return panel(`Along ${a.axis}`, `${a.descriptions[metric] || ''}${a.truncated ? ' Slices beyond index 2000 are not shown.' : ''}`,
         h('div', { class: 'controls' }, h('label', {}, 'metric: ', pickm)),
-        traces.length ? plot(traces, { xaxis: { title: { text: `${a.axis} index` } }, yaxis: { title: { text: metric } } }, { 'data-axis': a.axis }) : empty('No slices in the selected groups.'));
+        traces.length ? plot(traces, { xaxis: { title: { text: `${a.axis} index` }, dtick: Math.max(1, Math.ceil((a.index[a.index.length - 1] - a.index[0]) / 12)) }, yaxis: { title: { text: metric } } }, { 'data-axis': a.axis }) : empty('No slices in the selected groups.'));
     }));
   }
 
