@@ -8,7 +8,6 @@ Counts are kept apart as the page shows them: *files* (distinct ``imported_path`
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -73,17 +72,18 @@ def extensions(frame: ReportFrame) -> dict[str, Any]:
     if not frame.has("file_extension"):
         return {"names": [], "files": [], "bytes": []}
     files = _first_file_rows(frame)
-    ext = frame.images.column("file_extension").take(pa.array(files)).to_pylist()
-    size = frame.image_column("file_size")[files] if frame.has("file_size") else np.zeros(len(files))
-    names = sorted({e or "(none)" for e in ext})
-    pos = {e: i for i, e in enumerate(names)}
+    ext = pc.fill_null(frame.images.column("file_extension").take(pa.array(files)).combine_chunks(), "(none)")
+    enc = pc.dictionary_encode(ext)
+    names = [str(v) for v in enc.dictionary.to_pylist()]
+    code = enc.indices.to_numpy(zero_copy_only=False)
+    size = np.nan_to_num(frame.image_column("file_size")[files]) if frame.has("file_size") else np.zeros(len(files))
     count = np.zeros((len(names), len(frame.groups)))
     nbytes = np.zeros_like(count)
     g = frame.image_group[files]
-    for k, e in enumerate(ext):
-        count[pos[e or "(none)"], g[k]] += 1
-        nbytes[pos[e or "(none)"], g[k]] += 0 if np.isnan(size[k]) else size[k]
-    return {"names": names, "files": count.tolist(), "bytes": nbytes.tolist()}
+    np.add.at(count, (code, g), 1)
+    np.add.at(nbytes, (code, g), size)
+    order = np.argsort(names)
+    return {"names": [names[i] for i in order], "files": count[order].tolist(), "bytes": nbytes[order].tolist()}
 
 
 def size_histogram(frame: ReportFrame, bins: int = 30) -> dict[str, Any]:
@@ -134,24 +134,31 @@ def folder_tree(frame: ReportFrame) -> dict[str, Any]:
     if not frame.has("imported_path") or not frame.n_images:
         return {"ids": [], "labels": [], "parents": [], "files": [], "bytes": [], "root": ""}
     files = _first_file_rows(frame)
-    paths = frame.images.column("imported_path").take(pa.array(files)).to_pylist()
+    paths = pc.fill_null(frame.images.column("imported_path").take(pa.array(files)).combine_chunks(), "")
+    folders = pc.replace_substring(paths, "\\", "/")
+    folders = pc.replace_substring_regex(folders, "/[^/]*$", "")
+    enc = pc.dictionary_encode(folders)
+    names = [str(v) for v in enc.dictionary.to_pylist()]
+    code = enc.indices.to_numpy(zero_copy_only=False)
     size = np.nan_to_num(frame.image_column("file_size")[files]) if frame.has("file_size") else np.zeros(len(files))
-    parts = [PurePath(p).parent.parts for p in paths]
+    ng = len(frame.groups)
+    per = np.zeros((len(names), 2, ng))
+    g = frame.image_group[files]
+    np.add.at(per, (code, 0, g), 1)
+    np.add.at(per, (code, 1, g), size)
+    parts = [tuple(p for p in n.split("/") if p) for n in names]
     common = _common_prefix(parts)
-    rel = [p[len(common):][:TREE_MAX_DEPTH] for p in parts]
-    groups = frame.image_group[files]
-    counts: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros((2, len(frame.groups))))
-    for k, folders in enumerate(rel):
-        for d in range(len(folders) + 1):
-            node = counts[folders[:d]]
-            node[0, groups[k]] += 1
-            node[1, groups[k]] += size[k]
+    counts: dict[tuple[str, ...], np.ndarray] = defaultdict(lambda: np.zeros((2, ng)))
+    for k, full in enumerate(parts):
+        rel = full[len(common):][:TREE_MAX_DEPTH]
+        for d in range(len(rel) + 1):
+            counts[rel[:d]] += per[k]
     keep = sorted(counts, key=lambda n: (len(n), -counts[n][0].sum()))[:TREE_MAX_NODES]
-    root_name = PurePath(*common).name if common else "/"
+    root = "/".join(common)
     return {
-        "root": str(PurePath(*common)) if common else "",
+        "root": ("/" + root) if names and names[0].startswith("/") else root,
         "ids": ["/".join(n) or "." for n in keep],
-        "labels": [n[-1] if n else root_name or "." for n in keep],
+        "labels": [n[-1] if n else (common[-1] if common else ".") for n in keep],
         "parents": ["" if not n else ("/".join(n[:-1]) or ".") for n in keep],
         "files": [counts[n][0].tolist() for n in keep],
         "bytes": [counts[n][1].tolist() for n in keep],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
+import pyarrow.compute as pc
 
 from pixel_patrol_base.html.frame import ReportFrame
 
@@ -38,8 +38,8 @@ def histograms(frame: ReportFrame) -> dict[str, Any]:
 
 
 def _counts(frame: ReportFrame, rows: np.ndarray) -> np.ndarray:
-    col = frame.images.column("histogram_counts").take(pa.array(rows, pa.int64())).combine_chunks()
-    flat = col.flatten().to_numpy(zero_copy_only=False)
+    col = frame.image_heavy("histogram_counts", rows)
+    flat = pc.fill_null(col.flatten(), 0).to_numpy(zero_copy_only=False)
     return np.asarray(flat, dtype=np.float64).reshape(len(rows), BINS)
 
 
@@ -77,7 +77,7 @@ def rebin(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, edges: np.ndarray)
     return out
 
 
-CHUNK = 2048
+CHUNK = 8192
 
 
 def _family(frame: ReportFrame, dtype: str, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, nan: np.ndarray) -> dict[str, Any]:
@@ -94,7 +94,8 @@ def _family(frame: ReportFrame, dtype: str, rows: np.ndarray, lo: np.ndarray, hi
         keep = same[sl]
         if (~keep).any():
             counts[~keep] = rebin(counts[~keep], a[sl][~keep], b[sl][~keep], edges)
-        np.add.at(total, g[sl], counts)
+        for gi in np.unique(g[sl]):
+            total[gi] += counts[g[sl] == gi].sum(axis=0)
     inexact = ~same & ~_nested(a, b, edges, integer)
     moved += np.bincount(g[inexact], minlength=ngroups)
     images = np.bincount(g, minlength=ngroups)

@@ -14,6 +14,7 @@ from pixel_patrol_base.findings.model import FINDINGS_FORMAT_VERSION, Finding
 from pixel_patrol_base.html import agg_dist, agg_files, agg_hist, agg_meta, agg_trends, images, thumbs
 from pixel_patrol_base.html.findings_view import view
 from pixel_patrol_base.html.frame import ReportFrame, build_frame
+from pixel_patrol_base.html.heavy import HeavySource
 from pixel_patrol_base.project import ProjectMetadata
 
 DEFAULT_MAX_THUMBNAILS = 256
@@ -28,11 +29,17 @@ def page_data(
     max_thumbnails: int = DEFAULT_MAX_THUMBNAILS,
     title: str | None = None,
     source: str = "",
+    heavy: HeavySource | None = None,
+    schema: pa.Schema | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows, as JSON-ready values (``timings`` says where the time went)."""
+    """Everything the page shows, as JSON-ready values (``timings`` says where the time went).
+
+    ``heavy`` and ``schema`` serve a table read without its large columns (see
+    :mod:`~pixel_patrol_base.html.heavy`).
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    frame = build_frame(table, meta, group_by)
+    frame = build_frame(table, meta, group_by, heavy, schema)
     timings["frame"] = time.perf_counter() - t0
     fv = view(frame, findings)
     sections: dict[str, Any] = {}

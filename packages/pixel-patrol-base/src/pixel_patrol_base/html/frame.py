@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.html.heavy import HeavySource, TableSource
 from pixel_patrol_base.project import ProjectMetadata
 
 MAX_GROUPS = 60
@@ -41,6 +42,7 @@ class ReportFrame:
     images: pa.Table
     image_rows: np.ndarray
     image_group: np.ndarray
+    heavy: HeavySource
     descriptions: dict[str, str] = field(default_factory=dict)
     lumped: int = 0
     """Distinct values merged into the '(other)' group (0 when every value has its own group)."""
@@ -66,8 +68,12 @@ class ReportFrame:
         return of_code[codes]
 
     def has(self, name: str) -> bool:
-        """Whether the report has column ``name``."""
-        return name in self.table.column_names
+        """Whether the report has column ``name`` (in the table or as a heavy column)."""
+        return name in self.table.column_names or self.heavy.has(name)
+
+    def image_heavy(self, name: str, idx: np.ndarray) -> pa.Array:
+        """A heavy column (histograms, thumbnails) at image indices ``idx``."""
+        return self.heavy.take(name, self.image_rows[np.asarray(idx, dtype=np.int64)])
 
     def image_column(self, name: str) -> np.ndarray:
         """An image-level numeric column as float64 (null → NaN)."""
@@ -164,10 +170,18 @@ def _natural(text: str) -> tuple[int, str]:
     return (1 if text == NONE_LABEL else 0, text.lower())
 
 
-def build_frame(table: pa.Table, meta: ProjectMetadata, group_by: str) -> ReportFrame:
+def build_frame(
+    table: pa.Table,
+    meta: ProjectMetadata,
+    group_by: str,
+    heavy: HeavySource | None = None,
+    schema: pa.Schema | None = None,
+) -> ReportFrame:
     """Validate ``group_by`` against the table and prepare the frame.
 
-    Raises :class:`SettingsError` when the column is missing or cannot label groups.
+    ``heavy`` serves the large columns left out of ``table`` (default: ``table``'s own);
+    ``schema`` is the full report schema, for column descriptions. Raises
+    :class:`SettingsError` when the column is missing or cannot label groups.
     """
     if group_by not in table.column_names:
         raise SettingsError(f"--group-by: the report has no column '{group_by}'")
@@ -189,6 +203,7 @@ def build_frame(table: pa.Table, meta: ProjectMetadata, group_by: str) -> Report
         images=images,
         image_rows=image_rows,
         image_group=codes[image_rows] if len(codes) else codes,
-        descriptions=descriptions(table.schema),
+        heavy=heavy if heavy is not None else TableSource(table),
+        descriptions=descriptions(schema if schema is not None else table.schema),
         lumped=lumped,
     )

@@ -14,7 +14,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
 
 from pixel_patrol_base.html.frame import ReportFrame
 
@@ -49,7 +48,10 @@ def choose(frame: ReportFrame, priority: Sequence[Sequence[int]], limit: int) ->
     """Image indices to show: findings' images first (round robin), then a per-group sample."""
     if limit <= 0 or not frame.has("thumbnail"):
         return []
-    has = np.asarray(frame.images.column("thumbnail").is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    has = np.ones(frame.n_images, dtype=bool)
+    if frame.has("error"):
+        # Failed images have no thumbnail.
+        has = np.asarray(frame.images.column("error").is_null().to_numpy(zero_copy_only=False), dtype=bool)
     chosen: list[int] = []
     seen: set[int] = set()
     for i in _round_robin(priority):
@@ -89,7 +91,7 @@ def encode(frame: ReportFrame, indices: Sequence[int]) -> dict[int, str]:
     """Image index → PNG data URI for the chosen images."""
     if not indices:
         return {}
-    cells = frame.images.column("thumbnail").take(pa.array(list(indices), pa.int64())).to_pylist()
+    cells = frame.image_heavy("thumbnail", np.asarray(indices, dtype=np.int64)).to_pylist()
     out = {}
     for i, raw in zip(indices, cells, strict=True):
         uri = data_uri(raw)

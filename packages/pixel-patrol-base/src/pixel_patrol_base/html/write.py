@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.html.build import DEFAULT_MAX_THUMBNAILS, page_data
-from pixel_patrol_base.html.render import render, write_atomic
+from pixel_patrol_base.html.heavy import HEAVY_COLUMNS, ParquetSource
+from pixel_patrol_base.html.render import render, require, write_atomic
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.report import read_report
 
@@ -49,21 +51,42 @@ def write_html(
     if max_thumbnails < 0:
         raise SettingsError("--max-thumbnails must be 0 or more")
     out = check_output(output)
+    require()
     if isinstance(report, tuple):
         table, meta = report
-        source = ""
+        source, heavy, schema = "", None, None
+        if findings is None:
+            findings = run_check(table, expectations)
     else:
-        table, meta = read_report(report)
+        table, meta, heavy, schema = read_light(Path(report))
         source = Path(report).name
-    if findings is None:
-        findings = run_check(table, expectations)
-    data = page_data(table, meta, findings, group_by=group_by, max_thumbnails=max_thumbnails, title=title, source=source)
+        if findings is None:
+            findings = run_check(Path(report), expectations)
+    data = page_data(
+        table, meta, findings, group_by=group_by, max_thumbnails=max_thumbnails, title=title,
+        source=source, heavy=heavy, schema=schema,
+    )
     write_atomic(out, render(data))
     return out
 
 
-def run_check(table: pa.Table, expectations: PathLike | None) -> list[Finding]:
-    """The findings of ``check`` on ``table`` (the same rules as ``pixel-patrol check``)."""
+def read_light(path: Path) -> tuple[pa.Table, ProjectMetadata, ParquetSource, pa.Schema]:
+    """The report without its heavy columns, a source for them, and the full schema."""
+    table, meta = read_report(path, columns=None if not path.is_file() else _light_columns(path))
+    heavy = ParquetSource(path)
+    return table, meta, heavy, heavy.file.schema_arrow
+
+
+def _light_columns(path: Path) -> list[str] | None:
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, pa.ArrowException):
+        return None  # read_report names the problem
+    return [n for n in names if n not in HEAVY_COLUMNS]
+
+
+def run_check(report: pa.Table | Path, expectations: PathLike | None) -> list[Finding]:
+    """The findings of ``check`` on a report (the same rules as ``pixel-patrol check``)."""
     from pixel_patrol_base import api
 
     check = getattr(api, "check", None)
@@ -71,4 +94,4 @@ def run_check(table: pa.Table, expectations: PathLike | None) -> list[Finding]:
         if expectations is not None:
             raise SettingsError("--expect needs the findings engine, which this installation lacks")
         return []
-    return list(check(table, expectations))
+    return list(check(report, expectations))
