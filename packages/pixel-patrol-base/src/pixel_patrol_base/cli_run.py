@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base import interrupts
-from pixel_patrol_base.errors import MissingDependencyError, PixelPatrolError, PluginError, SettingsError
+from pixel_patrol_base.errors import (
+    MissingDependencyError,
+    PixelPatrolError,
+    PluginError,
+    SettingsError,
+)
 
 log = logging.getLogger("pixel_patrol_base")
 

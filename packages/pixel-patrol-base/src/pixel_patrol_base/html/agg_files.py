@@ -30,10 +30,10 @@ def _first_file_rows(frame: ReportFrame) -> np.ndarray:
     return np.sort(first)
 
 
-def _per_group(frame: ReportFrame, idx: np.ndarray, weights: np.ndarray | None = None) -> list[float]:
+def _per_group(frame: ReportFrame, idx: np.ndarray, weights: np.ndarray | None = None) -> list[int] | list[float]:
     g = frame.image_group[idx]
     out = np.bincount(g, weights=weights, minlength=len(frame.groups))
-    return [float(x) for x in out]
+    return [int(x) for x in out] if weights is None else [float(x) for x in out]
 
 
 def summary(frame: ReportFrame) -> dict[str, Any]:

@@ -11,7 +11,15 @@ from typing import Any
 import pyarrow as pa
 
 from pixel_patrol_base.findings.model import FINDINGS_FORMAT_VERSION, Finding
-from pixel_patrol_base.html import agg_dist, agg_files, agg_hist, agg_meta, agg_trends, images, thumbs
+from pixel_patrol_base.html import (
+    agg_dist,
+    agg_files,
+    agg_hist,
+    agg_meta,
+    agg_trends,
+    images,
+    thumbs,
+)
 from pixel_patrol_base.html.findings_view import view
 from pixel_patrol_base.html.frame import ReportFrame, build_frame
 from pixel_patrol_base.html.heavy import HeavySource

@@ -72,19 +72,20 @@ def _round_robin(lists: Sequence[Sequence[int]]) -> list[int]:
 
 
 def _sample(frame: ReportFrame, has: np.ndarray, seen: set[int], need: int) -> list[int]:
+    """``need`` images taken in turn from every group's seeded random order."""
     if need <= 0:
         return []
     rng = np.random.default_rng(SEED)
-    pools = []
+    pools: list[list[int]] = []
     for gi in range(len(frame.groups)):
-        pool = np.flatnonzero(has & (frame.image_group == gi))
-        pools.append([int(i) for i in rng.permutation(pool) if int(i) not in seen])
+        pool = rng.permutation(np.flatnonzero(has & (frame.image_group == gi)))
+        pools.append([int(i) for i in pool[: need + len(seen)] if int(i) not in seen])
     out: list[int] = []
-    while len(out) < need and any(pools):
-        for pool in pools:
-            if pool and len(out) < need:
-                out.append(pool.pop(0))
-    return out
+    depth = 0
+    while len(out) < need and any(depth < len(p) for p in pools):
+        out.extend(p[depth] for p in pools if depth < len(p))
+        depth += 1
+    return out[:need]
 
 
 def encode(frame: ReportFrame, indices: Sequence[int]) -> dict[int, str]:

@@ -1,0 +1,109 @@
+"""``pixel-patrol report`` and ``process --html`` on file-info reports, and their bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pixel_patrol_base import api
+from pixel_patrol_base.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, list(args))
+    return res.exit_code, res.output
+
+
+@pytest.fixture
+def report(tree: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "r.parquet"
+    code, text = run("process", str(tree), "-o", str(out), "-p", "control", "-p", "treated")
+    assert code == 0, text
+    return out
+
+
+def page_json(html: Path) -> dict[str, object]:
+    text = html.read_text(encoding="utf-8")
+    m = re.search(r'<script id="pp-data" type="application/json">(.*?)</script>', text, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+def test_report_of_a_file_info_scan(report: Path, tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    code, text = run("report", str(report), "-o", str(html), "--title", "My data")
+    assert code == 0, text
+    page = html.read_text(encoding="utf-8")
+    assert page.count("plotly.js v") == 1  # the library once, inline
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?https?:""", page)
+    data = page_json(html)
+    assert data["header"]["title"] == "My data" and data["header"]["groups"] == ["control", "treated"]
+    assert data["summary"]["files"] == [2, 2] and data["summary"]["bytes"] == [30, 70]
+    assert data["extensions"]["names"] == ["ome.tif", "png", "tif", "txt"]
+    assert data["histograms"]["families"] == [] and data["distributions"]["metrics"] == []
+    assert data["run"]["paths"] == ["control", "treated"]
+
+
+def test_group_by_another_column_and_api(report: Path, tmp_path: Path) -> None:
+    out = api.report(report, tmp_path / "x.html", group_by="file_extension", max_thumbnails=0)
+    data = page_json(out)
+    assert data["header"]["group_by"] == "file_extension"
+    assert data["header"]["groups"] == ["ome.tif", "png", "tif", "txt"]
+    assert data["summary"]["files"] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--group-by", "nope"], "no column 'nope'"),
+        (["--group-by", "modification_date"], "not categorical"),
+        (["--max-thumbnails", "-1"], "--max-thumbnails"),
+    ],
+    ids=["unknown-column", "not-categorical", "negative-thumbnails"],
+)
+def test_bad_options_one_line_exit_2_nothing_written(report: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    html = tmp_path / "r.html"
+    code, text = run("report", str(report), "-o", str(html), *args)
+    assert code == 2 and message in text and len(text.strip().splitlines()) == 1
+    assert list(tmp_path.glob("*.html*")) == [] and list(tmp_path.glob(".*html*")) == []
+
+
+def test_unreadable_report_and_unwritable_output(report: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    code, text = run("report", str(bad), "-o", str(tmp_path / "a.html"))
+    assert code == 2 and "bad.parquet" in text and len(text.strip().splitlines()) == 1
+    code, text = run("report", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "a.html"))
+    assert code == 2 and "missing.parquet" in text
+    code, text = run("report", str(report), "-o", str(tmp_path / "no" / "a.html"))
+    assert code == 2 and "does not exist" in text
+    code, text = run("report", str(report), "-o", str(tmp_path))
+    assert code == 2 and "is a folder" in text
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_missing_extra_names_the_install_command(report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jinja2", None)
+    code, text = run("report", str(report), "-o", str(tmp_path / "a.html"))
+    assert code == 2 and len(text.strip().splitlines()) == 1
+    assert "uv sync" in text and "./packages/pixel-patrol-base[report]" in text
+    assert not re.search(r"pip install pixel-patrol", text)
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_process_html_writes_both_and_checks_the_page_path_first(tree: Path, tmp_path: Path) -> None:
+    out, html = tmp_path / "r.parquet", tmp_path / "r.html"
+    code, text = run("process", str(tree), "-o", str(out), "--html", str(html))
+    assert code == 0, text
+    assert page_json(html)["summary"]["files"] == [5]  # hidden files are not scanned
+    out2 = tmp_path / "r2.parquet"
+    code, text = run("process", str(tree), "-o", str(out2), "--html", str(tmp_path / "none" / "r.html"))
+    assert code == 2 and "does not exist" in text
+    assert not out2.exists()
