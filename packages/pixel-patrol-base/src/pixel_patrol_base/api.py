@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
 from pixel_patrol_base.plugins import get_loader
 from pixel_patrol_base.project import (
@@ -153,6 +154,22 @@ def load(path: PathLike) -> tuple[pa.Table, ProjectMetadata]:
     return read_report(Path(path))
 
 
+def check(
+    report_or_table: PathLike | pa.Table,
+    expectations: PathLike | Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """What is wrong with a dataset: the findings of ``pixel-patrol check``, ranked, as values.
+
+    ``report_or_table`` is a report file or its table (as from :func:`load`);
+    ``expectations`` an expectations file (TOML) or the same content as a dict. Raises
+    :class:`~pixel_patrol_base.errors.ReportError` for an unreadable report and
+    ``ExpectationsError`` for a bad expectations file. See docs/findings.md.
+    """
+    from pixel_patrol_base.findings.engine import run_check
+
+    return run_check(report_or_table, expectations).findings
+
+
 def report(
     report_path: PathLike,
     output: PathLike,
@@ -176,4 +193,4 @@ def report(
     )
 
 
-__all__ = ["add_paths", "create_project", "last_summary", "load", "process_files", "report"]
+__all__ = ["add_paths", "check", "create_project", "last_summary", "load", "process_files", "report"]

@@ -105,6 +105,20 @@ def process(
     raise typer.Exit(code)
 
 
+@app.command("check")
+def check(
+    report: Annotated[str, typer.Argument(metavar="REPORT", help="Report written by 'pixel-patrol process' (.parquet).", show_default=False)],
+    expect: Annotated[str | None, typer.Option("--expect", metavar="FILE", help="Expectations file (TOML): what the dataset must look like, and rule thresholds.")] = None,
+    json_out: Annotated[str | None, typer.Option("--json", metavar="FILE", help="Also write the findings as JSON (versioned format, see docs/findings.md).")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", metavar="LEVEL", help="Exit with 1 when a finding is at or above this severity: error, warning or info.")] = "error",
+    min_severity: Annotated[str, typer.Option("--min-severity", metavar="LEVEL", help="Show (and write to --json) only findings at or above this severity.")] = "info",
+) -> None:
+    """List what is wrong with a report's dataset, worst first (exit 1 at --fail-on)."""
+    from pixel_patrol_base.cli_check import run_check_command
+
+    raise typer.Exit(run_check_command(report, expect, json_out, fail_on, min_severity))
+
+
 @app.command("report")
 def report(
     report_file: Annotated[str, typer.Argument(metavar="REPORT.parquet", help="Report written by 'pixel-patrol process'.", show_default=False)],

@@ -46,6 +46,9 @@ class Agg(enum.StrEnum):
     """Element-wise sum of fixed-length count vectors (all rows of an image share bin edges)."""
     FIRST = "first"
     """Only defined at obs_level 0 (memory processors) or constant per image (metadata)."""
+    SUM_AT_EXTREME = "sum_at_extreme"
+    """Sum over the pieces whose value in ``Column.extreme`` (a MIN or MAX column) equals that
+    column's rolled-up value: pixel counts at the row's maximum or minimum stay exact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class Column:
         For ``STD``: the column holding each leaf's mean.
     internal
         Helper column used by the rollup only (e.g. a weight); never written to the report.
+    extreme
+        For ``SUM_AT_EXTREME``: the MIN or MAX column whose rolled-up value selects the pieces.
     """
 
     name: str
@@ -77,6 +82,7 @@ class Column:
     weight: str | None = None
     mean: str | None = None
     internal: bool = False
+    extreme: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,18 @@ def validate_columns(columns: Sequence[Column]) -> None:
             raise ValueError(f"column {c.name!r} ({c.agg}) needs a weight column, got {c.weight!r}")
         if c.agg is Agg.STD and c.mean not in names:
             raise ValueError(f"column {c.name!r} (std) needs a mean column, got {c.mean!r}")
+        if c.agg is Agg.SUM_AT_EXTREME and _extreme_agg(columns, c.extreme) is None:
+            raise ValueError(
+                f"column {c.name!r} (sum_at_extreme) needs a min or max column, got {c.extreme!r}"
+            )
+
+
+def _extreme_agg(columns: Sequence[Column], name: str | None) -> Agg | None:
+    """The rule (MIN or MAX) of the column named ``name``; None when there is no such column."""
+    for c in columns:
+        if c.name == name and c.agg in (Agg.MIN, Agg.MAX):
+            return c.agg
+    return None
 
 
 def axis_subsets(row_axes: Sequence[int]) -> Iterator[tuple[int, ...]]:
@@ -230,9 +242,31 @@ def aggregate(
         elif c.agg is Agg.STD:
             assert c.mean is not None
             out[c.name] = _agg_std(groups, v, _weights(ordered, c.weight), ordered[c.mean])
+        elif c.agg is Agg.SUM_AT_EXTREME:
+            assert c.extreme is not None
+            biggest = _extreme_agg(columns, c.extreme) is Agg.MAX
+            out[c.name] = _agg_sum_at_extreme(groups, v, ordered[c.extreme], biggest)
         else:
             out[c.name] = _SIMPLE[c.agg](groups, v)
     return out
+
+
+def _agg_sum_at_extreme(
+    g: Groups, counts: np.ndarray, keys: np.ndarray, biggest: bool
+) -> np.ndarray:
+    """Σ counts over the pieces whose key equals the row's max (``biggest``) or min key.
+
+    A piece whose extreme is below the row's maximum holds no pixel at that maximum, so only
+    the pieces that reach it contribute; ties between pieces add up.
+    """
+    if g.singletons:
+        return counts
+    if keys.dtype.kind == "f":
+        row = g.reduce(np.fmax if biggest else np.fmin, keys)
+    else:
+        row = g.reduce(np.maximum if biggest else np.minimum, keys)
+    at = keys == row[g.ids]
+    return g.reduce(np.add, np.where(at, counts, 0))
 
 
 def _weights(ordered: Mapping[str, np.ndarray], name: str | None) -> np.ndarray:

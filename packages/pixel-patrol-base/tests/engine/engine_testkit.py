@@ -21,12 +21,12 @@ from pixel_patrol_base.engine import (
     finite_range,
     merge_ranges,
 )
-from pixel_patrol_base.processors import RasterBasic, RasterHistogram, Thumbnail
+from pixel_patrol_base.processors import PixelHash, RasterBasic, RasterHistogram, Thumbnail
 
-PROCESSORS = [RasterBasic(), RasterHistogram(), Thumbnail()]
+PROCESSORS = [RasterBasic(), RasterHistogram(), Thumbnail(), PixelHash()]
 DIM_ORDERS = ["YX", "CYX", "ZYX", "TZCYX", "YXS"]
-DTYPES = ["uint8", "uint16", "int16", "float32", "float64", "int32", "bool"]
-"""The issue's four types plus float64, a wider integer and bool."""
+DTYPES = ["uint8", "uint16", "int16", "float32", "float64", "int32", "bool", "int64", "uint64"]
+"""The issue's four types plus float64, wider integers (64-bit beyond 2**53) and bool."""
 
 
 def make_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
@@ -35,6 +35,8 @@ def make_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> 
         return rng.integers(0, 256, shape).astype(np.uint8)
     if dtype == "bool":
         return rng.random(shape) < 0.3
+    if dtype in ("int64", "uint64"):
+        return _wide_ints(rng, shape, dtype)
     if dtype in ("uint16", "int16", "int32"):
         info = np.iinfo(dtype)
         lo = int(rng.integers(info.min, info.max))
@@ -47,6 +49,14 @@ def make_image(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> 
     a[(mask >= 0.05) & (mask < 0.08)] = np.inf
     a[(mask >= 0.08) & (mask < 0.1)] = -np.inf
     return a
+
+
+def _wide_ints(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """64-bit values near the type's top, a few apart: float64 cannot tell them apart."""
+    info = np.iinfo(dtype)
+    top = int(info.max) - int(rng.integers(0, 8))
+    steps = rng.integers(0, 4, shape)
+    return (np.full(shape, top, dtype=dtype) - steps.astype(dtype)).astype(dtype)
 
 
 def row_box(rows: Mapping[str, list[Any]], i: int, dim_order: str) -> tuple[slice, ...]:
@@ -67,8 +77,11 @@ def expected_basic(px: np.ndarray) -> dict[str, Any]:
         px[np.isfinite(px)].astype(np.float64) if px.dtype.kind == "f" else px.astype(np.float64)
     )
     if finite.size == 0:
-        return {"min": None, "max": None, "mean": None, "std": None, "count": 0}
+        return {"min": None, "max": None, "mean": None, "std": None, "count": 0, "at_max": 0, "at_min": 0}
+    exact = px[np.isfinite(px)] if px.dtype.kind == "f" else px
     return {
+        "at_max": int(np.count_nonzero(exact == exact.max())),
+        "at_min": int(np.count_nonzero(exact == exact.min())),
         "min": float(finite.min()),
         "max": float(finite.max()),
         "mean": float(finite.mean()),

@@ -78,6 +78,8 @@ def test_every_row_equals_numpy_on_its_pixels(
         assert rows["min_intensity"][i] == basic["min"]
         assert rows["max_intensity"][i] == basic["max"]
         assert rows["finite_pixel_count"][i] == basic["count"]
+        assert rows["count_at_max"][i] == basic["at_max"]
+        assert rows["count_at_min"][i] == basic["at_min"]
         assert _close(rows["mean_intensity"][i], basic["mean"], scale)
         assert _close(rows["std_intensity"][i], basic["std"], scale)
         lo, hi, nan, counts = expected_histogram(px, image)

@@ -93,3 +93,18 @@ def test_engine_batches_match_single_batch(monkeypatch: pytest.MonkeyPatch) -> N
     got = process_image(image, header, {"Y": 2}, [RasterBasic()])
     assert got["min_intensity"] == want["min_intensity"]
     np.testing.assert_allclose(got["std_intensity"], want["std_intensity"], rtol=1e-12)
+
+
+def test_counts_at_extremes_are_exact_for_64_bit_integers() -> None:
+    top = np.iinfo(np.int64).max
+    data = np.array([[top, top - 1, top, 5, 5, 5]], dtype=np.int64)
+    out = RasterBasic().run(_stack(data.reshape(1, 2, 3)))
+    assert (out["count_at_max"].tolist(), out["count_at_min"].tolist()) == ([2], [3])
+
+
+def test_counts_at_extremes_skip_non_finite_and_treat_zeros_as_equal() -> None:
+    data = np.array([[np.inf, 2.0, np.nan, 2.0, -0.0, 0.0, -np.inf]], dtype=np.float32)
+    out = RasterBasic().run(_stack(data.reshape(1, 1, 7)))
+    assert (out["count_at_max"].tolist(), out["count_at_min"].tolist()) == ([2], [2])
+    none = RasterBasic().run(_stack(np.full((1, 1, 3), np.nan)))
+    assert (none["count_at_max"].tolist(), none["count_at_min"].tolist()) == ([0], [0])

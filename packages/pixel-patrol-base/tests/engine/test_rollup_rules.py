@@ -148,3 +148,30 @@ def test_third_party_processor_rolls_up_without_engine_changes() -> None:
     assert rows["bright_fraction"] == [0.2, 0.4, 0.0]
     assert rows["peak"] == [20, 20, 0]
     assert "bright_n" not in rows
+
+
+def test_sum_at_extreme_adds_only_the_pieces_at_the_rows_extreme() -> None:
+    cols = [
+        Column("hi", pa.int64(), "", Agg.MAX, internal=True),
+        Column("lo", pa.int64(), "", Agg.MIN, internal=True),
+        Column("n_hi", pa.int64(), "", Agg.SUM_AT_EXTREME, extreme="hi"),
+        Column("n_lo", pa.int64(), "", Agg.SUM_AT_EXTREME, extreme="lo"),
+    ]
+    values = {
+        "hi": np.array([9, 7, 9, 3]),
+        "lo": np.array([1, 0, 0, 3]),
+        "n_hi": np.array([2, 5, 4, 1]),
+        "n_lo": np.array([6, 1, 2, 1]),
+    }
+    out = aggregate(cols, values, Groups.from_ids(np.array([0, 0, 0, 1]), 2))
+    assert out["n_hi"].tolist() == [6, 1]  # pieces 0 and 2 reach 9; piece 1 (max 7) holds none
+    assert out["n_lo"].tolist() == [3, 1]
+
+
+def test_sum_at_extreme_needs_a_min_or_max_column() -> None:
+    with pytest.raises(ValueError, match="min or max"):
+        validate_columns([Column("n", pa.int64(), "", Agg.SUM_AT_EXTREME, extreme="nope")])
+    with pytest.raises(ValueError, match="min or max"):
+        validate_columns(
+            [Column("s", pa.int64(), "", Agg.SUM), Column("n", pa.int64(), "", Agg.SUM_AT_EXTREME, extreme="s")]
+        )

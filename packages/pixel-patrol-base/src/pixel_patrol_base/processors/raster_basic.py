@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
+from pixel_patrol_base.processors import _extremes
 from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
 
 F64 = pa.float64()
@@ -62,12 +63,14 @@ class RasterBasic:
             "Number of pixel values that are neither NaN nor ±Inf.",
             Agg.SUM,
         ),
+        *_extremes.COLUMNS,
     )
 
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
         """Statistics of every leaf of ``stack``; float columns use NaN for "no finite value"."""
         check_real(stack.data.dtype)
-        return basic_stats(flat_leaves(stack.data))
+        flat = flat_leaves(stack.data)
+        return {**basic_stats(flat), **_extremes.extreme_counts(flat)}
 
 
 def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,0 +1,278 @@
+"""The report as the rules see it: numpy arrays per column, row → image ids, derived features.
+
+Light columns are read whole; the two heavy ones (``histogram_counts``, 2 KB per row, and
+``thumbnail``, 16 KB per image) are streamed in record batches and reduced on the way to what
+the rules need (the 1st and 99th percentiles, a 64-bit perceptual hash), so checking a report
+of 100,000 images never holds its histograms or thumbnails in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pixel_patrol_base.errors import ReportError
+from pixel_patrol_base.findings.model import RowKey
+from pixel_patrol_base.findings.phash import perceptual_hashes
+
+HEAVY = ("histogram_counts", "thumbnail")
+REQUIRED = ("imported_path", "obs_level")
+DIMS = ("z", "t", "c", "s")
+BATCH_ROWS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """A string column as integer codes (-1 = null) into ``values``."""
+
+    codes: np.ndarray
+    values: list[str]
+
+    def at(self, i: int) -> str | None:
+        """The string of row ``i`` (None when null)."""
+        c = int(self.codes[i])
+        return None if c < 0 else self.values[c]
+
+
+def encode(column: pa.ChunkedArray | pa.Array) -> Codes:
+    """Dictionary-encode a string column (nulls → -1)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], type=column.type)
+    enc = pc.dictionary_encode(column)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(pc.is_valid(enc.indices).to_numpy(zero_copy_only=False), codes, -1)
+    return Codes(codes.astype(np.int64), [str(v) for v in enc.dictionary.to_pylist()])
+
+
+@dataclass
+class Frame:
+    """Arrays of one report; row order as in the file."""
+
+    table: pa.Table
+    name: str
+    obs: np.ndarray
+    path: Codes
+    child: Codes
+    cond: Codes
+    image: np.ndarray
+    n_images: int
+    dims: dict[str, np.ndarray]
+    error: np.ndarray
+    p1: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    p99: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    phash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    phash_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    columns: frozenset[str] = frozenset()
+    """Every column of the report, the heavy ones included."""
+    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+    _codes: dict[str, Codes] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return self.table.num_rows
+
+    def has(self, *names: str) -> bool:
+        """Whether every named column is in the report."""
+        return all(n in self.columns or n in self.table.column_names for n in names)
+
+    def num(self, name: str) -> np.ndarray:
+        """A numeric column as float64 (null → NaN); all-NaN when the column is absent."""
+        if name not in self._cache:
+            if name not in self.table.column_names:
+                self._cache[name] = np.full(self.n, np.nan)
+            else:
+                col = pc.cast(self.table.column(name), pa.float64())
+                self._cache[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+        return self._cache[name]
+
+    def strings(self, name: str) -> Codes:
+        """A string column as codes (all null when absent)."""
+        if name not in self._codes:
+            if name not in self.table.column_names:
+                self._codes[name] = Codes(np.full(self.n, -1, dtype=np.int64), [])
+            else:
+                self._codes[name] = encode(self.table.column(name))
+        return self._codes[name]
+
+    @property
+    def image_rows(self) -> np.ndarray:
+        """Indices of the processed images' obs_level-0 rows."""
+        return np.flatnonzero((self.obs == 0) & ~self.error)
+
+    def key(self, i: int) -> RowKey:
+        """The row key of row ``i`` (dim_* only where set)."""
+        d = {f"dim_{a}": (int(self.dims[a][i]) if self.dims[a][i] >= 0 else None) for a in DIMS}
+        return RowKey(self.path.at(i) or "", self.child.at(i), **d)
+
+    def file(self, i: int) -> str:
+        """The imported_path of row ``i``."""
+        return self.path.at(i) or ""
+
+    def condition(self, i: int) -> str:
+        """The condition label of row ``i`` ('.' when the report has none)."""
+        return self.cond.at(i) or "."
+
+
+def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
+    """Load a report file (or take a table) and derive what the rules need."""
+    if isinstance(source, pa.Table):
+        light = source.drop_columns([c for c in HEAVY if c in source.column_names])
+        frame = _frame(light, "table")
+        frame.columns = frozenset(source.column_names)
+        _derive(frame, _table_batches(source))
+        return frame
+    path = Path(source)
+    pf = _open(path)
+    names = pf.schema_arrow.names
+    try:
+        light = pf.read(columns=[c for c in names if c not in HEAVY])
+    except (OSError, pa.ArrowException) as exc:
+        raise ReportError(f"{path}: cannot read the report ({exc})") from exc
+    frame = _frame(light, str(path), str(path))
+    frame.columns = frozenset(names)
+    heavy = [c for c in HEAVY if c in names]
+    _derive(frame, pf.iter_batches(batch_size=BATCH_ROWS, columns=heavy) if heavy else iter(()))
+    return frame
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    if not path.is_file():
+        raise ReportError(f"{path}: no such report file")
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ReportError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def _table_batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    heavy = [c for c in HEAVY if c in table.column_names]
+    if heavy:
+        yield from table.select(heavy).to_batches(max_chunksize=BATCH_ROWS)
+
+
+def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
+    missing = [c for c in REQUIRED if c not in light.column_names]
+    if missing:
+        raise ReportError(
+            f"{where or name}: not a Pixel Patrol report (no '{missing[0]}' column)"
+        )
+    path, child = encode(light.column("imported_path")), _optional(light, "child_id")
+    combined = path.codes * (len(child.values) + 1) + (child.codes + 1)
+    _, image = np.unique(combined, return_inverse=True)
+    dims = {}
+    for a in DIMS:
+        col = light.column(f"dim_{a}") if f"dim_{a}" in light.column_names else None
+        dims[a] = (
+            np.full(light.num_rows, -1, dtype=np.int64)
+            if col is None
+            else pc.fill_null(col, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        )
+    obs = pc.fill_null(light.column("obs_level"), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    error = (
+        pc.is_valid(light.column("error")).to_numpy(zero_copy_only=False)
+        if "error" in light.column_names
+        else np.zeros(light.num_rows, dtype=bool)
+    )
+    n_images = int(image.max()) + 1 if len(image) else 0
+    return Frame(light, name, obs, path, child, _optional(light, "path"), image.astype(np.int64), n_images, dims, np.asarray(error, dtype=bool))
+
+
+def _optional(table: pa.Table, name: str) -> Codes:
+    if name not in table.column_names:
+        return Codes(np.full(table.num_rows, -1, dtype=np.int64), [])
+    return encode(table.column(name))
+
+
+def _derive(frame: Frame, batches: Iterator[pa.RecordBatch]) -> None:
+    """Percentiles from the histograms and perceptual hashes from the thumbnails, batch-wise."""
+    n = frame.n
+    frame.p1, frame.p99 = np.full(n, np.nan), np.full(n, np.nan)
+    frame.phash, frame.phash_ok = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=bool)
+    lo, hi = frame.num("histogram_min"), frame.num("histogram_max")
+    integer = _integer_rows(frame)
+    offset = 0
+    for batch in batches:
+        rows = slice(offset, offset + batch.num_rows)
+        names = batch.schema.names
+        if "histogram_counts" in names:
+            counts = _fixed_list(batch.column(names.index("histogram_counts")), 256)
+            if counts is not None:
+                p1, p99 = percentiles(counts[0], counts[1], lo[rows], hi[rows], integer[rows])
+                frame.p1[rows][counts[1]] = p1
+                frame.p99[rows][counts[1]] = p99
+        if "thumbnail" in names:
+            pixels, valid = thumbnails(batch.column(names.index("thumbnail")))
+            if len(valid):
+                hashes, ok = perceptual_hashes(pixels)
+                frame.phash[offset + valid] = hashes
+                frame.phash_ok[offset + valid] = ok
+        offset += batch.num_rows
+
+
+THUMB_BYTES = 64 * 64 * 4
+
+
+def thumbnails(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The thumbnails of a batch as ``(k, 64, 64, 4)`` uint8 (no copy) and their row indices.
+
+    Rows whose value is null or not a 64×64 RGBA thumbnail are left out.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
+    valid = np.flatnonzero(np.nan_to_num(lengths.astype(np.float64)) == THUMB_BYTES)
+    if not len(valid):
+        return np.zeros((0, 64, 64, 4), dtype=np.uint8), valid
+    picked = column.take(pa.array(valid)) if len(valid) < len(column) else column
+    if not isinstance(picked, pa.BinaryArray):
+        picked = picked.cast(pa.binary())
+    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset : picked.offset + len(picked) + 1]
+    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)
+    return data[offsets[0] : offsets[-1]].reshape(-1, 64, 64, 4), valid
+
+
+def _fixed_list(column: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values of the valid rows as (k, width) int64, boolean mask of valid rows)."""
+    valid = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    if not valid.any():
+        return None
+    flat = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+    if len(flat) != int(valid.sum()) * width:
+        return None
+    return flat.reshape(-1, width).astype(np.int64), valid
+
+
+def _integer_rows(frame: Frame) -> np.ndarray:
+    dtype = frame.strings("dtype")
+    ints = np.array([v.startswith(("uint", "int", "bool")) for v in dtype.values], dtype=bool)
+    return np.where(dtype.codes >= 0, ints[np.maximum(dtype.codes, 0)] if len(ints) else False, False)
+
+
+def percentiles(
+    counts: np.ndarray, valid: np.ndarray, lo: np.ndarray, hi: np.ndarray, integer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outer bounds of the 1st and 99th percentiles from 256-bin histograms.
+
+    p1 is the lower edge of the bin holding the 1st percentile and p99 the last value of the
+    bin holding the 99th, so with one value per bin (8-bit data, or a 16-bit image spanning
+    at most 256 values) they are exact and otherwise they can only widen the range.
+    """
+    lo, hi, integer = lo[valid], hi[valid], integer[valid]
+    cum = np.cumsum(counts, axis=1)
+    total = cum[:, -1]
+    i1 = np.argmax(cum >= np.ceil(0.01 * total)[:, None], axis=1)
+    i99 = np.argmax(cum >= np.ceil(0.99 * total)[:, None], axis=1)
+    width = (hi - lo) / 256.0
+    p1 = lo + i1 * width
+    p99 = lo + (i99 + 1) * width - np.where(integer, 1.0, 0.0)
+    p99 = np.where(integer, p99, np.minimum(p99, hi))
+    none = total == 0
+    return np.where(none, np.nan, p1), np.where(none, np.nan, np.maximum(p99, p1))

@@ -1,0 +1,124 @@
+"""Distribution rules: ``outlier`` (one image against its condition) and ``condition-shift``.
+
+Images are compared per channel and dtype: a 16-bit nuclear stain and an 8-bit overview do not
+share a scale. ``outlier`` uses the modified z-score (Iglewicz & Hoaglin 1993) of each metric.
+``condition-shift`` asks whether a whole condition differs from all others: Mann–Whitney U
+(two-sided, Bonferroni over every test made) for significance and Cliff's δ for size, reported
+only when both hold (p < α and |δ| > 0.47, Romano et al. 2006's "large"). It is information:
+a shift can be the biology the experiment is about, or a batch effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count_phrase, finding, plural
+from pixel_patrol_base.findings.context import Context
+from pixel_patrol_base.findings.groups import channel_rows, compare_groups
+from pixel_patrol_base.findings.model import Finding
+from pixel_patrol_base.findings.stats import RankSum, grouped_median_all, grouped_modz, rank_sum_tests
+
+OUTLIER_ACTION = "Open these images: a wrong setting, an artefact or an unusual field of view; exclude them if they are not representative."
+SHIFT_ACTION = "If the conditions were meant to differ only in treatment, check for a batch effect (acquisition day, settings) on this metric."
+
+
+def outlier(ctx: Context) -> list[Finding]:
+    """Per metric: images whose |modified z| within condition × channel × dtype exceeds the limit."""
+    f = ctx.frame
+    rows, channel = channel_rows(f)
+    group, n_groups = compare_groups(f, rows, channel)
+    if not n_groups:
+        return []
+    size = np.bincount(group, minlength=n_groups)[group]
+    enough = size >= ctx.per_row("outlier", "min_images", rows)
+    limit = ctx.per_row("outlier", "modz", rows)
+    floor = ctx.per_row("outlier", "min_change", rows)
+    out: list[Finding] = []
+    for metric in ctx.settings.get("outlier", "metrics"):
+        if not f.has(metric):
+            continue
+        values = f.num(metric)[rows]
+        z = grouped_modz(values, group, n_groups)
+        med = grouped_median_all(values, group, n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.abs(values - med) / np.abs(med)
+        hit = enough & (np.abs(z) > limit) & (change >= floor)
+        out += _metric_findings(ctx, metric, rows[hit], z[hit])
+    return out
+
+
+def _metric_findings(ctx: Context, metric: str, flagged: np.ndarray, z: np.ndarray) -> list[Finding]:
+    f = ctx.frame
+    lookup = dict(zip(flagged.tolist(), z.tolist(), strict=True))
+    out = []
+    for cond, grp in by_condition_and_scope(f, flagged):
+        vals = np.array([lookup[int(i)] for i in grp])
+        order = np.argsort(-np.abs(vals), kind="stable")
+        grp, vals = grp[order], vals[order]
+        limit = ctx.settings.get("outlier", "modz", cond)
+        text = Text(
+            lambda r, v=vals, lim=limit: f"{count_phrase(f, r)} have an unusual {metric} for their condition (modified z {v[0]:+.1f}, limit ±{lim})",
+            OUTLIER_ACTION,
+        )
+        out.append(finding(f, "outlier", "warning", grp, text, value=vals[0], threshold=limit, evidence=vals, condition=cond))
+    return out
+
+
+def condition_shift(ctx: Context) -> list[Finding]:
+    """Conditions that differ from all other images on a metric (information)."""
+    f = ctx.frame
+    if len(f.cond.values) < 2:
+        return []
+    rows, channel = channel_rows(f)
+    dtype = f.strings("dtype").codes[rows]
+    strata = np.unique(np.column_stack([dtype, channel]), axis=0) if len(rows) else []
+    tests = []
+    for metric in ctx.settings.get("condition-shift", "metrics"):
+        if not f.has(metric):
+            continue
+        values = f.num(metric)
+        for d, c in strata:
+            sel = rows[(dtype == d) & (channel == c)]
+            sel = sel[np.isfinite(values[sel]) & (f.cond.codes[sel] >= 0)]
+            tests += _tests(ctx, metric, sel, values[sel])
+    n_tests = max(1, len(tests))
+    out = []
+    for metric, code, sel, res in tests:
+        cond = ctx.cond_label(code)
+        alpha = ctx.settings.get("condition-shift", "alpha", cond)
+        delta = ctx.settings.get("condition-shift", "cliffs_delta", cond)
+        p = min(1.0, res.p * n_tests)
+        if p < alpha and abs(res.delta) > delta:
+            out.append(_shift_finding(ctx, metric, cond, sel, res, p, delta))
+    return out
+
+
+def _tests(
+    ctx: Context, metric: str, sel: np.ndarray, values: np.ndarray
+) -> list[tuple[str, int, np.ndarray, RankSum]]:
+    f = ctx.frame
+    codes = f.cond.codes[sel]
+    present = np.unique(codes)
+    if len(present) < 2:
+        return []
+    remap = np.searchsorted(present, codes)
+    results = rank_sum_tests(values, remap, len(present))
+    out: list[tuple[str, int, np.ndarray, RankSum]] = []
+    for k, res in enumerate(results):
+        code = int(present[k])
+        need = ctx.settings.get("condition-shift", "min_images", ctx.cond_label(code))
+        if res is not None and res.n1 >= need and res.n2 >= need:
+            out.append((metric, code, sel[remap == k], res))
+    return out
+
+
+def _shift_finding(
+    ctx: Context, metric: str, cond: str, sel: np.ndarray, res: RankSum, p: float, delta: float
+) -> Finding:
+    f = ctx.frame
+    direction = "higher" if res.delta > 0 else "lower"
+    text = Text(
+        lambda r: f"condition {cond} has {direction} {metric} than the other conditions ({plural(res.n1, 'image')} vs {res.n2:,}; Cliff's δ {res.delta:+.2f}, Bonferroni p {p:.2g})",
+        SHIFT_ACTION,
+    )
+    return finding(f, "condition-shift", "info", sel, text, value=res.delta, threshold=delta, condition=cond, scope="condition")
