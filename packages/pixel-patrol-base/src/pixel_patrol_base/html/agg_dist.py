@@ -23,7 +23,7 @@ ALL_POINTS = 400
 """Groups with at most this many values embed every point; larger ones only the extremes."""
 EXTREMES = 60
 MAX_CHANNELS = 8
-MAX_COMPARED_GROUPS = 12
+MAX_COMPARED_GROUPS = 20
 ALPHA = 0.05
 
 

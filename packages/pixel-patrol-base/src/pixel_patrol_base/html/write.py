@@ -89,9 +89,4 @@ def run_check(report: pa.Table | Path, expectations: PathLike | None) -> list[Fi
     """The findings of ``check`` on a report (the same rules as ``pixel-patrol check``)."""
     from pixel_patrol_base import api
 
-    check = getattr(api, "check", None)
-    if check is None:
-        if expectations is not None:
-            raise SettingsError("--expect needs the findings engine, which this installation lacks")
-        return []
-    return list(check(report, expectations))
+    return api.check(report, expectations)

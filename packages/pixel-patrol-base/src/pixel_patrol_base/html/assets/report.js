@@ -67,6 +67,8 @@
       legend: { orientation: 'h', y: -0.2 }, font: { family: 'system-ui, sans-serif', size: 12 },
       paper_bgcolor: '#fff', plot_bgcolor: '#fff',
     };
+    const named = traces.filter((t) => t.showlegend !== false && t.name).length;
+    if (named > 6 && !layout.legend && layout.showlegend !== false) Object.assign(base, legendFor(named));
     return Plotly.react(div, traces, Object.assign(base, layout), CONFIG).then(() => {
       if (after) after(div);
       div.dataset.drawn = '1';
@@ -77,6 +79,9 @@
     const div = h('div', Object.assign({ class: 'pp-plot' }, attrs || {}));
     PENDING.push(() => draw(div, traces, layout, after));
     return div;
+  }
+  function legendFor(n) {
+    return n > 6 ? { legend: { orientation: 'v', x: 1.02, y: 1 }, margin: { l: 60, r: 10, t: 10, b: 50 } } : {};
   }
   function panel(title, description, ...kids) {
     return h('div', { class: title === 'Columns' ? 'panel wide' : 'panel' }, h('h3', { text: title }), description ? h('p', { class: 'desc', text: description }) : null, ...kids);
@@ -348,9 +353,12 @@
         return `${G[g]}: ${how}; NaN values: ${fmtInt(f.nan[g])}.`;
       });
       const bin = f.edges[1] - f.edges[0];
-      return panel(`${f.dtype}`, `${desc('histogram_counts')} Bin width ${fmtNum(bin)}${f.integer ? ' (integer levels)' : ''}.`,
-        traces.length ? plot(traces, { xaxis: { title: { text: 'intensity' } }, yaxis: { type: state.histLog ? 'log' : 'linear', title: { text: state.histMode === 'fraction' ? 'fraction of values' : 'values' } } }) : empty('No image of this type in the selected groups.'),
-        h('ul', { class: 'unit' }, notes.map((t) => h('li', { text: t }))));
+      const moved = selected().reduce((n, g) => n + f.rebinned[g], 0);
+      const shown = selected().reduce((n, g) => n + f.images[g], 0);
+      const how = moved ? `${fmtInt(moved)} of ${fmtInt(shown)} images had other bin edges and were re-binned onto these (each bin's count spread evenly over its range).` : `All ${fmtInt(shown)} images share these bin edges: exact summed counts.`;
+      return panel(`${f.dtype}`, `${desc('histogram_counts')} Bin width ${fmtNum(bin)}${f.integer ? ' (integer levels)' : ''}. ${how}`,
+        traces.length ? plot(traces, Object.assign({ xaxis: { title: { text: 'intensity' } }, yaxis: { type: state.histLog ? 'log' : 'linear', title: { text: state.histMode === 'fraction' ? 'fraction of values' : 'values' } } }, legendFor(traces.length))) : empty('No image of this type in the selected groups.'),
+        h('details', { class: 'unit' }, h('summary', { text: 'per group' }), h('ul', {}, notes.map((t) => h('li', { text: t })))));
     });
     const nan = groupSum(D.summary.nan_values);
     return [nan ? banner('warn', `${fmtInt(nan)} NaN values in ${fmtInt(groupSum(D.summary.nan_images))} images; they are not in the histograms.`) : null, controls, h('div', { class: 'grid' }, panels)];
@@ -379,9 +387,12 @@
     const sel = selected().filter((g) => f.groups[g]);
     sel.forEach((g, p) => {
       const s = f.groups[g];
-      const peak = Math.max(1, ...s.density);
-      const mid = f.edges.slice(0, -1).map((a, k) => (f.log ? Math.sqrt(a * f.edges[k + 1]) : (a + f.edges[k + 1]) / 2));
-      const w = s.density.map((c) => 0.4 * c / peak);
+      const peak = Math.max(1e-12, ...s.density);
+      // The shape spans the group's own values only, not the range shared by all groups.
+      const inside = s.density.map((_, k) => f.edges[k + 1] >= s.min && f.edges[k] <= s.max);
+      const mid = f.edges.slice(0, -1).map((a, k) => (f.log ? Math.sqrt(a * f.edges[k + 1]) : (a + f.edges[k + 1]) / 2))
+        .map((y) => Math.min(s.max, Math.max(s.min, y))).filter((_, k) => inside[k]);
+      const w = s.density.filter((_, k) => inside[k]).map((c) => 0.4 * c / peak);
       traces.push({ type: 'scatter', mode: 'lines', fill: 'toself', x: w.map((v) => p + v).concat(w.slice().reverse().map((v) => p - v)),
         y: mid.concat(mid.slice().reverse()), line: { color: color(g), width: 1 }, fillcolor: alpha(g, 0.25), hoverinfo: 'skip', showlegend: false });
       traces.push({ type: 'box', name: G[g], x: [p], q1: [s.q1], median: [s.median], q3: [s.q3], lowerfence: [s.lowerfence], upperfence: [s.upperfence],
@@ -398,7 +409,7 @@
       const i = ev.points[0].customdata;
       if (typeof i === 'number' && i >= 0) jumpToRow(i);
     });
-    return plot(traces, { showlegend: false, xaxis: { tickvals: sel.map((_, p) => p), ticktext: n, range: [-0.6, sel.length - 0.4] }, yaxis: { type: f.log ? 'log' : 'linear', title: { text: name } } }, { 'data-metric': name }, onClick);
+    return plot(traces, { showlegend: false, xaxis: { tickvals: sel.map((_, p) => p), ticktext: n, range: [-0.6, sel.length - 0.4], automargin: true }, yaxis: { type: f.log ? 'log' : 'linear', title: { text: name } } }, { 'data-metric': name }, onClick);
   }
   function tests(f) {
     const rows = (f.tests || []).filter((t) => on(t.a) && on(t.b));
@@ -425,7 +436,7 @@
         hovertemplate: `${a.axis}=%{x}: %{y}<br>%{text}<extra>${G[g]}</extra>` }));
       return panel(`Along ${a.axis}`, `${a.descriptions[metric] || ''}${a.truncated ? ' Slices beyond index 2000 are not shown.' : ''}`,
         h('div', { class: 'controls' }, h('label', {}, 'metric: ', pickm)),
-        traces.length ? plot(traces, { xaxis: { title: { text: `${a.axis} index` }, dtick: Math.max(1, Math.ceil((a.index[a.index.length - 1] - a.index[0]) / 12)) }, yaxis: { title: { text: metric } } }, { 'data-axis': a.axis }) : empty('No slices in the selected groups.'));
+        traces.length ? plot(traces, Object.assign({ xaxis: { title: { text: `${a.axis} index` }, dtick: Math.max(1, Math.ceil((a.index[a.index.length - 1] - a.index[0]) / 12)) }, yaxis: { title: { text: metric } } }, legendFor(traces.length)), { 'data-axis': a.axis }) : empty('No slices in the selected groups.'));
     }));
   }
 
