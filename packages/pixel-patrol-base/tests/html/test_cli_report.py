@@ -49,6 +49,7 @@ def test_report_of_a_file_info_scan(report: Path, tmp_path: Path) -> None:
     assert data["extensions"]["names"] == ["ome.tif", "png", "tif", "txt"]
     assert data["histograms"]["families"] == [] and data["distributions"]["metrics"] == []
     assert data["run"]["paths"] == ["control", "treated"]
+    assert "dtype" in data["findings"]["skipped"]["clipped"]  # rules a file-info report cannot feed
 
 
 def test_group_by_another_column_and_api(report: Path, tmp_path: Path) -> None:
@@ -87,6 +88,22 @@ def test_unreadable_report_and_unwritable_output(report: Path, tmp_path: Path) -
     code, text = run("report", str(report), "-o", str(tmp_path))
     assert code == 2 and "is a folder" in text
     assert not (tmp_path / "a.html").exists()
+
+
+def test_expectations_violations_are_findings_and_a_bad_file_is_refused(report: Path, tmp_path: Path) -> None:
+    good = tmp_path / "expect.toml"
+    good.write_text('[dataset]\nfile_extensions = ["tif"]\n')
+    html = tmp_path / "e.html"
+    code, text = run("report", str(report), "-o", str(html), "--expect", str(good))
+    assert code == 0, text
+    items = page_json(html)["findings"]["items"]
+    assert items and {f["id"] for f in items} == {"expectation"} and all(f["severity"] == "error" for f in items)
+    assert [f for f in items] == [f.to_json() for f in api.check(report, good)]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dataset]\nno_such_key = 1\n")
+    code, text = run("report", str(report), "-o", str(tmp_path / "b.html"), "--expect", str(bad))
+    assert code == 2 and "bad.toml" in text and len(text.strip().splitlines()) == 1
+    assert not (tmp_path / "b.html").exists()
 
 
 def test_missing_extra_names_the_install_command(report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,20 +52,22 @@ def write_html(
         raise SettingsError("--max-thumbnails must be 0 or more")
     out = check_output(output)
     require()
+    skipped: dict[str, str] = {}
     if isinstance(report, tuple):
         table, meta = report
         source, heavy, schema = "", None, None
         if findings is None:
-            findings = run_check(table, expectations)
+            findings, skipped = run_check(table, expectations)
     else:
         table, meta, heavy, schema = read_light(Path(report))
         source = Path(report).name
         if findings is None:
-            findings = run_check(Path(report), expectations)
+            findings, skipped = run_check(Path(report), expectations)
     data = page_data(
         table, meta, findings, group_by=group_by, max_thumbnails=max_thumbnails, title=title,
         source=source, heavy=heavy, schema=schema,
     )
+    data["findings"]["skipped"] = skipped
     write_atomic(out, render(data))
     return out
 
@@ -85,8 +87,10 @@ def _light_columns(path: Path) -> list[str] | None:
     return [n for n in names if n not in HEAVY_COLUMNS]
 
 
-def run_check(report: pa.Table | Path, expectations: PathLike | None) -> list[Finding]:
-    """The findings of ``check`` on a report (the same rules as ``pixel-patrol check``)."""
-    from pixel_patrol_base import api
+def run_check(report: pa.Table | Path, expectations: PathLike | None) -> tuple[list[Finding], dict[str, str]]:
+    """``check``'s findings on a report (the same rules and order as ``pixel-patrol check``)
+    and the rules it could not run, with the reason."""
+    from pixel_patrol_base.findings.engine import run_check as check
 
-    return api.check(report, expectations)
+    result = check(report, expectations)
+    return list(result.findings), dict(result.skipped)

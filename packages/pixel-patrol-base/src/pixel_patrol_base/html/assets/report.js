@@ -181,7 +181,9 @@
   }
   function buildFindings() {
     const items = D.findings.items;
-    if (!items.length) return banner('ok', 'No findings: every rule of pixel-patrol check passed on this report.');
+    const skipped = Object.entries(D.findings.skipped || {});
+    const notRun = skipped.length ? h('p', { class: 'unit', id: 'findings-skipped', text: `Not checked: ${skipped.map(([r, why]) => `${r} (${why})`).join('; ')}.` }) : null;
+    if (!items.length) return [banner('ok', skipped.length ? 'No findings from the rules that could run on this report.' : 'No findings: every rule of pixel-patrol check passed on this report.'), notRun];
     const list = h('div', { id: 'findings-list' });
     let hidden = 0;
     items.forEach((f, k) => {
@@ -189,7 +191,7 @@
       list.append(findingElement(f, k));
     });
     const counts = ['error', 'warning', 'info'].map((s) => `${items.filter((f) => f.severity === s).length} ${s}`);
-    return [h('p', { class: 'unit', text: `${items.length} findings (${counts.join(', ')})${hidden ? `; ${hidden} hidden by the filter` : ''}.` }), list];
+    return [h('p', { class: 'unit', text: `${items.length} findings (${counts.join(', ')})${hidden ? `; ${hidden} hidden by the filter` : ''}.` }), list, notRun];
   }
   function findingElement(f, k) {
     const n = f.files.length;
