@@ -111,8 +111,9 @@ def test_findings_equal_check_json(planted: dict[str, Path]) -> None:
         assert target == next(f["files"][0] for f in expected if f["id"] == "non-finite")
         page.click(link)
         page.wait_for_selector("#image-table tr.hl")
+        assert page.get_attribute("#image-table tr.hl td[data-path]", "data-path") == target
         cells = page.eval_on_selector_all("#image-table tr.hl td", "els => els.map(e => e.textContent)")
-        assert target in cells and "non-finite" in cells
+        assert "non-finite" in cells and Path(target).name in " ".join(cells)
         page.screenshot(path=str(planted["root"] / "finding-row.png"))
         assert log.console_errors == []
 
@@ -189,3 +190,27 @@ def test_csv_export_of_the_filtered_sorted_selection(planted: dict[str, Path]) -
         assert float(r["mean_intensity"]) == pytest.approx(truth[r["imported_path"]], rel=1e-6)
         assert r["path"] == "outlier"
     assert "outlier" in {x for r in got for x in r["findings"].split()}
+
+
+def test_regroup_on_the_page(planted: dict[str, Path]) -> None:
+    rows = image_rows(planted["report"])
+    table, _ = api.load(planted["report"])
+    ext = {r["imported_path"]: r["file_extension"] for r in table.select(["imported_path", "file_extension"]).to_pylist()}
+    by_ext: dict[str, set[str]] = {}
+    for r in rows:
+        by_ext.setdefault(str(ext[r["imported_path"]]), set()).add(str(r["imported_path"]))
+    with open_page(planted["page"].as_uri(), planted["root"] / "profile6") as (page, log):
+        wait_ready(page)
+        options = page.eval_on_selector_all("#pp-view option", "els => els.map(e => e.textContent)")
+        assert options[0] == "path" and "file_extension" in options
+        page.select_option("#pp-view", label="file_extension")
+        page.wait_for_function("() => document.querySelector('#pp-groupby').textContent === '(file_extension)'")
+        labels = page.eval_on_selector_all("#pp-groups label", "els => els.map(e => e.textContent)")
+        assert labels == sorted(by_ext)
+        first = sorted(by_ext)[0]
+        page.click("#pp-none")
+        page.check("#pp-groups input[data-group='0']")
+        page.wait_for_function("() => document.querySelectorAll('#sec-summary .active-filter').length === 1")
+        assert summary_files(page) == len(by_ext[first])
+        assert page.eval_on_selector_all(".pp-plot", "els => els.every(e => e.dataset.drawn === '1')")
+        assert log.console_errors == []

@@ -44,20 +44,23 @@ def test_report_of_a_file_info_scan(report: Path, tmp_path: Path) -> None:
     assert page.count("plotly.js v") == 1  # the library once, inline
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?https?:""", page)
     data = page_json(html)
-    assert data["header"]["title"] == "My data" and data["header"]["groups"] == ["control", "treated"]
-    assert data["summary"]["files"] == [2, 2] and data["summary"]["bytes"] == [30, 70]
-    assert data["extensions"]["names"] == ["ome.tif", "png", "tif", "txt"]
-    assert data["histograms"]["families"] == [] and data["distributions"]["metrics"] == []
+    view = data["views"][0]
+    assert data["header"]["title"] == "My data" and view["groups"] == ["control", "treated"]
+    assert view["summary"]["files"] == [2, 2] and view["summary"]["bytes"] == [30, 70]
+    assert view["extensions"]["names"] == ["ome.tif", "png", "tif", "txt"]
+    assert view["histograms"]["families"] == [] and view["distributions"]["metrics"] == []
+    assert [v["group_by"] for v in data["views"]] == ["path", "file_extension"]  # switchable on the page
+    assert data["views"][1]["summary"]["files"] == [1, 1, 1, 1]
     assert data["run"]["paths"] == ["control", "treated"]
     assert "dtype" in data["findings"]["skipped"]["clipped"]  # rules a file-info report cannot feed
 
 
 def test_group_by_another_column_and_api(report: Path, tmp_path: Path) -> None:
     out = api.report(report, tmp_path / "x.html", group_by="file_extension", max_thumbnails=0)
-    data = page_json(out)
-    assert data["header"]["group_by"] == "file_extension"
-    assert data["header"]["groups"] == ["ome.tif", "png", "tif", "txt"]
-    assert data["summary"]["files"] == [1, 1, 1, 1]
+    view = page_json(out)["views"][0]
+    assert view["group_by"] == "file_extension"
+    assert view["groups"] == ["ome.tif", "png", "tif", "txt"]
+    assert view["summary"]["files"] == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize(
@@ -119,7 +122,7 @@ def test_process_html_writes_both_and_checks_the_page_path_first(tree: Path, tmp
     out, html = tmp_path / "r.parquet", tmp_path / "r.html"
     code, text = run("process", str(tree), "-o", str(out), "--html", str(html))
     assert code == 0, text
-    assert page_json(html)["summary"]["files"] == [5]  # hidden files are not scanned
+    assert page_json(html)["views"][0]["summary"]["files"] == [5]  # hidden files are not scanned
     out2 = tmp_path / "r2.parquet"
     code, text = run("process", str(tree), "-o", str(out2), "--html", str(tmp_path / "none" / "r.html"))
     assert code == 2 and "does not exist" in text

@@ -85,7 +85,7 @@ def test_packed_images_decode_to_the_table_values() -> None:
     f = build_frame(table(rows), META, "path")
     out = decode(images.pack(f, [[0, 2], []]))
     assert out["folder"] == ["/d/a/", "/d/b/"] and out["file_name"] == ["x.tif", "y.png"]
-    assert out["group"] == [0, 1] and out["dtype"] == ["uint16", None] and out["error"] == [None, "bad"]
+    assert out["group:path"] == [0, 1] and out["dtype"] == ["uint16", None] and out["error"] == [None, "bad"]
     assert out["file_size"] == [2**40 + 3, 10]  # exact in float64
     assert out["mean_intensity"][0] == 1.5 and np.isnan(out["mean_intensity"][1])
     assert out["X_size"][0] == 64 and np.isnan(out["X_size"][1])

@@ -10,6 +10,7 @@ how many images were re-binned. NaN values are never in the counts; they are sho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,21 +21,68 @@ from pixel_patrol_base.html.frame import ReportFrame
 BINS = 256
 
 
-def histograms(frame: ReportFrame) -> dict[str, Any]:
-    """One entry per dtype: shared edges and, per group, counts, images, re-binned images, NaNs."""
+@dataclass(frozen=True)
+class Family:
+    """The images of one dtype with their counts moved onto the family's common edges."""
+
+    dtype: str
+    edges: np.ndarray
+    integer: bool
+    rows: np.ndarray
+    """Image indices (obs_level-0 rows) in this family."""
+    counts: np.ndarray
+    """One row of 256 counts per image on ``edges``."""
+    inexact: np.ndarray
+    """Per image: its counts were spread (not summed exactly)."""
+    nan: np.ndarray
+
+
+def families(frame: ReportFrame) -> list[Family]:
+    """Read every image's histogram once and put each dtype's images on one axis."""
     need = ("histogram_counts", "histogram_min", "histogram_max", "dtype")
     if not all(frame.has(c) for c in need):
-        return {"families": []}
+        return []
     lo = frame.image_column("histogram_min")
     hi = frame.image_column("histogram_max")
     dtypes = np.array([d or "" for d in frame.images.column("dtype").to_pylist()], dtype=object)
     nan = np.nan_to_num(frame.image_column("histogram_nan_count"), nan=0.0) if frame.has("histogram_nan_count") else np.zeros(frame.n_images)
-    families = []
+    out = []
     for dt in sorted({d for d in dtypes if d}):
         rows = np.flatnonzero((dtypes == dt) & np.isfinite(lo) & np.isfinite(hi))
         if len(rows):
-            families.append(_family(frame, dt, rows, lo, hi, nan))
-    return {"families": families}
+            out.append(_family(frame, dt, rows, lo[rows], hi[rows], nan[rows]))
+    return out
+
+
+def histograms(frame: ReportFrame, fams: list[Family] | None = None) -> dict[str, Any]:
+    """Per dtype: the common edges and, per group of ``frame``, counts, images, re-binned images, NaNs."""
+    fams = families(frame) if fams is None else fams
+    ng = len(frame.groups)
+    out = []
+    for f in fams:
+        g = frame.image_group[f.rows].astype(np.int64)
+        out.append({
+            "dtype": f.dtype,
+            "integer": f.integer,
+            "edges": f.edges.tolist(),
+            "counts": group_sums(f.counts, g, ng).tolist(),
+            "images": np.bincount(g, minlength=ng).tolist(),
+            "rebinned": np.bincount(g[f.inexact], minlength=ng).tolist(),
+            "nan": np.bincount(g, weights=f.nan, minlength=ng).tolist(),
+        })
+    return {"families": out}
+
+
+def group_sums(counts: np.ndarray, g: np.ndarray, ng: int) -> np.ndarray:
+    """Row sums of ``counts`` per group id (one pass over the rows sorted by group)."""
+    out = np.zeros((ng, counts.shape[1]))
+    if not len(g):
+        return out
+    order = np.argsort(g, kind="stable")
+    sg = g[order]
+    starts = np.flatnonzero(np.r_[True, sg[1:] != sg[:-1]])
+    out[sg[starts]] = np.add.reduceat(counts[order], starts, axis=0)
+    return out
 
 
 def _counts(frame: ReportFrame, rows: np.ndarray) -> np.ndarray:
@@ -80,34 +128,19 @@ def rebin(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, edges: np.ndarray)
 CHUNK = 8192
 
 
-def _family(frame: ReportFrame, dtype: str, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, nan: np.ndarray) -> dict[str, Any]:
-    edges, integer = target_edges(dtype, lo[rows], hi[rows])
-    ngroups = len(frame.groups)
-    g = frame.image_group[rows].astype(np.int64)
-    a, b = lo[rows], hi[rows]
+def _family(frame: ReportFrame, dtype: str, rows: np.ndarray, a: np.ndarray, b: np.ndarray, nan: np.ndarray) -> Family:
+    edges, integer = target_edges(dtype, a, b)
     same = (a == edges[0]) & (b == edges[-1])
-    total = np.zeros((ngroups, BINS))
-    moved = np.zeros(ngroups, dtype=np.int64)
+    counts = np.zeros((len(rows), BINS))
     for start in range(0, len(rows), CHUNK):
         sl = slice(start, start + CHUNK)
-        counts = _counts(frame, rows[sl])
+        part = _counts(frame, rows[sl])
         keep = same[sl]
         if (~keep).any():
-            counts[~keep] = rebin(counts[~keep], a[sl][~keep], b[sl][~keep], edges)
-        for gi in np.unique(g[sl]):
-            total[gi] += counts[g[sl] == gi].sum(axis=0)
+            part[~keep] = rebin(part[~keep], a[sl][~keep], b[sl][~keep], edges)
+        counts[sl] = part
     inexact = ~same & ~_nested(a, b, edges, integer)
-    moved += np.bincount(g[inexact], minlength=ngroups)
-    images = np.bincount(g, minlength=ngroups)
-    return {
-        "dtype": dtype,
-        "integer": integer,
-        "edges": edges.tolist(),
-        "counts": total.tolist(),
-        "images": images.tolist(),
-        "rebinned": moved.tolist(),
-        "nan": np.bincount(g, weights=nan[rows], minlength=ngroups).tolist(),
-    }
+    return Family(dtype, edges, integer, rows, counts, inexact, nan)
 
 
 def _nested(lo: np.ndarray, hi: np.ndarray, edges: np.ndarray, integer: bool) -> np.ndarray:

@@ -11,15 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from pixel_patrol_base.findings.model import FINDINGS_FORMAT_VERSION, Finding
-from pixel_patrol_base.html import (
-    agg_dist,
-    agg_files,
-    agg_hist,
-    agg_meta,
-    agg_trends,
-    images,
-    thumbs,
-)
+from pixel_patrol_base.html import agg_hist, images, thumbs, views
 from pixel_patrol_base.html.findings_view import view
 from pixel_patrol_base.html.frame import ReportFrame, build_frame
 from pixel_patrol_base.html.heavy import HeavySource
@@ -50,42 +42,27 @@ def page_data(
     frame = build_frame(table, meta, group_by, heavy, schema)
     timings["frame"] = time.perf_counter() - t0
     fv = view(frame, findings)
-    sections: dict[str, Any] = {}
-    for key, fn in _SECTIONS:
-        t = time.perf_counter()
-        sections[key] = fn(frame)
-        timings[key] = time.perf_counter() - t
+    t = time.perf_counter()
+    fams = agg_hist.families(frame)
+    timings["histograms"] = time.perf_counter() - t
+    frames = [frame] + [build_frame(table, meta, c, heavy, schema) for c in views.other_columns(frame)]
+    grouped = [views.view(f, fams, compare=k == 0, timings=timings) for k, f in enumerate(frames)]
     t = time.perf_counter()
     chosen = thumbs.choose(frame, fv.priority(), max_thumbnails)
     uris = thumbs.encode(frame, chosen)
     timings["thumbnails"] = time.perf_counter() - t
     t = time.perf_counter()
-    packed = images.pack(frame, fv.of_image)
+    packed = images.pack(frame, fv.of_image, {f.group_by: f.image_group for f in frames})
     timings["images"] = time.perf_counter() - t
     return {
         "header": _header(frame, title, source, max_thumbnails, len(uris)),
         "findings": {"version": FINDINGS_FORMAT_VERSION, "items": fv.items, "targets": fv.targets},
-        **sections,
+        "views": grouped,
         "thumbnails": {str(k): v for k, v in uris.items()},
         "run": _run_facts(meta),
         "images": packed,
         "timings": timings,
     }
-
-
-_SECTIONS = (
-    ("summary", agg_files.summary),
-    ("extensions", agg_files.extensions),
-    ("file_sizes", agg_files.size_histogram),
-    ("timeline", agg_files.timeline),
-    ("tree", agg_files.folder_tree),
-    ("metadata", agg_meta.metadata_table),
-    ("dtypes", agg_meta.dtype_counts),
-    ("dimensions", agg_meta.dimensions),
-    ("histograms", agg_hist.histograms),
-    ("distributions", agg_dist.distributions),
-    ("trends", agg_trends.trends),
-)
 
 
 def _header(frame: ReportFrame, title: str | None, source: str, cap: int, shown: int) -> dict[str, Any]:
@@ -95,10 +72,6 @@ def _header(frame: ReportFrame, title: str | None, source: str, cap: int, shown:
         "project": name,
         "source": source,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "group_by": frame.group_by,
-        "group_by_description": frame.describe(frame.group_by),
-        "groups": list(frame.groups),
-        "lumped": frame.lumped,
         "images": frame.n_images,
         "rows": frame.table.num_rows,
         "max_thumbnails": cap,

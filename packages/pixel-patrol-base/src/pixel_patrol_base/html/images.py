@@ -63,8 +63,12 @@ def columns_for(frame: ReportFrame) -> tuple[list[str], list[str], list[str]]:
     return text, exact, measured
 
 
-def pack(frame: ReportFrame, findings_of_image: list[list[int]]) -> str:
-    """The base64 payload of every image row (see module docstring)."""
+def pack(frame: ReportFrame, findings_of_image: list[list[int]], groupings: dict[str, np.ndarray] | None = None) -> str:
+    """The base64 payload of every image row (see module docstring).
+
+    ``groupings`` maps each grouping column the page offers to the images' group codes
+    (default: the frame's own); they are stored as ``group:<column>``.
+    """
     header: dict[str, Any] = {"n": frame.n_images, "columns": []}
     buffers: list[bytes] = []
     offset = 0
@@ -77,7 +81,8 @@ def pack(frame: ReportFrame, findings_of_image: list[list[int]]) -> str:
         buffers.append(data + b"\0" * pad)
         offset += len(data) + pad
 
-    add("group", "group", frame.image_group.astype(np.int32))
+    for name, codes in (groupings or {frame.group_by: frame.image_group}).items():
+        add(f"group:{name}", "group", np.asarray(codes).astype(np.int32))
     if frame.has("imported_path"):
         values, codes = _folders(frame)
         add("folder", "text", codes, values=values)

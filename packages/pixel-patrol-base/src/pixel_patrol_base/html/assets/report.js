@@ -4,7 +4,8 @@
 
   const D = JSON.parse(document.getElementById('pp-data').textContent);
   const H = D.header;
-  const G = H.groups;
+  let V = D.views[0];
+  let G = V.groups;
   const DESC = H.descriptions || {};
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
@@ -60,6 +61,11 @@
   const sum = (a) => a.reduce((s, x) => s + (x || 0), 0);
   const groupSum = (perGroup) => sum(perGroup.filter((_, g) => on(g)));
   function desc(name) { return DESC[name] || ''; }
+  const BASE = String((D.run && D.run.base_dir) || '').replace(/[\\/]+$/, '');
+  function shortPath(p) {
+    if (!BASE || !p || !p.startsWith(BASE) || !'/\\'.includes(p.charAt(BASE.length))) return p;
+    return p.slice(BASE.length + 1);
+  }
 
   function draw(div, traces, layout, after) {
     const base = {
@@ -127,7 +133,7 @@
     const c = IMG.cols.findings;
     return Array.from(c.data.subarray(c.offsets[i], c.offsets[i + 1]));
   }
-  function groupOf(i) { return IMG.cols.group.data[i]; }
+  function groupOf(i) { return IMG.cols[`group:${V.group_by}`].data[i]; }
   const measured = () => IMG.order.filter((n) => IMG.cols[n].kind === 'number');
 
   /* ---------- sections ---------- */
@@ -137,7 +143,7 @@
   function activeFilter() {
     const s = selected();
     if (s.length === G.length) return null;
-    return h('p', { class: 'active-filter', text: `Filter: ${s.length} of ${G.length} groups of ${H.group_by} shown (${s.map((g) => G[g]).join(', ') || 'none'}).` });
+    return h('p', { class: 'active-filter', text: `Filter: ${s.length} of ${G.length} groups of ${V.group_by} shown (${s.map((g) => G[g]).join(', ') || 'none'}).` });
   }
 
   section('findings', 'Findings', 'Problems found by the same rules as pixel-patrol check, most severe first; open one to see its files, their thumbnails and the evidence.', buildFindings);
@@ -176,7 +182,7 @@
     const t = D.findings.targets[k].filter((i) => i >= 0);
     if (t.length) return t.some((i) => on(groupOf(i)));
     const f = D.findings.items[k];
-    if (H.group_by === 'path' && f.condition !== null && G.includes(f.condition)) return on(G.indexOf(f.condition));
+    if (V.group_by === 'path' && f.condition !== null && G.includes(f.condition)) return on(G.indexOf(f.condition));
     return true;
   }
   function buildFindings() {
@@ -225,21 +231,21 @@
       .map((key) => `${key.replace('dim_', '')}=${r[key]}`).join(' ');
     const uri = i >= 0 ? D.thumbnails[String(i)] : null;
     const link = i >= 0
-      ? h('a', { class: 'row-link', 'data-path': r.imported_path, onclick: () => jumpToRow(i), text: r.imported_path })
-      : h('span', { 'data-path': r.imported_path, text: r.imported_path });
+      ? h('a', { class: 'row-link', 'data-path': r.imported_path, title: r.imported_path, onclick: () => jumpToRow(i), text: shortPath(r.imported_path) })
+      : h('span', { 'data-path': r.imported_path, title: r.imported_path, text: shortPath(r.imported_path) });
     return h('tr', {}, h('td', {}, uri ? h('img', { src: uri, alt: '' }) : null), h('td', {}, link), h('td', { class: 'mono', text: where }),
       h('td', { class: 'num', text: ev === undefined || ev === null ? '' : (typeof ev === 'number' ? fmtNum(ev) : ev) }));
   }
 
   /* ---------- summary ---------- */
   function buildSummary() {
-    const s = D.summary;
+    const s = V.summary;
     const card = (v, k) => h('div', { class: 'card' }, h('div', { class: 'v', text: v }), h('div', { class: 'k', text: k }));
     const cards = h('div', { class: 'cards', id: 'summary-cards' },
       card(fmtInt(groupSum(s.files)), 'files'), card(fmtInt(groupSum(s.images)), 'images'),
       card(fmtInt(groupSum(s.planes)), '2-D planes'), card(fmtBytes(groupSum(s.bytes)), 'on disk'),
       card(fmtInt(groupSum(s.errors)), 'images with errors'), card(fmtInt(groupSum(s.nan_values)), 'NaN values'));
-    const head = h('tr', {}, [H.group_by, 'files', 'images', '2-D planes', 'rows', 'bytes', 'errors', 'NaN values'].map((t, j) => h('th', { class: j ? 'num' : '', text: t })));
+    const head = h('tr', {}, [V.group_by, 'files', 'images', '2-D planes', 'rows', 'bytes', 'errors', 'NaN values'].map((t, j) => h('th', { class: j ? 'num' : '', text: t })));
     const body = h('tbody', {}, selected().map((g) => h('tr', {},
       h('td', {}, h('span', { class: 'swatch', style: `background:${color(g)}` }), ' ', G[g]),
       [fmtInt(s.files[g]), fmtInt(s.images[g]), fmtInt(s.planes[g]), fmtInt(s.rows[g]), fmtBytes(s.bytes[g]), fmtInt(s.errors[g]), fmtInt(s.nan_values[g])]
@@ -257,10 +263,10 @@
 
   /* ---------- files ---------- */
   function buildFiles() {
-    const e = D.extensions;
+    const e = V.extensions;
     const extTraces = selected().map((g) => ({ type: 'bar', name: G[g], marker: { color: color(g) }, x: e.names, y: e.files.map((row) => row[g]) }));
     const mixed = e.names.filter((_, j) => selected().some((g) => e.files[j][g] > 0)).length > 1;
-    const fs = D.file_sizes;
+    const fs = V.file_sizes;
     const logs = fs.edges.map((v) => Math.log10(v));
     const centers = logs.slice(0, -1).map((a, j) => (a + logs[j + 1]) / 2);
     const labels = fs.edges.slice(0, -1).map((a, j) => `${fmtBytes(a)} – ${fmtBytes(fs.edges[j + 1])}`);
@@ -268,17 +274,17 @@
       width: logs.length > 1 ? logs[1] - logs[0] : 1, text: labels, textposition: 'none', hovertemplate: '%{text}: %{y} files<extra>' + G[g] + '</extra>' }));
     const decades = [];
     for (let d = Math.floor(logs[0] || 0); d <= Math.ceil(logs[logs.length - 1] || 0); d += 1) decades.push(d);
-    const t = D.timeline;
+    const t = V.timeline;
     const timeTraces = selected().map((g) => ({ type: 'bar', name: G[g], marker: { color: color(g) }, x: t.bins, y: t.counts[g] }));
     return [mixed ? banner('warn', `Several file formats: ${e.names.join(', ')}. Images saved twice in two formats show up as duplicate findings.`) : null,
       h('div', { class: 'grid' },
         panel('Extensions', 'Files per extension and group (desc: ' + desc('file_extension') + ')', plot(extTraces, { barmode: 'stack' })),
         panel('File sizes', desc('file_size'), fs.edges.length ? plot(sizeTraces, { barmode: 'overlay', xaxis: { tickvals: decades, ticktext: decades.map((d) => fmtBytes(10 ** d)), title: { text: 'file size (log scale)' } }, yaxis: { title: { text: 'files' } } }) : empty('No file sizes.')),
         panel('Modification timeline', `Files per ${t.unit} of their modification date. ${desc('modification_date')}`, t.bins.length ? plot(timeTraces, { barmode: 'stack' }) : empty('No dates.')),
-        panel('Folder tree', `Files per folder under ${D.tree.root || 'the common folder'}; size = number of files, hover for bytes.`, buildTree()))];
+        panel('Folder tree', `Files per folder under ${V.tree.root || 'the common folder'}; size = number of files, hover for bytes.`, buildTree()))];
   }
   function buildTree() {
-    const t = D.tree;
+    const t = V.tree;
     if (!t.ids.length) return empty('No paths.');
     const files = t.files.map((row) => groupSum(row));
     const bytes = t.bytes.map((row) => groupSum(row));
@@ -291,7 +297,7 @@
 
   /* ---------- metadata ---------- */
   function buildMetadata() {
-    const m = D.metadata;
+    const m = V.metadata;
     const sel = selected();
     const head = h('tr', {}, h('th', { text: 'property' }), sel.map((g) => h('th', {}, h('span', { class: 'swatch', style: `background:${color(g)}` }), ' ', G[g])));
     const body = h('tbody');
@@ -307,7 +313,7 @@
       });
       body.append(h('tr', {}, h('td', { title: row.description }, h('b', { text: row.field }), h('div', { class: 'desc', text: row.description })), cells));
     }
-    const dt = D.dtypes;
+    const dt = V.dtypes;
     const traces = dt.names.map((name, j) => ({ type: 'bar', name, x: sel.map((g) => G[g]), y: sel.map((g) => dt.counts[j][g]) }));
     return [problems ? banner('warn', `${problems} cells show mixed or partly missing metadata.`) : banner('ok', 'Every group is consistent in the properties below.'),
       h('div', { class: 'grid' }, panel('Pixel types per group', `Images per dtype. ${desc('dtype')}`, dt.names.length ? plot(traces, { barmode: 'stack' }) : empty('No dtype column.'))),
@@ -316,7 +322,7 @@
 
   /* ---------- dimensions ---------- */
   function buildDimensions() {
-    const d = D.dimensions;
+    const d = V.dimensions;
     const xy = d.xy;
     const traces = selected().map((g) => {
       const idx = xy.group.map((v, j) => (v === g ? j : -1)).filter((j) => j >= 0);
@@ -336,7 +342,7 @@
 
   /* ---------- intensities ---------- */
   function buildHistograms() {
-    const fams = D.histograms.families;
+    const fams = V.histograms.families;
     if (!fams.length) return empty('The report has no histogram columns (processor raster-histogram).');
     const controls = h('div', { class: 'controls' },
       h('label', {}, 'y: ', h('select', { id: 'hist-mode', onchange: (ev) => { state.histMode = ev.target.value; rerender(['intensities']); } },
@@ -362,13 +368,13 @@
         traces.length ? plot(traces, Object.assign({ xaxis: { title: { text: 'intensity' } }, yaxis: { type: state.histLog ? 'log' : 'linear', title: { text: state.histMode === 'fraction' ? 'fraction of values' : 'values' } } }, legendFor(traces.length))) : empty('No image of this type in the selected groups.'),
         h('details', { class: 'unit' }, h('summary', { text: 'per group' }), h('ul', {}, notes.map((t) => h('li', { text: t })))));
     });
-    const nan = groupSum(D.summary.nan_values);
-    return [nan ? banner('warn', `${fmtInt(nan)} NaN values in ${fmtInt(groupSum(D.summary.nan_images))} images; they are not in the histograms.`) : null, controls, h('div', { class: 'grid' }, panels)];
+    const nan = groupSum(V.summary.nan_values);
+    return [nan ? banner('warn', `${fmtInt(nan)} NaN values in ${fmtInt(groupSum(V.summary.nan_images))} images; they are not in the histograms.`) : null, controls, h('div', { class: 'grid' }, panels)];
   }
 
   /* ---------- distributions ---------- */
   function buildDistributions() {
-    const metrics = D.distributions.metrics;
+    const metrics = V.distributions.metrics;
     if (!metrics.length) return empty('The report has no pixel statistics.');
     const facets = [...new Set(metrics.flatMap((m) => m.facets.map((f) => f.facet)))];
     if (!facets.includes(state.facet)) state.facet = 'all';
@@ -380,7 +386,7 @@
       if (!f) return null;
       return panel(m.metric, m.description, violin(f, m.metric), state.compare ? tests(f) : null);
     });
-    const constant = (D.distributions.constant || []).map((c) => `${c.metric} = ${fmtNum(c.value)}`);
+    const constant = (V.distributions.constant || []).map((c) => `${c.metric} = ${fmtNum(c.value)}`);
     return [controls, h('div', { class: 'grid' }, panels),
       constant.length ? h('p', { class: 'unit', text: `Same value for every image (not drawn): ${constant.join(', ')}.` }) : null];
   }
@@ -398,10 +404,10 @@
       traces.push({ type: 'scatter', mode: 'lines', fill: 'toself', x: w.map((v) => p + v).concat(w.slice().reverse().map((v) => p - v)),
         y: mid.concat(mid.slice().reverse()), line: { color: color(g), width: 1 }, fillcolor: alpha(g, 0.25), hoverinfo: 'skip', showlegend: false });
       traces.push({ type: 'box', name: G[g], x: [p], q1: [s.q1], median: [s.median], q3: [s.q3], lowerfence: [s.lowerfence], upperfence: [s.upperfence],
-        mean: [s.mean], width: 0.12, marker: { color: color(g) }, boxpoints: false, showlegend: false });
+        mean: [s.mean], boxmean: true, width: 0.12, marker: { color: color(g) }, boxpoints: false, showlegend: false });
       if (s.points.length) {
         traces.push({ type: 'scatter', mode: 'markers', x: s.points.map((_, j) => p + 0.3 * (((j * 7919) % 101) / 101 - 0.5)), y: s.points,
-          marker: { color: color(g), size: 4, opacity: 0.7 }, customdata: s.images, text: s.images.map((i) => (i >= 0 ? path(i) : '')),
+          marker: { color: color(g), size: 4, opacity: 0.7 }, customdata: s.images, text: s.images.map((i) => (i >= 0 ? shortPath(path(i)) : '')),
           hovertemplate: `%{text}<br>${name} = %{y}<extra>${G[g]}</extra>`, showlegend: false });
       }
     });
@@ -414,7 +420,8 @@
     return plot(traces, { showlegend: false, xaxis: { tickvals: sel.map((_, p) => p), ticktext: n, range: [-0.6, sel.length - 0.4], automargin: true }, yaxis: { type: f.log ? 'log' : 'linear', title: { text: name } } }, { 'data-metric': name }, onClick);
   }
   function tests(f) {
-    const rows = (f.tests || []).filter((t) => on(t.a) && on(t.b));
+    if (!f.tests) return h('p', { class: 'tests unit', text: `Comparisons are computed for the page's main grouping (${D.views[0].group_by}).` });
+    const rows = f.tests.filter((t) => on(t.a) && on(t.b));
     if (!rows.length) return h('p', { class: 'tests unit', text: 'No comparison (needs two selected groups with at least two values each).' });
     return h('ul', { class: 'tests' }, rows.map((t) => h('li', { class: t.significant ? 'sig' : '' },
       `${G[t.a]} vs ${G[t.b]}: p = ${fmtNum(t.p_adj)} (Bonferroni over ${f.tests.length}), Cliff's δ = ${t.delta.toFixed(2)} (${t.effect})${t.significant ? ' — significant' : ''}${t.small_sample ? ' — small samples, indicative only' : ''}`)));
@@ -422,7 +429,7 @@
 
   /* ---------- trends ---------- */
   function buildTrends() {
-    const axes = D.trends.axes;
+    const axes = V.trends.axes;
     if (!axes.length) return empty('No per-slice rows: the images have no Z, T, C or S axis, or the report was made without slice rows.');
     return h('div', { class: 'grid' }, axes.map((a) => {
       const names = Object.keys(a.metrics);
@@ -481,7 +488,7 @@
   }
   function tile(i, g) {
     const fl = findingsOf(i);
-    const lines = [path(i), `${H.group_by}: ${G[g]}`];
+    const lines = [shortPath(path(i)), `${V.group_by}: ${G[g]}`];
     if (state.mosaicSort) lines.push(`${state.mosaicSort} = ${fmtNum(num(state.mosaicSort, i))}`);
     for (const n of ['mean_intensity', 'max_intensity', 'laplacian_variance']) if (IMG.cols[n] && n !== state.mosaicSort) lines.push(`${n} = ${fmtNum(num(n, i))}`);
     if (fl.length) lines.push(`findings: ${fl.map((k) => D.findings.items[k].id).join(', ')}`);
@@ -553,7 +560,9 @@
     for (const i of rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
       const uri = D.thumbnails[String(i)];
       body.append(h('tr', { id: `row-${i}`, 'data-index': i, class: i === state.highlight ? 'hl' : '' }, h('td', {}, uri ? h('img', { class: 'tbl-thumb', src: uri, alt: '' }) : null),
-        cols.map((c) => h('td', { class: IMG.cols[c] && IMG.cols[c].kind === 'number' ? 'num' : (c === 'file' ? 'mono' : '') }, display(c, cellValue(c, i))))));
+        cols.map((c) => (c === 'file'
+          ? h('td', { class: 'mono', 'data-path': path(i), title: path(i) }, shortPath(path(i)))
+          : h('td', { class: IMG.cols[c] && IMG.cols[c].kind === 'number' ? 'num' : '' }, display(c, cellValue(c, i)))))));
     }
     const search = h('input', { type: 'search', id: 'table-search', placeholder: 'filter: file, group, dtype, finding…', value: state.query, size: 40 });
     search.addEventListener('change', (ev) => { state.query = ev.target.value; state.page = 0; state.highlight = -1; rerender(['table']); });
@@ -574,7 +583,7 @@
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   }
   function exportCsv(cols, rows) {
-    const names = cols.map((c) => (c === 'file' ? 'imported_path' : (c === 'group' ? H.group_by : c)));
+    const names = cols.map((c) => (c === 'file' ? 'imported_path' : (c === 'group' ? V.group_by : c)));
     const lines = [names.join(',')];
     for (const i of rows) lines.push(cols.map((c) => csvCell(c === 'modification_date' ? new Date(num(c, i) * 1000).toISOString() : cellValue(c, i))).join(','));
     const blob = new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
@@ -605,7 +614,7 @@
     const r = D.run;
     const project = { name: r.name, description: r.description, flavor: r.flavor, created: r.created_at, 'pixel-patrol': r.tool_version,
       'base folder': r.base_dir, conditions: (r.paths || []).join(', '), loader: r.loader, processors: (r.processors || []).join(', '),
-      'report file': H.source, 'page made': H.generated, 'group by': H.group_by };
+      'report file': H.source, 'page made': H.generated, 'group by': V.group_by };
     const glossary = h('tbody', {}, Object.entries(DESC).map(([k, v]) => h('tr', {}, h('td', { class: 'mono', text: k }), h('td', { text: v }))));
     return h('div', { class: 'grid' },
       panel('Project', '', kv(project)), panel('Settings', 'The options the scan ran with.', kv(r.settings)),
@@ -618,12 +627,28 @@
   function syncGroupBoxes() {
     document.querySelectorAll('#pp-groups input').forEach((box) => { box.checked = state.on[Number(box.dataset.group)]; });
   }
-  function buildSide() {
-    document.getElementById('pp-groupby').textContent = `(${H.group_by})`;
+  function switchView(k) {
+    V = D.views[k];
+    G = V.groups;
+    state.on = G.map(() => true);
+    state.page = 0;
+    state.highlight = -1;
+    buildGroups();
+    buildHeader(false);
+    return rerender();
+  }
+  function buildGroups() {
+    document.getElementById('pp-groupby').textContent = `(${V.group_by})`;
     const box = document.getElementById('pp-groups');
     box.replaceChildren(...G.map((name, g) => h('label', { title: name },
       h('input', { type: 'checkbox', checked: true, 'data-group': g, onchange: (ev) => { state.on[g] = ev.target.checked; state.page = 0; rerender(); } }),
       h('span', { class: 'swatch', style: `background:${color(g)}` }), name)));
+  }
+  function buildSide() {
+    const pick = document.getElementById('pp-view');
+    pick.replaceChildren(...D.views.map((v, k) => h('option', { value: k, text: v.group_by, title: v.group_by_description })));
+    pick.addEventListener('change', (ev) => { switchView(Number(ev.target.value)); });
+    buildGroups();
     document.getElementById('pp-all').addEventListener('click', () => { state.on = G.map(() => true); syncGroupBoxes(); rerender(); });
     document.getElementById('pp-none').addEventListener('click', () => { state.on = G.map(() => false); syncGroupBoxes(); rerender(); });
     document.getElementById('pp-compare').addEventListener('change', (ev) => { state.compare = ev.target.checked; rerender(['distributions']); });
@@ -632,13 +657,14 @@
     nav.replaceChildren(...SECTIONS.map((s) => h('a', { href: `#sec-${s.id}` }, s.title,
       s.id === 'findings' && items.length ? h('span', { class: `badge ${items[0].severity}`, text: String(items.length) }) : null)));
   }
-  function buildHeader() {
+  function buildHeader(withSections = true) {
     const items = D.findings.items;
     const sev = ['error', 'warning', 'info'].map((s) => [s, items.filter((f) => f.severity === s).length]).filter(([, n]) => n);
-    const lumped = H.lumped ? ` (${H.lumped} rare values merged into "(other)")` : '';
+    const lumped = V.lumped ? ` (${V.lumped} rare values merged into "(other)")` : '';
     document.getElementById('pp-header').replaceChildren(h('h1', { text: H.title }),
-      h('div', { class: 'sub', text: `${fmtInt(H.images)} images, ${fmtInt(H.rows)} rows, ${G.length} groups of ${H.group_by}${lumped} · ${H.source} · page made ${H.generated}` }),
-      h('div', { class: 'sub', title: H.group_by_description }, sev.length ? sev.map(([s, n]) => h('span', { class: `badge ${s}`, style: 'margin-right:6px', text: `${n} ${s}` })) : 'no findings'));
+      h('div', { class: 'sub', text: `${fmtInt(H.images)} images, ${fmtInt(H.rows)} rows, ${G.length} groups of ${V.group_by}${lumped} · ${H.source} · page made ${H.generated}` }),
+      h('div', { class: 'sub', title: V.group_by_description }, sev.length ? sev.map(([s, n]) => h('span', { class: `badge ${s}`, style: 'margin-right:6px', text: `${n} ${s}` })) : 'no findings'));
+    if (!withSections) return;
     document.getElementById('pp-sections').replaceChildren(...SECTIONS.map((s) => h('section', { id: `sec-${s.id}`, class: 'pp-section', 'data-section': s.id },
       h('h2', { text: s.title }), h('p', { class: 'explain', text: s.explain }), h('div', { class: 'body' }))));
   }
