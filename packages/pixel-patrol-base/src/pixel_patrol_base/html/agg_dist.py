@@ -2,7 +2,7 @@
 
 Box statistics follow Tukey: quartiles by linear interpolation (numpy's default), whiskers at
 the most extreme values within 1.5 × IQR of the quartiles. The violin is a kernel density: a
-fine histogram on bins shared by all groups (log10 bins when the metric is positive and spans
+fine histogram on bins shared by all groups (64 bins; log10 bins when the metric is positive and spans
 more than three decades) smoothed with a Gaussian of the normal-reference bandwidth 1.06 σ n^-1/5, which costs the same
 for a hundred or a million values. Metrics with one value for every image are listed, not drawn.
 Channel facets use the per-channel rows (obs_level 1 with ``dim_c``) of multi-channel images.
@@ -18,13 +18,12 @@ from pixel_patrol_base.html import stats
 from pixel_patrol_base.html.frame import ReportFrame, numeric
 from pixel_patrol_base.html.metrics import metric_columns
 
-DENSITY_BINS = 96
+DENSITY_BINS = 64
 ALL_POINTS = 400
 """Groups with at most this many values embed every point; larger ones only the extremes."""
 EXTREMES = 60
 MAX_CHANNELS = 8
 MAX_COMPARED_GROUPS = 20
-ALPHA = 0.05
 
 
 def _facets(frame: ReportFrame) -> list[tuple[str, np.ndarray]]:
@@ -110,7 +109,7 @@ def _group(v: np.ndarray, space: np.ndarray, img: np.ndarray, edges: np.ndarray)
     if not len(v):
         return None
     out: dict[str, Any] = {"n": len(v), **box(v)}
-    out["density"] = [round(float(x), 5) for x in smoothed_density(space, edges)]
+    out["density"] = [round(float(x), 3) for x in smoothed_density(space, edges)]
     if len(v) <= ALL_POINTS:
         pick = np.arange(len(v))
     else:
@@ -118,7 +117,7 @@ def _group(v: np.ndarray, space: np.ndarray, img: np.ndarray, edges: np.ndarray)
         low = order[:EXTREMES][v[order[:EXTREMES]] < out["lowerfence"]]
         high = order[-EXTREMES:][v[order[-EXTREMES:]] > out["upperfence"]]
         pick = np.concatenate([low, high])
-    out["points"] = [float(x) for x in v[pick]]
+    out["points"] = [_short(x) for x in v[pick]]
     out["images"] = [int(x) for x in img[pick]]
     out["all_points"] = len(v) <= ALL_POINTS
     return out
@@ -138,8 +137,11 @@ def smoothed_density(space: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return dens / peak if peak > 0 else dens
 
 
-def compare_groups(samples: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Pairwise Mann–Whitney U between groups with values, Bonferroni over the pairs tested."""
+def compare_groups(samples: list[np.ndarray]) -> list[list[float]]:
+    """Pairwise Mann–Whitney U between groups with values, Bonferroni over the pairs tested.
+
+    One ``[a, b, adjusted p, Cliff's delta]`` per pair (compact: a page may hold thousands).
+    """
     present = [i for i, s in enumerate(samples) if len(s) >= 2]
     if len(present) < 2 or len(present) > MAX_COMPARED_GROUPS:
         return []
@@ -147,15 +149,10 @@ def compare_groups(samples: list[np.ndarray]) -> list[dict[str, Any]]:
     out = []
     for a, b in pairs:
         c = stats.mann_whitney(samples[a], samples[b])
-        p_adj = stats.bonferroni(c.p, len(pairs))
-        out.append({
-            "a": a,
-            "b": b,
-            "p": c.p,
-            "p_adj": p_adj,
-            "delta": c.delta,
-            "effect": stats.effect_label(c.delta),
-            "significant": bool(p_adj < ALPHA),
-            "small_sample": min(c.n_a, c.n_b) < stats.SMALL_SAMPLE,
-        })
+        out.append([a, b, _short(stats.bonferroni(c.p, len(pairs)), 4), round(c.delta, 4)])
     return out
+
+
+def _short(x: float, digits: int = 6) -> float:
+    """``x`` to ``digits`` significant digits (what a plot or a hover can show)."""
+    return float(f"{float(x):.{digits}g}")

@@ -159,10 +159,12 @@
   section('run', 'Run facts', 'How the report was made: project, settings, versions and processing statistics from the report footer, and what every column means.', buildRun);
 
   function renderSection(s) {
+    const t0 = performance.now();
     const host = document.getElementById(`sec-${s.id}`);
     host.querySelectorAll('.pp-plot').forEach((d) => Plotly.purge(d));
     const body = host.querySelector('.body');
     body.replaceChildren(...[activeFilter(), s.build()].flat(4).filter(Boolean));
+    performance.measure(`pp:build:${s.id}`, { start: t0 });
   }
   function renderAll() {
     SECTIONS.forEach(renderSection);
@@ -419,12 +421,18 @@
     });
     return plot(traces, { showlegend: false, xaxis: { tickvals: sel.map((_, p) => p), ticktext: n, range: [-0.6, sel.length - 0.4], automargin: true }, yaxis: { type: f.log ? 'log' : 'linear', title: { text: name } } }, { 'data-metric': name }, onClick);
   }
+  const EFFECTS = [[0.147, 'negligible'], [0.33, 'small'], [0.474, 'medium'], [Infinity, 'large']];
   function tests(f) {
     if (!f.tests) return h('p', { class: 'tests unit', text: `Comparisons are computed for the page's main grouping (${D.views[0].group_by}).` });
-    const rows = f.tests.filter((t) => on(t.a) && on(t.b));
+    const rows = f.tests.filter(([a, b]) => on(a) && on(b));
     if (!rows.length) return h('p', { class: 'tests unit', text: 'No comparison (needs two selected groups with at least two values each).' });
-    return h('ul', { class: 'tests' }, rows.map((t) => h('li', { class: t.significant ? 'sig' : '' },
-      `${G[t.a]} vs ${G[t.b]}: p = ${fmtNum(t.p_adj)} (Bonferroni over ${f.tests.length}), Cliff's δ = ${t.delta.toFixed(2)} (${t.effect})${t.significant ? ' — significant' : ''}${t.small_sample ? ' — small samples, indicative only' : ''}`)));
+    return h('ul', { class: 'tests' }, rows.map(([a, b, p, d]) => {
+      const sig = p < 0.05;
+      const small = Math.min(f.groups[a].n, f.groups[b].n) < 8;
+      const effect = EFFECTS.find(([lim]) => Math.abs(d) < lim)[1];
+      return h('li', { class: sig ? 'sig' : '' },
+        `${G[a]} vs ${G[b]}: p = ${fmtNum(p)} (Bonferroni over ${f.tests.length}), Cliff's δ = ${d.toFixed(2)} (${effect})${sig ? ' — significant' : ''}${small ? ' — small samples, indicative only' : ''}`);
+    }));
   }
 
   /* ---------- trends ---------- */
@@ -670,10 +678,14 @@
   }
 
   async function main() {
+    const t0 = performance.now();
     IMG = await decodeImages();
+    performance.measure('pp:decode', { start: t0 });
     buildHeader();
     buildSide();
+    const t1 = performance.now();
     await renderAll();
+    performance.measure('pp:render', { start: t1 });
     document.getElementById('pp-loading').remove();
     document.body.dataset.ready = '1';
   }
