@@ -2,8 +2,8 @@
 
 Writes a synthetic report with the real schema (the bioio loader's and every installed
 processor's columns) straight from Arrow: half the images are 2-D, half Z/C stacks (5 × 2) with
-their slice rows, four conditions, 16-bit data with per-image histogram ranges, a thumbnail
-for every image. Then times ``pixel-patrol report`` on it, and opens the page in headless
+their slice rows, four conditions, 16-bit data with per-image histogram ranges, a different
+thumbnail for every image. Then times ``pixel-patrol report`` on it, and opens the page in headless
 Chromium (Debian's ``chromium``) until every plot is drawn.
 
 Targets: HTML ≤ 25 MB, written in ≤ 30 s, opened with all plots drawn in ≤ 10 s.
@@ -58,18 +58,22 @@ def _rows_of(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 
 def _thumbs(rng: np.random.Generator, n: int) -> list[bytes]:
-    yy, xx = np.mgrid[:64, :64]
-    out = []
-    for _ in range(n):
-        cy, cx = rng.uniform(8, 56, 2)
-        grey = (255 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 200.0) + rng.normal(20, 6, (64, 64))).clip(0, 255).astype(np.uint8)
-        out.append(np.dstack([grey, grey, grey, np.full_like(grey, 255)]).tobytes())
-    return out
+    """``n`` different 64×64 RGBA previews: a few bright cells on a noisy dark background."""
+    yy, xx = np.mgrid[:64, :64].astype(np.float32)
+    grey = rng.normal(20, 6, (n, 64, 64)).astype(np.float32)
+    for _ in range(4):
+        cy, cx = (rng.uniform(4, 60, (2, n, 1, 1))).astype(np.float32)
+        r2 = rng.uniform(20, 120, (n, 1, 1)).astype(np.float32)
+        grey += 220 * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / r2)
+    g = grey.clip(0, 255).astype(np.uint8)
+    rgba = np.stack([g, g, g, np.full_like(g, 255)], axis=-1)
+    return [rgba[i].tobytes() for i in range(n)]
 
 
-def batch(sch: pa.Schema, start: int, n: int, rng: np.random.Generator, thumbs: list[bytes]) -> pa.Table:
+def batch(sch: pa.Schema, start: int, n: int, rng: np.random.Generator) -> pa.Table:
     """Rows of images ``start`` … ``start + n - 1``."""
     ids = np.arange(start, start + n)
+    thumbs = _thumbs(rng, n)
     stack = ids % 2 == 1
     img, lvl, dz, dc = _rows_of(stack)
     gid = ids[img]
@@ -106,7 +110,7 @@ def batch(sch: pa.Schema, start: int, n: int, rng: np.random.Generator, thumbs: 
         "texture_heterogeneity": rng.gamma(6, 0.12, len(gid)), "laplacian_variance": rng.lognormal(6, 1.2, len(gid)),
         "blocking_index": rng.normal(1, 0.01, len(gid)), "ringing_index": rng.normal(1, 0.05, len(gid)),
         "count_at_max": rng.poisson(3, len(gid)), "count_at_min": rng.poisson(3, len(gid)),
-        "thumbnail": pa.array([thumbs[g % len(thumbs)] if lv == 0 else None for g, lv in zip(gid, lvl, strict=True)], pa.binary()),
+        "thumbnail": pa.array([thumbs[g - start] if lv == 0 else None for g, lv in zip(gid, lvl, strict=True)], pa.binary()),
         "thumbnail_norm_min": low, "thumbnail_norm_max": top, "thumbnail_dtype": ["uint16"] * len(gid),
     }
     cols = []
@@ -120,11 +124,10 @@ def write_report(path: Path, images: int) -> int:
     """Write the synthetic report; returns its number of rows."""
     sch = schema().with_metadata({b"pixel_patrol.name": b'"synthetic-100k"', b"pixel_patrol.paths": b'["control", "drug_a", "drug_b", "washout"]'})
     rng = np.random.default_rng(1)
-    thumbs = _thumbs(rng, 64)
     rows = 0
     with pq.ParquetWriter(path, sch, compression="zstd") as w:
         for start in range(0, images, BATCH):
-            t = batch(sch, start, min(BATCH, images - start), rng, thumbs)
+            t = batch(sch, start, min(BATCH, images - start), rng)
             w.write_table(t, row_group_size=2048)
             rows += t.num_rows
     return rows
@@ -157,13 +160,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep the report and page in")
+    ap.add_argument("--reuse", action="store_true", help="use the report already in --keep instead of writing it again")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="report-speed-"))
     work.mkdir(parents=True, exist_ok=True)
     report, html = work / "report.parquet", work / "report.html"
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
     t0 = time.perf_counter()
-    rows = write_report(report, args.images)
+    if args.reuse and report.is_file():
+        rows = pq.ParquetFile(report).metadata.num_rows
+    else:
+        rows = write_report(report, args.images)
     print(f"synthetic report: {args.images:,} images, {rows:,} rows, {report.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
     cmd = [sys.executable, "-m", "pixel_patrol_base", "report", str(report), "-o", str(html)]
     t0 = time.perf_counter()

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from pixel_patrol_base import api
 from pixel_patrol_base.cli import app
+from pixel_patrol_base.html.findings_view import LISTED_ROWS
 
 SECTIONS = ["findings", "summary", "files", "metadata", "dimensions", "intensities", "distributions", "trends", "mosaic", "table", "run"]
 PLOTTED = ["summary", "files", "metadata", "dimensions", "intensities", "distributions", "trends"]
@@ -90,7 +91,15 @@ def as_shown(findings: list[dict[str, object]]) -> list[dict[str, object]]:
     out = []
     for f in findings:
         rows = f["rows"] or [{"imported_path": p} for p in f["files"]]  # type: ignore[union-attr]
-        out.append({"id": f["id"], "severity": f["severity"], "message": f["message"], "files": [r["imported_path"] for r in rows][:200]})  # type: ignore[index,union-attr]
+        out.append({"id": f["id"], "severity": f["severity"], "message": f["message"], "files": [r["imported_path"] for r in rows][:LISTED_ROWS]})  # type: ignore[index,union-attr]
+    return out
+
+
+def as_embedded(f: dict[str, object]) -> dict[str, object]:
+    """check's JSON of a finding as the page embeds it: totals kept, lists cut to the listed rows."""
+    out = {**f, "n_files": len(f["files"]), "n_rows": len(f["rows"])}  # type: ignore[arg-type]
+    for key in ("files", "rows", "evidence"):
+        out[key] = f[key][:LISTED_ROWS]  # type: ignore[index]
     return out
 
 
@@ -99,7 +108,7 @@ def test_findings_equal_check_json(planted: dict[str, Path]) -> None:
     assert {f["severity"] for f in expected} == {"error", "warning", "info"}
     with open_page(planted["page"].as_uri(), planted["root"] / "profile2") as (page, log):
         wait_ready(page)
-        assert json.loads(page.inner_text("#pp-data"))["findings"]["items"] == expected
+        assert json.loads(page.inner_text("#pp-data"))["findings"]["items"] == [as_embedded(f) for f in expected]
         assert dom_findings(page) == as_shown(expected)
         badges = page.inner_text("#pp-header")
         for sev in ("error", "warning", "info"):

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from pixel_patrol_base import api
 from pixel_patrol_base.cli import app
+from pixel_patrol_base.html.findings_view import listed
 
 runner = CliRunner()
 
@@ -101,7 +102,7 @@ def test_expectations_violations_are_findings_and_a_bad_file_is_refused(report: 
     assert code == 0, text
     items = page_json(html)["findings"]["items"]
     assert items and {f["id"] for f in items} == {"expectation"} and all(f["severity"] == "error" for f in items)
-    assert [f for f in items] == [f.to_json() for f in api.check(report, good)]
+    assert items == [listed(f) for f in api.check(report, good)]
     bad = tmp_path / "bad.toml"
     bad.write_text("[dataset]\nno_such_key = 1\n")
     code, text = run("report", str(report), "-o", str(tmp_path / "b.html"), "--expect", str(bad))

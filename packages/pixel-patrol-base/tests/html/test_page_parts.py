@@ -15,7 +15,7 @@ from PIL import Image
 
 from pixel_patrol_base.findings import Finding, RowKey
 from pixel_patrol_base.html import images, thumbs
-from pixel_patrol_base.html.findings_view import view
+from pixel_patrol_base.html.findings_view import LISTED_ROWS, view
 from pixel_patrol_base.html.frame import build_frame
 from pixel_patrol_base.html.render import json_for_script
 
@@ -107,8 +107,21 @@ def test_findings_link_rows_to_images() -> None:
     v = view(f, fs)
     assert v.targets == [[1, -1], [2, 0]]
     assert v.of_image == [[1], [0], [1]]
-    assert v.items[0] == fs[0].to_json()
+    assert v.items[0] == {**fs[0].to_json(), "n_files": 1, "n_rows": 2}
     assert v.priority() == [[1], [2, 0]]
+
+
+def test_big_findings_list_their_first_rows_and_mark_every_image() -> None:
+    rows = [{"imported_path": f"f{k}", "path": "a", "obs_level": 0} for k in range(LISTED_ROWS + 50)]
+    f = build_frame(table(rows), META, "path")
+    big = Finding("outlier", "warning", "image", "m", files=tuple(f"f{k}" for k in range(LISTED_ROWS + 50)),
+                  rows=tuple(RowKey(f"f{k}") for k in range(LISTED_ROWS + 50)), evidence=tuple(range(LISTED_ROWS + 50)))
+    v = view(f, [big])
+    item = v.items[0]
+    assert item["n_rows"] == item["n_files"] == LISTED_ROWS + 50
+    assert len(item["rows"]) == len(item["files"]) == len(item["evidence"]) == len(v.targets[0]) == LISTED_ROWS
+    assert item["rows"] == big.to_json()["rows"][:LISTED_ROWS]
+    assert all(x == [0] for x in v.of_image)  # every image knows the finding, listed or not
 
 
 def test_json_for_script_cannot_close_the_script_element() -> None:

@@ -7,11 +7,11 @@ both, since either usually means files from another acquisition or export path.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pixel_patrol_base.html.frame import ReportFrame, labels
 
@@ -35,42 +35,63 @@ META_FIELDS = (
 TOP_VALUES = 6
 
 
-def _cell(values: list[Any]) -> dict[str, Any]:
-    present = [v for v in values if v is not None]
-    counts = Counter(present).most_common()
-    return {
-        "n": len(values),
-        "present": len(present),
-        "values": [[str(v), c] for v, c in counts[:TOP_VALUES]],
-        "distinct": len(counts),
-    }
-
-
-def _values(frame: ReportFrame, name: str, ok: np.ndarray) -> list[Any]:
-    col = frame.images.column(name).take(pa.array(np.flatnonzero(ok)))
+def _codes(frame: ReportFrame, name: str, idx: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The field's distinct values (as text) and each image's code (-1 when missing)."""
+    col = frame.images.column(name).take(pa.array(idx, pa.int64())).combine_chunks()
     t = col.type
-    if name == "C_size":
-        # Images without a C axis have one channel; the column is null for them.
-        return [1 if v is None else v for v in col.to_pylist()]
     if pa.types.is_floating(t):
-        return [None if v is None or v != v else float(f"{v:.4g}") for v in col.to_pylist()]
-    if pa.types.is_list(t):
-        return [None if v is None else lab for v, lab in zip(col.to_pylist(), labels(col), strict=True)]
-    return col.to_pylist()
+        v = np.asarray(pc.fill_null(col, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        col = pa.array(_four_digits(v), pa.float64(), mask=~np.isfinite(v))
+    elif name == "C_size":
+        # Images without a C axis have one channel; the column is null for them.
+        col = pc.fill_null(col, 1)
+    elif pa.types.is_list(t):
+        col = pa.array([None if v is None else lab for v, lab in zip(col.to_pylist(), labels(pa.chunked_array([col])), strict=True)], pa.string())
+    enc = pc.dictionary_encode(col)
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return [_text(v) for v in enc.dictionary.to_pylist()], codes
+
+
+def _four_digits(v: np.ndarray) -> np.ndarray:
+    """``v`` rounded to four significant digits (pixel sizes that differ below that agree)."""
+    out = v.copy()
+    ok = np.isfinite(v) & (v != 0)
+    exp = np.floor(np.log10(np.abs(v[ok])))
+    scale = 10.0 ** (3 - exp)
+    out[ok] = np.round(v[ok] * scale) / scale
+    return out
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _cells(values: list[str], codes: np.ndarray, groups: np.ndarray, ngroups: int) -> list[dict[str, Any]]:
+    nv = len(values)
+    n = np.bincount(groups, minlength=ngroups)
+    ok = codes >= 0
+    table = np.bincount(groups[ok] * max(nv, 1) + codes[ok], minlength=ngroups * max(nv, 1)).reshape(ngroups, max(nv, 1))
+    cells = []
+    for gi in range(ngroups):
+        row = table[gi]
+        order = np.argsort(-row, kind="stable")
+        top = [[values[k], int(row[k])] for k in order[:TOP_VALUES] if row[k] > 0]
+        cells.append({"n": int(n[gi]), "present": int(row.sum()), "values": top, "distinct": int((row > 0).sum())})
+    return cells
 
 
 def metadata_table(frame: ReportFrame) -> dict[str, Any]:
     """Per field and group: how many images state it, its most common values, whether mixed."""
     fields = [f for f in META_FIELDS if frame.has(f)]
-    processed = _processed(frame)
-    groups = frame.image_group[processed]
+    idx = np.flatnonzero(_processed(frame))
+    groups = frame.image_group[idx].astype(np.int64)
     rows = []
     for name in fields:
-        by_group: list[list[Any]] = [[] for _ in frame.groups]
-        for v, gi in zip(_values(frame, name, processed), groups, strict=True):
-            by_group[gi].append(v)
-        cells = [_cell(vals) for vals in by_group]
-        overall = {str(v) for c in cells for v, _ in c["values"]}
+        values, codes = _codes(frame, name, idx)
+        cells = _cells(values, codes, groups, len(frame.groups))
+        overall = {v for c in cells for v, _ in c["values"]}
         rows.append({
             "field": name,
             "description": frame.describe(name),
@@ -95,15 +116,13 @@ def dtype_counts(frame: ReportFrame) -> dict[str, Any]:
 
 
 def _value_counts(frame: ReportFrame, name: str) -> dict[str, Any]:
-    ok = _processed(frame)
-    vals = frame.images.column(name).to_pylist()
-    names = sorted({str(v) for v, k in zip(vals, ok, strict=True) if k and v is not None})
-    pos = {v: i for i, v in enumerate(names)}
-    counts = np.zeros((len(names), len(frame.groups)))
-    for v, g, k in zip(vals, frame.image_group, ok, strict=True):
-        if k and v is not None:
-            counts[pos[str(v)], g] += 1
-    return {"names": names, "counts": counts.tolist()}
+    idx = np.flatnonzero(_processed(frame))
+    values, codes = _codes(frame, name, idx)
+    ok = codes >= 0
+    counts = np.zeros((len(values), len(frame.groups)))
+    np.add.at(counts, (codes[ok], frame.image_group[idx][ok]), 1)
+    order = np.argsort(values)
+    return {"names": [values[k] for k in order], "counts": counts[order].tolist()}
 
 
 def dimensions(frame: ReportFrame) -> dict[str, Any]:

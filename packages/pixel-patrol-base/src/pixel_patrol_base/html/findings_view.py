@@ -1,4 +1,10 @@
-"""Findings for the page: the ``check`` findings as JSON, linked to the image rows they name."""
+"""Findings for the page: the ``check`` findings as JSON, linked to the image rows they name.
+
+A finding can name tens of thousands of rows (every image of a condition that differs from the
+others). The page lists the first :data:`LISTED_ROWS` of each finding; ``n_rows`` and
+``n_files`` keep the totals, and every image still carries the numbers of all findings that
+name it (the table's ``findings`` column), so "show its images in the table" is complete.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.html.frame import ReportFrame
+
+LISTED_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -50,4 +58,14 @@ def view(frame: ReportFrame, findings: Sequence[Finding]) -> FindingsView:
         for i in dict.fromkeys(idx):
             if i >= 0:
                 of_image[i].append(k)
-    return FindingsView([f.to_json() for f in findings], targets, of_image)
+    return FindingsView([listed(f) for f in findings], [t[:LISTED_ROWS] for t in targets], of_image)
+
+
+def listed(f: Finding) -> dict[str, Any]:
+    """``f.to_json()`` with ``files``, ``rows`` and ``evidence`` cut to the first rows the page lists."""
+    out = f.to_json()
+    out["n_files"] = len(f.files)
+    out["n_rows"] = len(f.rows)
+    for key in ("files", "rows", "evidence"):
+        out[key] = out[key][:LISTED_ROWS]
+    return out

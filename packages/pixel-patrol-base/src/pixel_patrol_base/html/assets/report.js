@@ -10,7 +10,6 @@
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['select2d', 'lasso2d'] };
   const PAGE = 25;
-  const FINDING_ROWS = 200;
   const state = {
     on: G.map(() => true), compare: false, facet: 'all', trend: {}, histMode: 'fraction', histLog: false,
     mosaicSort: '', mosaicOrder: 'top', mosaicSeed: 1, sortCol: null, sortDesc: false, query: '',
@@ -202,7 +201,7 @@
     return [h('p', { class: 'unit', text: `${items.length} findings (${counts.join(', ')})${hidden ? `; ${hidden} hidden by the filter` : ''}.` }), list, notRun];
   }
   function findingElement(f, k) {
-    const n = f.files.length;
+    const n = f.n_files;
     const summary = h('summary', {}, h('span', { class: `badge ${f.severity}`, text: f.severity }),
       h('span', { class: 'msg', text: f.message }), h('span', { class: 'fid', text: f.id }),
       f.condition !== null ? h('span', { class: 'unit', text: `in ${f.condition}` }) : null,
@@ -219,11 +218,12 @@
       f.threshold !== null ? [h('dt', { text: 'threshold' }), h('dd', { text: typeof f.threshold === 'number' ? fmtNum(f.threshold) : f.threshold })] : null,
       h('dt', { text: 'scope' }), h('dd', { text: f.scope }));
     const rows = f.rows.length ? f.rows : f.files.map((p) => ({ imported_path: p }));
+    const total = f.rows.length ? f.n_rows : f.n_files;
     const targets = D.findings.targets[k];
     const tbody = h('tbody');
-    rows.slice(0, FINDING_ROWS).forEach((r, j) => tbody.append(findingRow(r, targets[j], f.evidence[j])));
-    const more = rows.length > FINDING_ROWS
-      ? h('p', { class: 'unit' }, `… and ${rows.length - FINDING_ROWS} more rows. `, h('a', { class: 'row-link', onclick: () => showFindingInTable(k), text: 'Show all its images in the table' }))
+    rows.forEach((r, j) => tbody.append(findingRow(r, targets[j], f.evidence[j])));
+    const more = total > rows.length
+      ? h('p', { class: 'unit' }, `… and ${fmtInt(total - rows.length)} more. `, h('a', { class: 'row-link', onclick: () => showFindingInTable(k), text: 'Show all its images in the table' }))
       : h('p', {}, h('a', { class: 'row-link', onclick: () => showFindingInTable(k), text: 'Show its images in the table' }));
     const table = h('table', { class: 'pp finding-files' }, h('thead', {}, h('tr', {}, ['', 'file', 'where', 'evidence'].map((t) => h('th', { text: t })))), tbody);
     return h('div', { class: 'finding-body' }, facts, rows.length ? h('div', { class: 'scroll' }, table) : null, rows.length ? more : null);
