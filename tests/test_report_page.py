@@ -223,3 +223,18 @@ def test_regroup_on_the_page(planted: dict[str, Path]) -> None:
         assert summary_files(page) == len(by_ext[first])
         assert page.eval_on_selector_all(".pp-plot", "els => els.every(e => e.dataset.drawn === '1')")
         assert log.console_errors == []
+
+
+def test_page_in_firefox(planted: dict[str, Path]) -> None:
+    """The same page in Debian's Firefox ESR (WebDriver BiDi, no driver download)."""
+    from firefox_bidi import FIREFOX, visit
+
+    if not Path(FIREFOX).is_file():
+        pytest.skip("Debian's firefox-esr is not installed (apt-get install -y firefox-esr)")
+    state = visit(planted["page"].as_uri(), planted["root"] / "ff-profile", planted["root"] / "firefox.png")
+    readable = [r for r in image_rows(planted["report"]) if r["error"] is None]
+    assert state["ready"] == "1" and state["sections"] == len(SECTIONS)
+    assert state["plots"] > 20 and state["drawn"] == state["plots"]
+    assert state["mosaic"] == state["thumbs"] == len(readable)
+    assert state["errors"] == []
+    assert [u for u in state["requests"] if not u.startswith(("file:", "data:", "blob:"))] == []
