@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,3 +34,23 @@ def small_set(tmp_path: Path) -> Path:
             Image.fromarray(rng.integers(0, 256, (20, 30), dtype=np.uint8)).save(base / cond / f"p{i}.png")
             tifffile.imwrite(base / cond / f"t{i}.tif", rng.integers(0, 4000, (3, 16, 24), dtype=np.uint16), metadata={"axes": "ZYX"}, photometric="minisblack")
     return base
+
+
+@pytest.fixture(scope="session")
+def planted_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any], Path]:
+    """The planted-problems dataset (tests/planted.py) scanned once: (report, planted, folder)."""
+    from planted import scan, write_planted
+
+    base = tmp_path_factory.mktemp("planted") / "data"
+    expected = write_planted(base)
+    return scan(base, base.parent / "planted.parquet"), expected, base
+
+
+@pytest.fixture(scope="session")
+def clean_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean dataset (tests/planted.py) scanned once."""
+    from planted import scan, write_clean
+
+    base = tmp_path_factory.mktemp("clean") / "data"
+    write_clean(base)
+    return scan(base, base.parent / "clean.parquet")

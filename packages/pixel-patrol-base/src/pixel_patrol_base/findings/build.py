@@ -9,6 +9,7 @@ cause read as one line.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,15 @@ import numpy as np
 
 from pixel_patrol_base.findings.frame import DIMS, Frame
 from pixel_patrol_base.findings.model import Finding, Scope, Severity
+from pixel_patrol_base.findings.stats import dense_ids
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     """What a group of rows says: the message (given the rows) and what to do."""
 
-    message: Callable[[np.ndarray], str]
+    message: Callable[..., str]
+    """Called with the group's rows (display order) and returns one sentence."""
     action: str
 
 
@@ -37,8 +40,7 @@ def _member(keys: np.ndarray, pool: np.ndarray) -> np.ndarray:
     if not len(keys) or not len(pool):
         return np.zeros(len(keys), dtype=bool)
     both = np.concatenate([pool, keys])
-    _, inv = np.unique(both, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    inv, _ = dense_ids(*both.T)
     return np.isin(inv[len(pool) :], inv[: len(pool)])
 
 
@@ -89,6 +91,15 @@ def _plain(v: Any) -> float | int | str | None:
     return v  # type: ignore[no-any-return]
 
 
+_SINGULAR = re.compile(r"^(1 (?:image|slice in 1 file|file)) (have|are|contain|use|look|fall|differ)\b")
+_VERB = {"have": "has", "are": "is", "contain": "contains", "use": "uses", "look": "looks", "fall": "falls", "differ": "differs"}
+
+
+def agree(message: str) -> str:
+    """Singular verb after a leading count of one ('1 image has', not '1 image have')."""
+    return _SINGULAR.sub(lambda m: f"{m.group(1)} {_VERB[m.group(2)]}", message)
+
+
 def finding(
     frame: Frame,
     rid: str,
@@ -108,7 +119,7 @@ def finding(
         id=rid,
         severity=severity,
         scope=scope or scope_of(frame, rows),
-        message=text.message(rows),
+        message=agree(text.message(rows)),
         files=files_of(frame, rows),
         rows=tuple(frame.key(int(i)) for i in rows),
         value=_plain(value),

@@ -15,16 +15,31 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pixel_patrol_base.findings import rules_blank, rules_duplicates, rules_files, rules_metadata
-from pixel_patrol_base.findings import rules_outliers, rules_pixels, rules_sharpness
+from pixel_patrol_base.findings import (
+    rules_blank,
+    rules_duplicates,
+    rules_files,
+    rules_metadata,
+    rules_outliers,
+    rules_pixels,
+    rules_sharpness,
+)
 from pixel_patrol_base.findings.context import Context
-from pixel_patrol_base.findings.expectations import Expectations, load_expectations, parse_expectations
+from pixel_patrol_base.findings.expectations import (
+    Expectations,
+    load_expectations,
+    parse_expectations,
+)
 from pixel_patrol_base.findings.frame import Frame, read_frame
 from pixel_patrol_base.findings.model import Finding, severity_rank
 from pixel_patrol_base.findings.params import RULES
 from pixel_patrol_base.findings.rules_expect import expectation
 
 Rule = Callable[[Context], list[Finding]]
+
+FEATURE_RULES = frozenset({"blank", "low-range", "near-duplicate"})
+"""Rules that need the streamed features (percentiles, perceptual hashes): they run last, so the
+others overlap with the streaming."""
 
 RULE_TABLE: tuple[tuple[str, Rule, tuple[str, ...]], ...] = (
     ("unreadable", rules_files.unreadable, ("error",)),
@@ -81,18 +96,22 @@ def check_frame(frame: Frame, exp: Expectations | None = None) -> CheckResult:
     ctx = Context(frame, exp.settings) if exp is not None else Context(frame)
     findings: list[Finding] = []
     skipped: dict[str, str] = {}
-    for rid, rule, needs in RULE_TABLE:
-        if not ctx.settings.enabled(rid):
-            skipped[rid] = "disabled in the expectations file"
-            continue
-        missing = [c for c in needs if not frame.has(c)]
-        if missing:
-            skipped[rid] = f"the report has no {missing[0]} column"
-            continue
-        findings += rule(ctx)
-    if exp is not None and ctx.settings.enabled("expectation"):
-        findings += expectation(ctx, exp)
-    return CheckResult(rank(findings), skipped, _summary(frame))
+    ordered = sorted(RULE_TABLE, key=lambda r: r[0] in FEATURE_RULES)
+    try:
+        for rid, rule, needs in ordered:
+            if not ctx.settings.enabled(rid):
+                skipped[rid] = "disabled in the expectations file"
+                continue
+            missing = [c for c in needs if not frame.has(c)]
+            if missing:
+                skipped[rid] = f"the report has no {missing[0]} column"
+                continue
+            findings += rule(ctx)
+        if exp is not None and ctx.settings.enabled("expectation"):
+            findings += expectation(ctx, exp)
+    finally:
+        frame.wait()
+    return CheckResult(rank(findings), dict(sorted(skipped.items(), key=lambda kv: ORDER[kv[0]])), _summary(frame))
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
@@ -107,9 +126,9 @@ def _summary(frame: Frame) -> dict[str, Any]:
     return {
         "report": frame.name,
         "rows": frame.n,
-        "files": int(len(np.unique(frame.path.codes))) if frame.n else 0,
-        "images": int(len(frame.image_rows)),
-        "failed": int(len(np.unique(frame.path.codes[frame.error]))),
+        "files": len(np.unique(frame.path.codes)) if frame.n else 0,
+        "images": len(frame.image_rows),
+        "failed": len(np.unique(frame.path.codes[frame.error])),
         "conditions": sorted({frame.condition(i) for i in np.unique(frame.cond.codes, return_index=True)[1]}) if frame.n else [],
     }
 

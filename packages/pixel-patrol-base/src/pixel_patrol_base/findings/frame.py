@@ -3,12 +3,16 @@
 Light columns are read whole; the two heavy ones (``histogram_counts``, 2 KB per row, and
 ``thumbnail``, 16 KB per image) are streamed in record batches and reduced on the way to what
 the rules need (the 1st and 99th percentiles, a 64-bit perceptual hash), so checking a report
-of 100,000 images never holds its histograms or thumbnails in memory.
+of 100,000 images never holds its histograms or thumbnails in memory. That streaming runs in a
+background thread while the rules that need only light columns run (Arrow's decoding and
+numpy's large operations release the GIL, so on two cores the two overlap); the features are
+waited for when a rule first asks for them.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,14 +69,58 @@ class Frame:
     n_images: int
     dims: dict[str, np.ndarray]
     error: np.ndarray
-    p1: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    p99: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    phash: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
-    phash_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     columns: frozenset[str] = frozenset()
     """Every column of the report, the heavy ones included."""
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
     _codes: dict[str, Codes] = field(default_factory=dict)
+    _features: dict[str, np.ndarray] = field(default_factory=dict)
+    _worker: threading.Thread | None = None
+    _failure: list[BaseException] = field(default_factory=list)
+
+    def start_features(self, batches: Iterator[pa.RecordBatch]) -> None:
+        """Derive percentiles and hashes from ``batches`` in a background thread."""
+        self._features = _empty_features(self.n)
+        for name in ("histogram_min", "histogram_max"):
+            self.num(name)  # fill the cache here, not concurrently in the thread
+        self.strings("dtype")
+
+        def work() -> None:
+            try:
+                _derive(self, batches)
+            except (OSError, pa.ArrowException, ValueError) as exc:
+                self._failure.append(exc)
+
+        self._worker = threading.Thread(target=work, name="pixel-patrol-check-features", daemon=True)
+        self._worker.start()
+
+    def wait(self) -> dict[str, np.ndarray]:
+        """The derived features, once the background thread is done."""
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+        if self._failure:
+            raise ReportError(f"{self.name}: cannot read the histograms or thumbnails ({self._failure[0]})")
+        return self._features
+
+    @property
+    def p1(self) -> np.ndarray:
+        """Lower bound of the 1st percentile per row (NaN where not derived)."""
+        return self.wait()["p1"]
+
+    @property
+    def p99(self) -> np.ndarray:
+        """Upper bound of the 99th percentile per row (NaN where not derived)."""
+        return self.wait()["p99"]
+
+    @property
+    def phash(self) -> np.ndarray:
+        """64-bit perceptual hash of the thumbnail per row (0 where none)."""
+        return self.wait()["phash"]
+
+    @property
+    def phash_ok(self) -> np.ndarray:
+        """Whether the row has a meaningful perceptual hash."""
+        return self.wait()["phash_ok"]
 
     @property
     def n(self) -> int:
@@ -127,7 +175,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
         light = source.drop_columns([c for c in HEAVY if c in source.column_names])
         frame = _frame(light, "table")
         frame.columns = frozenset(source.column_names)
-        _derive(frame, _table_batches(source))
+        frame.start_features(_table_batches(source))
         return frame
     path = Path(source)
     pf = _open(path)
@@ -139,7 +187,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
     frame = _frame(light, str(path), str(path))
     frame.columns = frozenset(names)
     heavy = [c for c in HEAVY if c in names]
-    _derive(frame, pf.iter_batches(batch_size=BATCH_ROWS, columns=heavy) if heavy else iter(()))
+    frame.start_features(pf.iter_batches(batch_size=BATCH_ROWS, columns=heavy) if heavy else iter(()))
     return frame
 
 
@@ -167,15 +215,8 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     path, child = encode(light.column("imported_path")), _optional(light, "child_id")
     combined = path.codes * (len(child.values) + 1) + (child.codes + 1)
     _, image = np.unique(combined, return_inverse=True)
-    dims = {}
-    for a in DIMS:
-        col = light.column(f"dim_{a}") if f"dim_{a}" in light.column_names else None
-        dims[a] = (
-            np.full(light.num_rows, -1, dtype=np.int64)
-            if col is None
-            else pc.fill_null(col, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        )
-    obs = pc.fill_null(light.column("obs_level"), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    dims = {a: _ints(light, f"dim_{a}", -1) for a in DIMS}
+    obs = _ints(light, "obs_level", 0)
     error = (
         pc.is_valid(light.column("error")).to_numpy(zero_copy_only=False)
         if "error" in light.column_names
@@ -185,19 +226,36 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     return Frame(light, name, obs, path, child, _optional(light, "path"), image.astype(np.int64), n_images, dims, np.asarray(error, dtype=bool))
 
 
+def _ints(table: pa.Table, name: str, fill: int) -> np.ndarray:
+    """An integer column as int64 with nulls (or an absent or all-null column) as ``fill``."""
+    if name not in table.column_names or pa.types.is_null(table.column(name).type):
+        return np.full(table.num_rows, fill, dtype=np.int64)
+    col = pc.fill_null(table.column(name), fill)
+    return col.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _optional(table: pa.Table, name: str) -> Codes:
     if name not in table.column_names:
         return Codes(np.full(table.num_rows, -1, dtype=np.int64), [])
     return encode(table.column(name))
 
 
+def _empty_features(n: int) -> dict[str, np.ndarray]:
+    return {
+        "p1": np.full(n, np.nan),
+        "p99": np.full(n, np.nan),
+        "phash": np.zeros(n, dtype=np.uint64),
+        "phash_ok": np.zeros(n, dtype=bool),
+    }
+
+
 def _derive(frame: Frame, batches: Iterator[pa.RecordBatch]) -> None:
     """Percentiles from the histograms and perceptual hashes from the thumbnails, batch-wise."""
-    n = frame.n
-    frame.p1, frame.p99 = np.full(n, np.nan), np.full(n, np.nan)
-    frame.phash, frame.phash_ok = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=bool)
+    feat = frame._features
     lo, hi = frame.num("histogram_min"), frame.num("histogram_max")
     integer = _integer_rows(frame)
+    # percentiles serve whole images (dynamic range) and Z/T slices (signal-free slices)
+    needed = (frame.obs == 0) | (frame.dims["z"] >= 0) | (frame.dims["t"] >= 0)
     offset = 0
     for batch in batches:
         rows = slice(offset, offset + batch.num_rows)
@@ -205,15 +263,19 @@ def _derive(frame: Frame, batches: Iterator[pa.RecordBatch]) -> None:
         if "histogram_counts" in names:
             counts = _fixed_list(batch.column(names.index("histogram_counts")), 256)
             if counts is not None:
-                p1, p99 = percentiles(counts[0], counts[1], lo[rows], hi[rows], integer[rows])
-                frame.p1[rows][counts[1]] = p1
-                frame.p99[rows][counts[1]] = p99
+                hist, valid = counts
+                use = needed[rows][valid]
+                mask = valid.copy()
+                mask[valid] = use
+                p1, p99 = percentiles(hist[use], mask, lo[rows], hi[rows], integer[rows])
+                feat["p1"][rows][mask] = p1
+                feat["p99"][rows][mask] = p99
         if "thumbnail" in names:
             pixels, valid = thumbnails(batch.column(names.index("thumbnail")))
             if len(valid):
                 hashes, ok = perceptual_hashes(pixels)
-                frame.phash[offset + valid] = hashes
-                frame.phash_ok[offset + valid] = ok
+                feat["phash"][offset + valid] = hashes
+                feat["phash_ok"][offset + valid] = ok
         offset += batch.num_rows
 
 
@@ -231,12 +293,15 @@ def thumbnails(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     valid = np.flatnonzero(np.nan_to_num(lengths.astype(np.float64)) == THUMB_BYTES)
     if not len(valid):
         return np.zeros((0, 64, 64, 4), dtype=np.uint8), valid
-    picked = column.take(pa.array(valid)) if len(valid) < len(column) else column
-    if not isinstance(picked, pa.BinaryArray):
-        picked = picked.cast(pa.binary())
+    if not isinstance(column, pa.BinaryArray):
+        column = column.cast(pa.binary())
+    # null and other rows normally take no bytes: then the thumbnails lie back to back
+    contiguous = np.all(np.isin(np.nan_to_num(lengths.astype(np.float64)), (0, THUMB_BYTES)))
+    picked = column if contiguous else column.take(pa.array(valid))
     offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32)[picked.offset : picked.offset + len(picked) + 1]
     data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)
-    return data[offsets[0] : offsets[-1]].reshape(-1, 64, 64, 4), valid
+    start = offsets[valid[0]] if contiguous else offsets[0]
+    return data[start : start + THUMB_BYTES * len(valid)].reshape(-1, 64, 64, 4), valid
 
 
 def _fixed_list(column: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -247,7 +312,7 @@ def _fixed_list(column: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] |
     flat = pc.list_flatten(column).to_numpy(zero_copy_only=False)
     if len(flat) != int(valid.sum()) * width:
         return None
-    return flat.reshape(-1, width).astype(np.int64), valid
+    return flat.reshape(-1, width).astype(np.int64, copy=False), valid
 
 
 def _integer_rows(frame: Frame) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixel_patrol_base.findings.frame import DIMS, Frame
+from pixel_patrol_base.findings.stats import dense_ids
 
 BIT = {a: 1 << i for i, a in enumerate(DIMS)}
 
@@ -43,14 +44,12 @@ def along(frame: Frame, axis: str, signatures: tuple[int, ...] | None = None) ->
     if signatures is not None:
         keep = np.isin(sig, signatures)
         rows, sig = rows[keep], sig[keep]
-    others = [frame.dims[a][rows] for a in DIMS if a != axis]
-    key = np.column_stack([frame.image[rows], sig, *others]) if len(rows) else np.zeros((0, 5), dtype=np.int64)
     if not len(rows):
         empty = np.zeros(0, dtype=np.int64)
         return Grouped(rows, empty, 0, empty)
-    _, group = np.unique(key, axis=0, return_inverse=True)
-    group = group.reshape(-1)
-    return Grouped(rows, group, int(group.max()) + 1, frame.dims[axis][rows])
+    others = [frame.dims[a][rows] for a in DIMS if a != axis]
+    group, n_groups = dense_ids(frame.image[rows], sig, *others)
+    return Grouped(rows, group, n_groups, frame.dims[axis][rows])
 
 
 def channel_rows(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
@@ -72,8 +71,4 @@ def compare_groups(frame: Frame, rows: np.ndarray, channel: np.ndarray) -> tuple
     """Group id of each row for comparisons between images: condition × dtype × channel."""
     if not len(rows):
         return np.zeros(0, dtype=np.int64), 0
-    dtype = frame.strings("dtype").codes[rows]
-    key = np.column_stack([frame.cond.codes[rows], dtype, channel])
-    _, group = np.unique(key, axis=0, return_inverse=True)
-    group = group.reshape(-1)
-    return group, int(group.max()) + 1
+    return dense_ids(frame.cond.codes[rows], frame.strings("dtype").codes[rows], channel)

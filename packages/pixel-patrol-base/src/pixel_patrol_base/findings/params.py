@@ -20,8 +20,8 @@ CLIFF_SOURCE = (
     "|δ| ≥ 0.474 is a large effect; Mann & Whitney (1947); Bonferroni correction"
 )
 CLIP_SOURCE = (
-    "camera and confocal QC practice: a saturated-pixel fraction above ~0.1 % (any, for "
-    "quantification) makes intensities unreliable (Waters 2009, J Cell Biol 185:1135)"
+    "convention of this tool (0.1 % warns, 1 % is an error); why saturated pixels invalidate "
+    "intensity measurements: Waters (2009), J Cell Biol 185:1135"
 )
 
 

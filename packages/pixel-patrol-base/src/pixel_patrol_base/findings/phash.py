@@ -15,6 +15,8 @@ only hashes sharing a block value are compared.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 _N = 32
@@ -28,28 +30,58 @@ def _dct_rows() -> np.ndarray:
 
 
 _D = _dct_rows()
+_POOL = np.repeat(np.eye(_N), 2, axis=1)
+"""(32, 64): sums pairs of thumbnail pixels (the 2×2 block average up to a constant)."""
+_M = (_D @ _POOL).astype(np.float32)
+"""(8, 64): pooling to 32×32 and the 8 lowest DCT-II frequencies in one matrix."""
+_RGB3 = np.zeros((64, 4, _K), dtype=np.float32)
+_RGB3[:, :3, :] = _M.T[:, None, :]
+_RGB = _RGB3.reshape(256, _K)
+"""(256, 8): one thumbnail row (64 RGBA pixels) → 8 frequencies of its grey (R + G + B)."""
 _FLAT = 1e-3
-"""AC energy (relative to 255²) below which a thumbnail counts as flat."""
+"""AC energy (relative to the full grey range) below which a thumbnail counts as flat."""
+_BATCH = 1024
 
 
 def perceptual_hashes(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit DCT hashes of ``(k, 64, 64, 4)`` RGBA thumbnails and whether each is meaningful."""
-    if len(thumbs) == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool)
-    rgb = thumbs[..., :3].astype(np.float32).mean(axis=-1)
-    alpha = thumbs[..., 3] > 0
-    counts = np.maximum(alpha.sum(axis=(1, 2)), 1)
-    fill = (rgb * alpha).sum(axis=(1, 2)) / counts
-    grey = np.where(alpha, rgb, fill[:, None, None])
-    small = grey.reshape(-1, _N, 2, _N, 2).mean(axis=(2, 4))
-    coeffs = np.einsum("kn,bnm,lm->bkl", _D, small, _D).reshape(len(thumbs), _K * _K)
+    """64-bit DCT hashes of ``(k, 64, 64, 4)`` RGBA thumbnails and whether each is meaningful.
+
+    Grey (R + G + B), the 2×2 pooling and the separable DCT are one linear map, applied as two
+    small matrix products per batch; thumbnails with a transparent margin (non-square images)
+    get the margin filled with their mean grey first.
+    """
+    k = len(thumbs)
+    hashes, ok = np.zeros(k, dtype=np.uint64), np.zeros(k, dtype=bool)
+    for start in range(0, k, _BATCH):
+        part = thumbs[start : start + _BATCH]
+        hashes[start : start + len(part)], ok[start : start + len(part)] = _hash_batch(part)
+    return hashes, ok
+
+
+def _hash_batch(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    k = len(thumbs)
+    alpha_min = thumbs[..., 3].min(axis=(1, 2))
+    data = thumbs.astype(np.float32)
+    padded = np.flatnonzero(alpha_min == 0)
+    if len(padded):
+        data[padded] = _fill_margin(data[padded])
+    per_row = (data.reshape(k * 64, 256) @ _RGB).reshape(k, 64, _K).transpose(0, 2, 1)
+    coeffs = (per_row.reshape(k * _K, 64) @ _M.T).reshape(k, _K * _K)
     ac = coeffs[:, 1:]
-    med = np.median(ac, axis=1)
-    bits = ac > med[:, None]
-    weights = np.left_shift(np.uint64(1), np.arange(1, 64, dtype=np.uint64))
-    hashes = np.bitwise_or.reduce(np.where(bits, weights, np.uint64(0)), axis=1)
-    energy = np.sqrt((ac * ac).mean(axis=1)) / (_N * 255.0)
-    return hashes.astype(np.uint64), (energy > _FLAT) & alpha.any(axis=(1, 2))
+    med = np.partition(ac, 31, axis=1)[:, 31]  # the median of 63 values
+    bits = (ac > med[:, None]).astype(np.uint64)
+    hashes = (bits << np.arange(1, 64, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
+    energy = np.sqrt((ac.astype(np.float64) ** 2).mean(axis=1)) / (_N * 4 * 3 * 255.0)
+    visible = thumbs[..., 3].max(axis=(1, 2)) > 0
+    return hashes, (energy > _FLAT) & visible
+
+
+def _fill_margin(data: np.ndarray) -> np.ndarray:
+    """RGBA floats with transparent pixels set to the mean colour of the visible ones."""
+    alpha = data[..., 3:4] > 0
+    count = np.maximum(alpha.sum(axis=(1, 2)), 1)
+    mean = (data * alpha).sum(axis=(1, 2)) / count
+    return np.where(alpha, data, mean[:, None, None, :])
 
 
 def popcount(x: np.ndarray) -> np.ndarray:
@@ -70,20 +102,18 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     blocks = max_distance + 1
     edges = np.linspace(0, 64, blocks + 1).astype(int)
     found_i, found_j = [], []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
+    for a, b in itertools.pairwise(edges):
         key = (hashes >> np.uint64(a)) & np.uint64((1 << (b - a)) - 1)
         i, j = _same_key_pairs(key)
-        found_i.append(i)
-        found_j.append(j)
+        close = popcount(hashes[i] ^ hashes[j]) <= max_distance
+        found_i.append(i[close])
+        found_j.append(j[close])
     i = np.concatenate(found_i) if found_i else np.zeros(0, dtype=np.int64)
     j = np.concatenate(found_j) if found_j else np.zeros(0, dtype=np.int64)
-    if not len(i):
-        return i, j, np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    close = popcount(hashes[i] ^ hashes[j]) <= max_distance  # most candidates are far apart
+    pairs = np.unique(np.minimum(i[close], j[close]) * n + np.maximum(i[close], j[close]))
     i, j = pairs // n, pairs % n
-    d = popcount(hashes[i] ^ hashes[j])
-    keep = d <= max_distance
-    return i[keep], j[keep], d[keep]
+    return i, j, popcount(hashes[i] ^ hashes[j])
 
 
 def _same_key_pairs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -110,7 +110,9 @@ def render_terminal(result: CheckResult, shown: Sequence[Finding], out: TextIO) 
         console.print(Text("no problems found", style="green"))
         return
     table = Table(show_lines=True, expand=True, header_style="bold")
-    for name, ratio in (("severity", 1), ("finding", 2), ("where", 4), ("evidence", 6), ("what to do", 4)):
+    table.add_column("severity", no_wrap=True, min_width=7)
+    table.add_column("finding", no_wrap=True, min_width=10)
+    for name, ratio in (("where", 3), ("evidence", 5), ("what to do", 3)):
         table.add_column(name, ratio=ratio, overflow="fold")
     base = _base(result, shown)
     for f in shown:

@@ -16,6 +16,7 @@ from pixel_patrol_base.findings.build import Text, finding, plural
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.findings.phash import near_pairs
+from pixel_patrol_base.findings.stats import dense_ids
 
 DUP_ACTION = "Keep one copy of each group; if the copies sit in different conditions or splits, decide where the data belongs."
 NEAR_ACTION = "Check whether these files show the same field of view; keep one if they do, so it is not counted twice."
@@ -99,8 +100,10 @@ def _different_files(ctx: Context, rows: np.ndarray, comp: np.ndarray) -> tuple[
     """Rows of components that span at least two files, and their component ids."""
     f = ctx.frame
     paths = f.path.codes[rows]
-    pairs = np.unique(np.column_stack([comp, paths]), axis=0)
-    n_files = np.bincount(pairs[:, 0], minlength=len(rows))
+    pair, n_pairs = dense_ids(comp, paths)
+    first = np.full(n_pairs, len(pair), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(pair)))
+    n_files = np.bincount(comp[first], minlength=len(rows))
     keep = n_files[comp] >= 2
     return rows[keep], comp[keep]
 
@@ -113,8 +116,10 @@ def _report(ctx: Context, rows: np.ndarray, gid: np.ndarray, rid: str, dist: dic
     _, gid = np.unique(gid, return_inverse=True)
     gid = gid.reshape(-1)
     conds = f.cond.codes[rows]
-    pairs = np.unique(np.column_stack([gid, conds]), axis=0)
-    spans = np.bincount(pairs[:, 0], minlength=int(gid.max()) + 1) > 1
+    pair, n_pairs = dense_ids(gid, conds)
+    first = np.full(n_pairs, len(pair), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(pair)))
+    spans = np.bincount(gid[first], minlength=int(gid.max()) + 1) > 1
     out = []
     across = spans[gid]
     if across.any():

@@ -79,9 +79,10 @@ def _checks(ctx: Context) -> dict[tuple[str, str], Checker]:
             return bad, [codes.at(int(i)) for i in sel[bad]]
         return check
 
-    def numbers(column: str) -> Checker:
+    def numbers(column: str, absent: float = np.nan) -> Checker:
         def check(sel: np.ndarray, expected: Any) -> tuple[np.ndarray, list[Any]]:
             v = f.num(column)[sel]
+            v = np.where(np.isnan(v), absent, v)
             if isinstance(expected, list) and column == "significant_bits":
                 ok = np.isin(v, expected)
             else:
@@ -98,11 +99,12 @@ def _checks(ctx: Context) -> dict[tuple[str, str], Checker]:
         ("values", "dtype"): strings(dtype),
         ("values", "dim_order"): strings(order, str.upper),
         ("values", "file_extensions"): strings(ext, lambda s: s.lower().lstrip(".")),
-        ("values", "channels"): numbers("C_size"),
+        ("values", "channels"): numbers("C_size", 1.0),
         ("values", "channel_names"): channel_list,
         ("values", "significant_bits"): numbers("significant_bits"),
     }
-    checks.update({("size", a): numbers(f"{a}_size") for a in AXES})
+    # an image without an axis has extent 1 along it (the report leaves its *_size empty)
+    checks.update({("size", a): numbers(f"{a}_size", 1.0) for a in AXES})
     checks.update({("pixel_size", a): numbers(f"pixel_size_{a}") for a in PIXEL_AXES})
     checks[("pixel_size", "unit")] = strings(unit)
     return checks

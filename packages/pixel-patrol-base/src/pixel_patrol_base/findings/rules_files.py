@@ -9,6 +9,7 @@ import numpy as np
 from pixel_patrol_base.findings.build import Text, finding, plural
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.model import Finding
+from pixel_patrol_base.findings.stats import dense_ids
 
 _NUMBER = re.compile(r"\d+")
 
@@ -50,9 +51,11 @@ def uneven_conditions(ctx: Context) -> list[Finding]:
     f = ctx.frame
     if len(f.cond.values) < 2:
         return []
-    pairs = np.unique(np.column_stack([f.cond.codes, f.path.codes]), axis=0)
-    pairs = pairs[pairs[:, 0] >= 0]
-    counts = np.bincount(pairs[:, 0], minlength=len(f.cond.values))
+    top = np.flatnonzero((f.obs == 0) & (f.cond.codes >= 0))
+    pair, n_pairs = dense_ids(f.cond.codes[top], f.path.codes[top])
+    first = np.full(n_pairs, len(pair), dtype=np.int64)
+    np.minimum.at(first, pair, np.arange(len(pair)))
+    counts = np.bincount(f.cond.codes[top][first], minlength=len(f.cond.values))
     largest = int(counts.max())
     out = []
     for c in np.argsort(counts, kind="stable"):

@@ -19,6 +19,7 @@ from pixel_patrol_base.findings.build import Text, finding, plural
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.frame import Codes, encode
 from pixel_patrol_base.findings.model import Finding
+from pixel_patrol_base.findings.stats import dense_ids
 
 INCONSISTENT_ACTION = "Check how these files were acquired or exported; analyse them apart or convert them to match the rest."
 MISSING_ACTION = "Re-export with metadata (or set the calibration in the acquisition software); measurements in physical units need it."
@@ -49,9 +50,11 @@ def _numeric(label: str, values: np.ndarray, tolerance: str | None = None) -> Fi
 
 def _plane(x: np.ndarray, y: np.ndarray) -> Field:
     ok = np.isfinite(x) & np.isfinite(y)
-    pairs = np.column_stack([np.where(ok, x, 0), np.where(ok, y, 0)]).astype(np.int64)
-    uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-    codes = np.where(ok, inv.reshape(-1), -1)
+    xs, ys = np.where(ok, x, 0).astype(np.int64), np.where(ok, y, 0).astype(np.int64)
+    inv, n = dense_ids(xs, ys)
+    uniq = np.zeros((n, 2), dtype=np.int64)
+    uniq[inv, 0], uniq[inv, 1] = xs, ys
+    codes = np.where(ok, inv, -1)
     return Field("X×Y size", codes, lambda k: f"{uniq[k, 0]}×{uniq[k, 1]}")
 
 
@@ -98,13 +101,18 @@ def _majority(cond: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """
     valid = codes >= 0
     n_cond = int(cond.max()) + 1
-    pairs, counts = np.unique(np.column_stack([cond[valid], codes[valid]]), axis=0, return_counts=True)
     best = np.full(n_cond, -1, dtype=np.int64)
     best_n = np.zeros(n_cond, dtype=np.int64)
-    if len(pairs):
-        order = np.lexsort((pairs[:, 1], -counts, pairs[:, 0]))
-        head = order[np.r_[True, pairs[order, 0][1:] != pairs[order, 0][:-1]]]
-        best[pairs[head, 0]], best_n[pairs[head, 0]] = pairs[head, 1], counts[head]
+    if valid.any():
+        cv, kv = cond[valid], codes[valid]
+        ids, n_ids = dense_ids(cv, kv)
+        counts = np.bincount(ids, minlength=n_ids)
+        first = np.full(n_ids, len(ids), dtype=np.int64)
+        np.minimum.at(first, ids, np.arange(len(ids)))
+        pc, pk = cv[first], kv[first]
+        order = np.lexsort((pk, -counts, pc))
+        head = order[np.r_[True, pc[order][1:] != pc[order][:-1]]]
+        best[pc[head]], best_n[pc[head]] = pk[head], counts[head]
     total = np.bincount(cond[valid], minlength=n_cond)
     return best[cond], best_n[cond], total[cond]
 
@@ -115,7 +123,10 @@ def _field_findings(ctx: Context, field: Field, rows: np.ndarray) -> list[Findin
     if not (codes >= 0).any():
         return []
     major, major_n, total = _majority(cond + 1, codes)
-    differs = (codes >= 0) & (codes != major)
+    # a value as common as the majority is not a minority: ties are not reported
+    pair, n_pairs = dense_ids(cond, codes)
+    value_n = np.bincount(pair, minlength=n_pairs)[pair]
+    differs = (codes >= 0) & (codes != major) & (value_n < major_n)
     if field.tolerance is not None and field.levels is not None:
         v = field.levels[np.maximum(codes, 0)]
         ref = field.levels[np.maximum(major, 0)]

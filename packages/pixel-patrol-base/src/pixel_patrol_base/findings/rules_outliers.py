@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count_phrase, finding, plural
+from pixel_patrol_base.findings.build import (
+    Text,
+    by_condition_and_scope,
+    count_phrase,
+    finding,
+    plural,
+)
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import RankSum, grouped_median_all, grouped_modz, rank_sum_tests
+from pixel_patrol_base.findings.stats import (
+    RankSum,
+    grouped_median_all,
+    grouped_modz,
+    rank_sum_tests,
+)
 
 OUTLIER_ACTION = "Open these images: a wrong setting, an artefact or an unusual field of view; exclude them if they are not representative."
 SHIFT_ACTION = "If the conditions were meant to differ only in treatment, check for a batch effect (acquisition day, settings) on this metric."
@@ -71,7 +82,7 @@ def condition_shift(ctx: Context) -> list[Finding]:
         return []
     rows, channel = channel_rows(f)
     dtype = f.strings("dtype").codes[rows]
-    strata = np.unique(np.column_stack([dtype, channel]), axis=0) if len(rows) else []
+    strata: list[tuple[int, int]] = sorted({(int(d), int(c)) for d, c in zip(dtype, channel, strict=True)})
     tests = []
     for metric in ctx.settings.get("condition-shift", "metrics"):
         if not f.has(metric):

@@ -31,11 +31,13 @@ def clipped(ctx: Context) -> list[Finding]:
     rows = np.flatnonzero(~f.error & bits.known)
     finite = f.num("finite_pixel_count")[rows]
     out: list[Finding] = []
-    ends = [("high", "max_intensity", "count_at_max", bits.top)]
-    if ctx.settings.get("clipped", "low_end"):
-        ends.append(("low", "min_intensity", "count_at_min", bits.bottom))
-    for end, extreme, count, limit in ends:
-        at = (f.num(extreme)[rows] == limit[rows]) & (finite > 0)
+    low_end = ctx.per_row("clipped", "low_end", rows) > 0
+    ends = [
+        ("high", "max_intensity", "count_at_max", bits.top, np.ones(len(rows), dtype=bool)),
+        ("low", "min_intensity", "count_at_min", bits.bottom, low_end),
+    ]
+    for end, extreme, count, limit, wanted in ends:
+        at = (f.num(extreme)[rows] == limit[rows]) & (finite > 0) & wanted
         frac = np.where(at, f.num(count)[rows] / np.maximum(finite, 1), 0.0)
         warn = ctx.per_row("clipped", "warning", rows)
         err = ctx.per_row("clipped", "error", rows)
@@ -67,9 +69,9 @@ def _clip_findings(
         limit = ctx.settings.get("clipped", severity, cond)
         where = _level(ctx, rows, end)
         text = Text(
-            lambda r, v=vals, w=where: (
+            lambda r, v=vals, w=where, lim=limit: (
                 f"{count_phrase(f, r)} have {pct(v[0]) if len(v) == 1 else 'up to ' + pct(v[0])} "
-                f"of pixels at {w} (limit {pct(limit)})"
+                f"of pixels at {w} (limit {pct(lim)})"
             ),
             CLIP_HIGH if end == "high" else CLIP_LOW,
         )

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_base.findings.build import Text, by_condition_and_scope, count_phrase, finding, plural
+from pixel_patrol_base.findings.build import (
+    Text,
+    by_condition_and_scope,
+    count_phrase,
+    finding,
+    plural,
+)
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import BIT, along, channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding

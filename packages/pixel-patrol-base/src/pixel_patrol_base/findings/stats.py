@@ -21,9 +21,36 @@ MODZ_K = 0.6745
 MEANAD_K = 1.253314
 
 
+def dense_ids(*columns: np.ndarray) -> tuple[np.ndarray, int]:
+    """Group id (0 … n-1, in sorted key order) of each row of the given integer columns.
+
+    The columns are packed into one int64 key when their ranges allow (always, for report
+    columns), which sorts several times faster than ``np.unique(axis=0)`` on a 2-D array.
+    """
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col in columns:
+        c = np.asarray(col, dtype=np.int64)
+        lo, hi = int(c.min()), int(c.max())
+        width = hi - lo + 1
+        if span * width >= 2**62:
+            _, inv = np.unique(np.column_stack([np.asarray(x, dtype=np.int64) for x in columns]), axis=0, return_inverse=True)
+            inv = inv.reshape(-1)
+            return inv, int(inv.max()) + 1
+        key = key * width + (c - lo)
+        span *= width
+    _, inv = np.unique(key, return_inverse=True)
+    inv = inv.reshape(-1)
+    return inv, int(inv.max()) + 1
+
+
 def grouped_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Median of ``values`` per group id (NaN for empty groups); ``values`` must be finite."""
-    order = np.lexsort((values, groups))
+    order = np.argsort(values, kind="stable")
+    order = order[np.argsort(groups[order], kind="stable")]
     v, g = values[order], groups[order]
     counts = np.bincount(g, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

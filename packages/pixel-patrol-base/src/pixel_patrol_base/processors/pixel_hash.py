@@ -150,7 +150,8 @@ def _full_line_box(
     if all(a == 0 and b == n for (a, b), n in zip(inner, full, strict=True)):
         return arr, bounds[n_row]
     wide = np.zeros((*arr.shape[: n_row + 1], *full), dtype=arr.dtype)
-    wide[(..., *(slice(a, b) for a, b in inner))] = arr
+    box: tuple[Any, ...] = (Ellipsis, *(slice(a, b) for a, b in inner))
+    wide[box] = arr
     return wide, bounds[n_row]
 
 

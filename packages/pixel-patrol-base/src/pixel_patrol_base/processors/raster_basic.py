@@ -1,5 +1,8 @@
 """``raster-basic``: min, max, mean, population std and finite count of each leaf block.
 
+It also counts the pixels at the block's max and min (``count_at_max`` / ``count_at_min``,
+computed in :mod:`~pixel_patrol_base.processors._extremes`), which saturation checks need.
+
 NaN and ±Inf are excluded from every statistic: an Inf would make the mean and std meaningless
 for the whole block, and NaN usually marks missing data. Min/max are reduced in the native
 dtype (exact); sums and squared deviations are accumulated in float64 with a two-pass

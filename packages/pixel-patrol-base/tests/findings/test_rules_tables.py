@@ -1,0 +1,83 @@
+"""Rules on small hand-made report tables: bit depth, slices under flagged images, T focus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pixel_patrol_base.errors import ReportError
+from pixel_patrol_base.findings.bitdepth import bit_depths
+from pixel_patrol_base.findings.build import uncovered
+from pixel_patrol_base.findings.engine import check_frame
+from pixel_patrol_base.findings.frame import percentiles, read_frame
+
+
+def _row(path: str, obs: int = 0, **kw: Any) -> dict[str, Any]:
+    row = {"imported_path": path, "obs_level": obs, "path": kw.pop("cond", "a"), "child_id": None,
+           "dim_z": None, "dim_t": None, "dim_c": None, "dim_s": None, "error": None, "error_stage": None}
+    row.update(kw)
+    return row
+
+
+def _frame(rows: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    return read_frame(pa.Table.from_pylist(rows))
+
+
+def test_bit_depth_stated_inferred_and_disbelieved() -> None:
+    f = _frame([
+        _row("a", dtype="uint16", max_intensity=3000.0, significant_bits=16),
+        _row("b", dtype="uint16", max_intensity=4095.0, significant_bits=16),
+        _row("c", dtype="uint16", max_intensity=900.0, significant_bits=10, cond="b"),
+        _row("d", dtype="uint16", max_intensity=5000.0, significant_bits=12, cond="c"),
+        _row("e", dtype="uint8", max_intensity=17.0, cond="c"),
+        _row("f", dtype="int16", max_intensity=20000.0, cond="c"),
+        _row("g", dtype="float32", max_intensity=1.0, cond="c"),
+    ])
+    b = bit_depths(f)
+    assert b.bits.tolist() == [12, 12, 10, 14, 8, 16, 0]
+    assert b.top[:6].tolist() == [4095, 4095, 1023, 16383, 255, 32767] and np.isnan(b.top[6])
+    assert b.stated.tolist() == [False, False, True, False, False, False, False]
+    assert b.bottom[5] == -32768
+
+
+def test_slices_of_a_flagged_image_are_not_listed_again() -> None:
+    f = _frame([
+        _row("s"), _row("s", 1, dim_z=0), _row("s", 1, dim_c=1), _row("s", 2, dim_z=0, dim_c=1),
+        _row("t"), _row("t", 1, dim_z=0), _row("t", 2, dim_z=0, dim_c=1), _row("t", 2, dim_z=1, dim_c=1),
+    ])
+    assert uncovered(f, np.array([0, 1, 2, 3, 6, 7])).tolist() == [0, 6, 7]
+    assert uncovered(f, np.array([5, 6, 7])).tolist() == [5, 7]
+
+
+def test_percentiles_are_exact_for_one_value_per_bin() -> None:
+    counts = np.zeros((1, 256), dtype=np.int64)
+    counts[0, 3], counts[0, 10], counts[0, 200] = 1, 98, 1
+    p1, p99 = percentiles(counts, np.array([True]), np.array([0.0]), np.array([256.0]), np.array([True]))
+    assert (p1[0], p99[0]) == (3.0, 10.0)
+
+
+def test_sharpness_collapse_along_t_is_a_focus_warning() -> None:
+    rows = [_row("movie", dtype="uint16", laplacian_variance=100.0)]
+    lap = [100.0, 104, 97, 101, 99, 30, 28]
+    rows += [_row("movie", 1, dim_t=t, dtype="uint16", laplacian_variance=v) for t, v in enumerate(lap)]
+    findings = [f for f in check_frame(_frame(rows)).findings if f.id == "focus"]
+    assert len(findings) == 1 and findings[0].severity == "warning"
+    assert [r.dim_t for r in findings[0].rows] == [5, 6]
+
+
+def test_errors_are_grouped_by_stage_and_cause() -> None:
+    rows = [
+        _row("x/a.tif", error="x/a.tif: truncated after 12 of 40 planes", error_stage="load"),
+        _row("x/b.tif", error="x/b.tif: truncated after 3 of 40 planes", error_stage="load"),
+        _row("x/c.czi", error="x/c.czi: reader for czi is not installed", error_stage="header"),
+    ]
+    found = [f for f in check_frame(_frame(rows)).findings if f.id == "unreadable"]
+    assert [(f.severity, f.files) for f in found] == [("error", ("x/a.tif", "x/b.tif")), ("error", ("x/c.czi",))]
+
+
+def test_a_table_without_the_key_columns_is_not_a_report() -> None:
+    with pytest.raises(ReportError, match="not a Pixel Patrol report"):
+        read_frame(pa.table({"imported_path": ["a"]}))

@@ -1,0 +1,89 @@
+"""`check` on real scans: every planted problem is found, a clean dataset gives no warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from planted import Planted, write_clean
+
+from pixel_patrol_base import api
+from pixel_patrol_base.findings.engine import known_rules
+from pixel_patrol_base.findings.model import Finding
+
+
+@pytest.fixture(scope="module")
+def planted_findings(planted_report: tuple[Path, list[Planted], Path]) -> list[Finding]:
+    return api.check(planted_report[0])
+
+
+PLANTED_IDS = [r for r in known_rules() if r != "expectation"]
+
+
+def test_every_finding_id_has_a_planted_case(planted_report: tuple[Path, list[Planted], Path]) -> None:
+    assert {p.id for p in planted_report[1]} == set(PLANTED_IDS)
+
+
+@pytest.mark.parametrize("rid", PLANTED_IDS)
+def test_planted_problem_is_found_with_its_files_and_severity(
+    rid: str, planted_report: tuple[Path, list[Planted], Path], planted_findings: list[Finding]
+) -> None:
+    _, expected, base = planted_report
+    for plant in (p for p in expected if p.id == rid):
+        want = {str(base / f) for f in plant.files}
+        same_id = [(f.severity, sorted(f.files)) for f in planted_findings if f.id == rid]
+        assert any(
+            f.id == rid and f.severity == plant.severity and set(f.files) == want for f in planted_findings
+        ), f"{plant} not reported; {rid} findings: {same_id}"
+
+
+def test_findings_are_ranked_errors_first(planted_findings: list[Finding]) -> None:
+    order = {"error": 0, "warning": 1, "info": 2}
+    ranks = [order[f.severity] for f in planted_findings]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+
+
+def test_clean_dataset_gives_no_warning_and_no_error(clean_report: Path) -> None:
+    findings = api.check(clean_report)
+    loud = [(f.severity, f.id, f.message) for f in findings if f.severity != "info"]
+    assert loud == []
+
+
+def test_findings_of_a_table_equal_those_of_its_file(clean_report: Path, planted_report: tuple[Path, list[Planted], Path]) -> None:
+    report = planted_report[0]
+    table, _ = api.load(report)
+    assert api.check(table) == api.check(report)
+
+
+def test_a_file_info_only_report_is_checked_for_what_it_has(tmp_path: Path) -> None:
+    base = tmp_path / "data"
+    write_clean(base, n=2)
+    project = api.create_project("files", base, output_path=tmp_path / "files.parquet")
+    api.process_files(project, max_workers=1)
+    from pixel_patrol_base.findings.engine import run_check
+
+    result = run_check(tmp_path / "files.parquet")
+    assert result.findings == []
+    assert "clipped" in result.skipped and "the report has no" in result.skipped["clipped"]
+
+
+def test_the_demo_shows_its_two_planted_problems(demo: Path, tmp_path: Path) -> None:
+    project = api.create_project("demo", demo, loader="bioio", output_path=tmp_path / "demo.parquet")
+    project = api.add_paths(project, ["control", "treated"])
+    api.process_files(project, max_workers=1)
+    errors = [(f.id, [Path(p).relative_to(demo).as_posix() for p in f.files]) for f in api.check(tmp_path / "demo.parquet") if f.severity == "error"]
+    assert errors == [
+        ("clipped", ["treated/stack_zcyx.tif"]),
+        ("duplicate", ["control/nuclei_00.tif", "treated/nuclei_02.tif"]),
+    ]
+
+
+def test_every_rule_setting_is_documented() -> None:
+    from pixel_patrol_base.findings.params import RULES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "findings.md").read_text(encoding="utf-8")
+    for rule, params in RULES.items():
+        assert f"| `{rule}` |" in doc, rule
+        for name in params:
+            if name != "enabled":
+                assert f"| `{rule}` | `{name}` |" in doc, f"{rule}.{name}"
