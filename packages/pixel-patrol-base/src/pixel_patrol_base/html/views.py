@@ -44,7 +44,7 @@ SECTIONS: tuple[tuple[str, Callable[[ReportFrame], Any]], ...] = (
 
 def other_columns(frame: ReportFrame) -> list[str]:
     """Candidate columns, besides the frame's own, that give 2 to MAX_GROUPS image groups."""
-    out = []
+    out: list[str] = []
     for name in CANDIDATES:
         if len(out) >= MAX_OTHER_VIEWS:
             break
