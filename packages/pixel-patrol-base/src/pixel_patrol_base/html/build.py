@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +23,7 @@ DEFAULT_MAX_THUMBNAILS = 256
 def page_data(
     table: pa.Table,
     meta: ProjectMetadata,
-    findings: Sequence[Finding],
+    findings: Sequence[Finding] | Callable[[], Sequence[Finding]],
     *,
     group_by: str = "path",
     max_thumbnails: int = DEFAULT_MAX_THUMBNAILS,
@@ -35,18 +35,21 @@ def page_data(
     """Everything the page shows, as JSON-ready values (``timings`` says where the time went).
 
     ``heavy`` and ``schema`` serve a table read without its large columns (see
-    :mod:`~pixel_patrol_base.html.heavy`).
+    :mod:`~pixel_patrol_base.html.heavy`). ``findings`` may be a function that waits for them:
+    it is called only after the grouped sections are computed, so ``check`` can run meanwhile.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     frame = build_frame(table, meta, group_by, heavy, schema)
     timings["frame"] = time.perf_counter() - t0
-    fv = view(frame, findings)
     t = time.perf_counter()
     fams = agg_hist.families(frame)
     timings["histograms"] = time.perf_counter() - t
     frames = [frame] + [build_frame(table, meta, c, heavy, schema) for c in views.other_columns(frame)]
     grouped = [views.view(f, fams, compare=k == 0, timings=timings) for k, f in enumerate(frames)]
+    t = time.perf_counter()
+    fv = view(frame, findings() if callable(findings) else findings)
+    timings["findings"] = time.perf_counter() - t
     t = time.perf_counter()
     chosen = thumbs.choose(frame, fv.priority(), max_thumbnails)
     uris = thumbs.encode(frame, chosen)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,24 +54,37 @@ def write_html(
         raise SettingsError("--max-thumbnails must be 0 or more")
     out = check_output(output)
     require()
-    skipped: dict[str, str] = {}
+    exp = _expectations(expectations)
     if isinstance(report, tuple):
         table, meta = report
-        source, heavy, schema = "", None, None
         if findings is None:
-            findings, skipped = run_check(table, expectations)
+            found, skipped = run_check(table, exp)
+        else:
+            found, skipped = list(findings), {}
+        data = page_data(table, meta, found, group_by=group_by, max_thumbnails=max_thumbnails, title=title)
     else:
-        table, meta, heavy, schema = read_light(Path(report))
-        source = Path(report).name
-        if findings is None:
-            findings, skipped = run_check(Path(report), expectations)
-    data = page_data(
-        table, meta, findings, group_by=group_by, max_thumbnails=max_thumbnails, title=title,
-        source=source, heavy=heavy, schema=schema,
-    )
+        path = Path(report)
+        with ThreadPoolExecutor(1) as pool:
+            # check reads the report on its own; it runs beside the aggregation (2 cores).
+            job = pool.submit(run_check, path, exp) if findings is None else None
+            table, meta, heavy, schema = read_light(path)
+            data = page_data(
+                table, meta, (lambda: job.result()[0]) if job else list(findings or []), group_by=group_by,
+                max_thumbnails=max_thumbnails, title=title, source=path.name, heavy=heavy, schema=schema,
+            )
+            skipped = job.result()[1] if job else {}
     data["findings"]["skipped"] = skipped
     write_atomic(out, render(data))
     return out
+
+
+def _expectations(expectations: PathLike | None) -> Any:
+    """The parsed expectations file (a bad file fails here, before the report is read)."""
+    if expectations is None:
+        return None
+    from pixel_patrol_base.findings.engine import as_expectations
+
+    return as_expectations(expectations)
 
 
 def read_light(path: Path) -> tuple[pa.Table, ProjectMetadata, ParquetSource, pa.Schema]:
@@ -87,7 +102,7 @@ def _light_columns(path: Path) -> list[str] | None:
     return [n for n in names if n not in HEAVY_COLUMNS]
 
 
-def run_check(report: pa.Table | Path, expectations: PathLike | None) -> tuple[list[Finding], dict[str, str]]:
+def run_check(report: pa.Table | Path, expectations: Any) -> tuple[list[Finding], dict[str, str]]:
     """``check``'s findings on a report (the same rules and order as ``pixel-patrol check``)
     and the rules it could not run, with the reason."""
     from pixel_patrol_base.findings.engine import run_check as check
