@@ -44,6 +44,16 @@ def _asset(name: str) -> str:
     return (resources.files("pixel_patrol_base.html") / "assets" / name).read_text(encoding="utf-8")
 
 
+SCRIPT_PARTS = ("core", "findings", "overview", "pixels", "images", "page")
+"""The page script, one file per concern, joined in this order inside one function scope."""
+
+
+def page_script() -> str:
+    """The page's own script: every part of ``assets/js`` in one strict-mode function."""
+    parts = [_asset(f"js/{name}.js") for name in SCRIPT_PARTS]
+    return "(function () {\n  'use strict';\n" + "\n".join(parts) + "}());\n"
+
+
 def finite(value: Any) -> Any:
     """``value`` with every NaN or infinite float replaced by None (JSON has no NaN)."""
     if isinstance(value, float):
@@ -72,7 +82,7 @@ def render(data: dict[str, Any]) -> str:
         title=data["header"]["title"],
         css=_asset("report.css"),
         plotly=js,
-        script=_asset("report.js"),
+        script=page_script(),
         data_json=json_for_script(payload),
         images_b64=data["images"],
     )
