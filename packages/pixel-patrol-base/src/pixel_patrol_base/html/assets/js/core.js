@@ -11,7 +11,7 @@
   const state = {
     on: G.map(() => true), compare: false, facet: 'all', trend: {}, histMode: 'fraction', histLog: false,
     mosaicSort: '', mosaicOrder: 'top', mosaicSeed: 1, sortCol: null, sortDesc: false, query: '',
-    finding: -1, flaggedOnly: false, page: 0, highlight: -1,
+    finding: -1, flaggedOnly: false, page: 0, highlight: -1, pairX: '', pairY: '',
   };
   let IMG = null;
 

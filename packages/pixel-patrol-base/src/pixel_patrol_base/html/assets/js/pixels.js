@@ -46,8 +46,33 @@
       return panel(m.metric, m.description, violin(f, m.metric), state.compare ? tests(f) : null);
     });
     const constant = (V.distributions.constant || []).map((c) => `${c.metric} = ${fmtNum(c.value)}`);
-    return [controls, h('div', { class: 'grid' }, panels),
+    return [controls, h('div', { class: 'grid' }, panels, pairPanel()),
       constant.length ? h('p', { class: 'unit', text: `Same value for every image (not drawn): ${constant.join(', ')}.` }) : null];
+  }
+  const PAIR_POINTS = 5000;
+  function pairPanel() {
+    const cols = measured();
+    if (cols.length < 2) return null;
+    if (!cols.includes(state.pairX)) state.pairX = cols.includes('mean_intensity') ? 'mean_intensity' : cols[0];
+    if (!cols.includes(state.pairY)) state.pairY = cols.find((c) => c !== state.pairX && c.includes('laplacian')) || cols.find((c) => c !== state.pairX);
+    const pick = (id, key) => h('select', { id, onchange: (ev) => { state[key] = ev.target.value; rerender(['distributions']); } },
+      cols.map((c) => h('option', { value: c, text: c, selected: c === state[key] })));
+    const rows = [];
+    for (let i = 0; i < IMG.n; i += 1) if (on(groupOf(i)) && Number.isFinite(num(state.pairX, i)) && Number.isFinite(num(state.pairY, i))) rows.push(i);
+    const step = Math.max(1, Math.ceil(rows.length / PAIR_POINTS));
+    const shown = rows.filter((_, k) => k % step === 0);
+    const traces = selected().map((g) => {
+      const mine = shown.filter((i) => groupOf(i) === g);
+      return { type: 'scatter', mode: 'markers', name: G[g], x: mine.map((i) => num(state.pairX, i)), y: mine.map((i) => num(state.pairY, i)),
+        customdata: mine, text: mine.map((i) => shortPath(path(i))), marker: { color: alpha(g, 0.6), size: 5 },
+        hovertemplate: `%{text}<br>${state.pairX} = %{x}<br>${state.pairY} = %{y}<extra>${G[g]}</extra>` };
+    });
+    const onClick = (div) => div.on('plotly_click', (ev) => { const i = ev.points[0].customdata; if (typeof i === 'number') jumpToRow(i); });
+    const note = step > 1 ? `Every ${step}th of ${fmtInt(rows.length)} images is drawn.` : `${fmtInt(rows.length)} images.`;
+    return h('div', { class: 'panel wide' }, h('h3', { text: 'Two columns against each other' }),
+      h('p', { class: 'desc', text: `One point per image; click a point for its table row. ${note}` }),
+      h('div', { class: 'controls' }, h('label', {}, 'x: ', pick('pair-x', 'pairX')), h('label', {}, 'y: ', pick('pair-y', 'pairY'))),
+      rows.length ? plot(traces, { xaxis: { title: { text: state.pairX } }, yaxis: { title: { text: state.pairY } } }, { 'data-pair': '1' }, onClick) : empty('No image has both values.'));
   }
   function violin(f, name) {
     const traces = [];
