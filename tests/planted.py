@@ -10,11 +10,16 @@ Functions:
 
 * :func:`natural_image` — one channel of a natural-looking 2-D field, ``(Y, X)`` uint16.
 * :func:`natural_stack` — a Z stack whose sharpness peaks at a chosen focal slice.
+* :func:`natural_cyx`, :func:`natural_zcyx` — 3-channel fields and 3-channel stacks.
 * :func:`write_ome` — an OME-TIFF with pixel size and channel names.
-* :func:`write_clean` — the clean dataset: conditions ``control`` and ``treated`` with
-  3-channel images and Z stacks; :func:`check` on its report has no warning and no error.
-* :func:`write_planted` — one condition per finding id holding clean images plus the planted
-  case; returns :data:`Planted` values (finding id → files and severity that must be reported).
+* :func:`write_clean` — the clean dataset: conditions ``control`` and ``treated``, each with
+  12 three-channel Z stacks; ``api.check`` on its report finds no warning and no error.
+* :func:`write_planted` — one condition per planted case holding clean images plus the
+  problem; returns :class:`Planted` values (finding id, severity and the exact files that must
+  be reported). Every finding id but ``expectation`` has at least one case.
+
+The session fixtures ``planted_report`` and ``clean_report`` in ``tests/conftest.py`` scan these
+datasets once per test run.
 * :func:`scan` — ``api.process_files`` on a folder with one condition per sub-folder (bioio
   loader, one worker); returns the report path.
 """

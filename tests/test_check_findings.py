@@ -87,3 +87,23 @@ def test_every_rule_setting_is_documented() -> None:
         for name in params:
             if name != "enabled":
                 assert f"| `{rule}` | `{name}` |" in doc, f"{rule}.{name}"
+
+
+def test_same_pixels_in_png_and_tiff_have_one_hash(tmp_path: Path) -> None:
+    import numpy as np
+    import tifffile
+    from PIL import Image
+
+    base = tmp_path / "data"
+    base.mkdir()
+    pixels = np.random.default_rng(3).integers(0, 256, (40, 56), dtype=np.uint8)
+    Image.fromarray(pixels).save(base / "a.png")
+    tifffile.imwrite(base / "b.tif", pixels, compression="zlib")
+    tifffile.imwrite(base / "c.tif", pixels.T.copy())
+    project = api.create_project("fmt", base, loader="bioio", output_path=tmp_path / "r.parquet")
+    api.process_files(project, max_workers=1)
+    table, _ = api.load(tmp_path / "r.parquet")
+    hashes = dict(zip((Path(p).name for p in table.column("imported_path").to_pylist()), table.column("pixel_hash").to_pylist(), strict=True))
+    assert hashes["a.png"] == hashes["b.tif"] != hashes["c.tif"]
+    dup = [f for f in api.check(table) if f.id == "duplicate"]
+    assert [sorted(Path(p).name for p in f.files) for f in dup] == [["a.png", "b.tif"]]

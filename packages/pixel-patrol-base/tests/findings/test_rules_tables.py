@@ -81,3 +81,39 @@ def test_errors_are_grouped_by_stage_and_cause() -> None:
 def test_a_table_without_the_key_columns_is_not_a_report() -> None:
     with pytest.raises(ReportError, match="not a Pixel Patrol report"):
         read_frame(pa.table({"imported_path": ["a"]}))
+
+
+def test_plane_tiles_and_empty_reports_are_handled() -> None:
+    rows = [
+        _row("p", dim_y=None, dtype="uint8", max_intensity=255.0, min_intensity=3.0, count_at_max=5000,
+             count_at_min=1, finite_pixel_count=10000, num_pixels=10000, std_intensity=9.0),
+        _row("p", 1, dim_y=0, dtype="uint8", max_intensity=255.0, min_intensity=3.0, count_at_max=5000,
+             count_at_min=1, finite_pixel_count=5000, num_pixels=5000, std_intensity=0.0),
+    ]
+    found = check_frame(_frame(rows)).findings
+    assert [(f.id, f.scope, len(f.rows)) for f in found] == [("clipped", "image", 1)]
+    empty = pa.Table.from_pylist(rows).slice(0, 0)
+    assert check_frame(read_frame(empty)).findings == []
+
+
+def test_five_thousand_clipped_slices_are_one_finding_naming_their_files() -> None:
+    n_img, n_z = 1000, 5
+    paths = [f"/d/img_{i:04d}.tif" for i in range(n_img) for _ in range(n_z + 1)]
+    obs = [0 if k == 0 else 1 for _ in range(n_img) for k in range(n_z + 1)]
+    dim_z = [None if k == 0 else k - 1 for _ in range(n_img) for k in range(n_z + 1)]
+    at_max = [1 if k == 0 else 300 for _ in range(n_img) for k in range(n_z + 1)]
+    count = [n_z * 10000 if k == 0 else 10000 for _ in range(n_img) for k in range(n_z + 1)]
+    n = len(paths)
+    table = pa.table({
+        "imported_path": paths, "obs_level": pa.array(obs, pa.int8()), "path": ["a"] * n,
+        "dim_z": pa.array(dim_z, pa.int64()), "dtype": ["uint16"] * n,
+        "max_intensity": [4095.0] * n, "min_intensity": [100.0] * n,
+        "count_at_max": at_max, "count_at_min": [1] * n, "finite_pixel_count": count,
+        "num_pixels": count, "std_intensity": [50.0] * n,
+    })
+    clipped = [f for f in check_frame(read_frame(table)).findings if f.id == "clipped"]
+    assert len(clipped) == 1
+    f = clipped[0]
+    assert (f.severity, f.scope, len(f.rows), len(f.files)) == ("error", "slice", 5000, 1000)
+    assert f.value == 0.03 and f.threshold == 0.01 and len(f.evidence) == 5000
+    assert f.message.startswith("5,000 slices in 1,000 files have up to 3.0 % of pixels at the 12-bit maximum 4095")

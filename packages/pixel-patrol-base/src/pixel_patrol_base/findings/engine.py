@@ -32,7 +32,7 @@ from pixel_patrol_base.findings.expectations import (
 )
 from pixel_patrol_base.findings.frame import Frame, read_frame
 from pixel_patrol_base.findings.model import Finding, severity_rank
-from pixel_patrol_base.findings.params import RULES
+from pixel_patrol_base.findings.params import RULES, Settings
 from pixel_patrol_base.findings.rules_expect import expectation
 
 Rule = Callable[[Context], list[Finding]]
@@ -87,7 +87,9 @@ def as_expectations(expectations: ExpectationsLike) -> Expectations | None:
 def run_check(source: str | os.PathLike[str] | pa.Table, expectations: ExpectationsLike = None) -> CheckResult:
     """Read the report (expectations first, so a bad file fails fast) and run every rule."""
     exp = as_expectations(expectations)
-    frame = read_frame(source)
+    settings = exp.settings if exp is not None else Settings()
+    metrics = {m for rule in ("outlier", "condition-shift") for m in settings.get(rule, "metrics")}
+    frame = read_frame(source, frozenset(metrics))
     return check_frame(frame, exp)
 
 

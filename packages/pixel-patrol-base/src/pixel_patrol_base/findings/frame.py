@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,20 @@ from pixel_patrol_base.findings.model import RowKey
 from pixel_patrol_base.findings.phash import perceptual_hashes
 
 HEAVY = ("histogram_counts", "thumbnail")
+USED = frozenset(
+    {
+        "imported_path", "obs_level", "path", "child_id", "error", "error_stage",
+        "dim_z", "dim_t", "dim_c", "dim_s", "dim_y", "dim_x",
+        "dtype", "dim_order", "file_extension", "num_pixels",
+        *(f"{a}_size" for a in "TCZYXS"),
+        "pixel_size_X", "pixel_size_Y", "pixel_size_Z", "pixel_size_unit", "channel_names",
+        "objective", "exposure_time_s", "significant_bits",
+        "min_intensity", "max_intensity", "mean_intensity", "std_intensity",
+        "finite_pixel_count", "count_at_max", "count_at_min", "pixel_hash",
+        "histogram_min", "histogram_max", "laplacian_variance",
+    }
+)
+"""Light columns the rules read (the metric lists of the settings add theirs)."""
 REQUIRED = ("imported_path", "obs_level")
 DIMS = ("z", "t", "c", "s")
 BATCH_ROWS = 4096
@@ -62,6 +76,7 @@ class Frame:
     table: pa.Table
     name: str
     obs: np.ndarray
+    """obs_level per row; -1 for rows of plane tiles, which the rules skip."""
     path: Codes
     child: Codes
     cond: Codes
@@ -74,30 +89,34 @@ class Frame:
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
     _codes: dict[str, Codes] = field(default_factory=dict)
     _features: dict[str, np.ndarray] = field(default_factory=dict)
-    _worker: threading.Thread | None = None
+    _workers: list[threading.Thread] = field(default_factory=list)
     _failure: list[BaseException] = field(default_factory=list)
 
-    def start_features(self, batches: Iterator[pa.RecordBatch]) -> None:
-        """Derive percentiles and hashes from ``batches`` in a background thread."""
+    def start_features(self, streams: list[Callable[[], Iterator[pa.RecordBatch]]]) -> None:
+        """Derive percentiles and hashes in background threads, one per heavy column."""
         self._features = _empty_features(self.n)
-        for name in ("histogram_min", "histogram_max"):
-            self.num(name)  # fill the cache here, not concurrently in the thread
-        self.strings("dtype")
+        inputs = _DeriveInputs(
+            self.num("histogram_min"),
+            self.num("histogram_max"),
+            _integer_rows(self),
+            (self.obs == 0) | (self.dims["z"] >= 0) | (self.dims["t"] >= 0),
+        )
 
-        def work() -> None:
+        def work(stream: Callable[[], Iterator[pa.RecordBatch]]) -> None:
             try:
-                _derive(self, batches)
+                _derive(self._features, inputs, stream())
             except (OSError, pa.ArrowException, ValueError) as exc:
                 self._failure.append(exc)
 
-        self._worker = threading.Thread(target=work, name="pixel-patrol-check-features", daemon=True)
-        self._worker.start()
+        for stream in streams:
+            worker = threading.Thread(target=work, args=(stream,), name="pixel-patrol-check-features", daemon=True)
+            worker.start()
+            self._workers.append(worker)
 
     def wait(self) -> dict[str, np.ndarray]:
-        """The derived features, once the background thread is done."""
-        if self._worker is not None:
-            self._worker.join()
-            self._worker = None
+        """The derived features, once the background threads are done."""
+        while self._workers:
+            self._workers.pop().join()
         if self._failure:
             raise ReportError(f"{self.name}: cannot read the histograms or thumbnails ({self._failure[0]})")
         return self._features
@@ -151,6 +170,11 @@ class Frame:
         return self._codes[name]
 
     @property
+    def measured(self) -> np.ndarray:
+        """Rows with statistics the rules look at: not an error, not a plane tile."""
+        return ~self.error & (self.obs >= 0)
+
+    @property
     def image_rows(self) -> np.ndarray:
         """Indices of the processed images' obs_level-0 rows."""
         return np.flatnonzero((self.obs == 0) & ~self.error)
@@ -169,25 +193,28 @@ class Frame:
         return self.cond.at(i) or "."
 
 
-def read_frame(source: str | os.PathLike[str] | pa.Table) -> Frame:
-    """Load a report file (or take a table) and derive what the rules need."""
+def read_frame(source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] = frozenset()) -> Frame:
+    """Load a report file (or take a table) and derive what the rules need.
+
+    Of a file only the columns the rules use are read (:data:`USED` and ``extra``, e.g. the
+    metrics the settings compare); the others are known by name for :meth:`Frame.has`.
+    """
     if isinstance(source, pa.Table):
         light = source.drop_columns([c for c in HEAVY if c in source.column_names])
         frame = _frame(light, "table")
         frame.columns = frozenset(source.column_names)
-        frame.start_features(_table_batches(source))
+        frame.start_features([_table_stream(source, c) for c in HEAVY if c in source.column_names])
         return frame
     path = Path(source)
     pf = _open(path)
     names = pf.schema_arrow.names
     try:
-        light = pf.read(columns=[c for c in names if c not in HEAVY])
+        light = pf.read(columns=[c for c in names if c in USED or c in extra])
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"{path}: cannot read the report ({exc})") from exc
     frame = _frame(light, str(path), str(path))
     frame.columns = frozenset(names)
-    heavy = [c for c in HEAVY if c in names]
-    frame.start_features(pf.iter_batches(batch_size=BATCH_ROWS, columns=heavy) if heavy else iter(()))
+    frame.start_features([_file_stream(path, c) for c in HEAVY if c in names])
     return frame
 
 
@@ -200,10 +227,13 @@ def _open(path: Path) -> pq.ParquetFile:
         raise ReportError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
-def _table_batches(table: pa.Table) -> Iterator[pa.RecordBatch]:
-    heavy = [c for c in HEAVY if c in table.column_names]
-    if heavy:
-        yield from table.select(heavy).to_batches(max_chunksize=BATCH_ROWS)
+def _table_stream(table: pa.Table, column: str) -> Callable[[], Iterator[pa.RecordBatch]]:
+    return lambda: iter(table.select([column]).to_batches(max_chunksize=BATCH_ROWS))
+
+
+def _file_stream(path: Path, column: str) -> Callable[[], Iterator[pa.RecordBatch]]:
+    """Batches of one column from a file handle of its own (one per thread)."""
+    return lambda: pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=[column])
 
 
 def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
@@ -217,6 +247,10 @@ def _frame(light: pa.Table, name: str, where: str | None = None) -> Frame:
     _, image = np.unique(combined, return_inverse=True)
     dims = {a: _ints(light, f"dim_{a}", -1) for a in DIMS}
     obs = _ints(light, "obs_level", 0)
+    # rows of plane tiles (--slice-size on Y or X) are left out: findings speak of images,
+    # channels and slices, and a tile's row key could not say which part of the plane it is
+    tiles = (_ints(light, "dim_y", -1) >= 0) | (_ints(light, "dim_x", -1) >= 0)
+    obs = np.where(tiles, -1, obs)
     error = (
         pc.is_valid(light.column("error")).to_numpy(zero_copy_only=False)
         if "error" in light.column_names
@@ -249,13 +283,23 @@ def _empty_features(n: int) -> dict[str, np.ndarray]:
     }
 
 
-def _derive(frame: Frame, batches: Iterator[pa.RecordBatch]) -> None:
+@dataclass(frozen=True, slots=True)
+class _DeriveInputs:
+    """Per-row arrays the derivation needs, taken before the threads start.
+
+    ``needed`` marks the rows whose percentiles a rule uses: whole images (dynamic range) and
+    Z/T slices (signal-free slices).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    integer: np.ndarray
+    needed: np.ndarray
+
+
+def _derive(feat: dict[str, np.ndarray], inputs: _DeriveInputs, batches: Iterator[pa.RecordBatch]) -> None:
     """Percentiles from the histograms and perceptual hashes from the thumbnails, batch-wise."""
-    feat = frame._features
-    lo, hi = frame.num("histogram_min"), frame.num("histogram_max")
-    integer = _integer_rows(frame)
-    # percentiles serve whole images (dynamic range) and Z/T slices (signal-free slices)
-    needed = (frame.obs == 0) | (frame.dims["z"] >= 0) | (frame.dims["t"] >= 0)
+    lo, hi, integer, needed = inputs.lo, inputs.hi, inputs.integer, inputs.needed
     offset = 0
     for batch in batches:
         rows = slice(offset, offset + batch.num_rows)

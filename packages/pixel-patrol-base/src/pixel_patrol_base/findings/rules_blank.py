@@ -20,7 +20,7 @@ from pixel_patrol_base.findings.build import (
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import along
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import grouped_median_all, grouped_modz
+from pixel_patrol_base.findings.stats import modz_and_median
 
 ACTION = (
     "Check the acquisition (dead or unused channel, shutter, Z range beyond the sample, dropped "
@@ -32,7 +32,7 @@ def blank(ctx: Context) -> list[Finding]:
     """Constant / no-finite rows (error) and signal-free slices within stacks (warning)."""
     f = ctx.frame
     std, finite, total = f.num("std_intensity"), f.num("finite_pixel_count"), f.num("num_pixels")
-    ok = ~f.error
+    ok = f.measured
     constant = ok & (std == 0) & (finite > 0)
     empty = ok & (finite == 0) & (total > 0)
     dead = np.flatnonzero(constant | empty)
@@ -54,8 +54,8 @@ def _signal_free(ctx: Context) -> tuple[np.ndarray, dict[int, float]]:
         if not len(g.rows):
             continue
         r = ratio[g.rows]
-        modz = grouped_modz(r, g.group, g.n_groups)
-        rel = r / grouped_median_all(r, g.group, g.n_groups)
+        modz, med = modz_and_median(r, g.group, g.n_groups)
+        rel = r / med
         small = g.sizes() >= ctx.per_row("blank", "min_slices", g.rows)
         hit = small & (modz < ctx.per_row("blank", "modz", g.rows))
         hit &= rel < ctx.per_row("blank", "max_ratio", g.rows)

@@ -149,7 +149,7 @@ def _minority_finding(
     common = field.text(int(vals[np.argmax(counts)]))
     majority = field.text(major)
     text = Text(
-        lambda r: f"{field.label}: {plural(len(r), 'image')} of {total:,} differ from the condition's majority {majority} ({major_n:,}), e.g. {common}",
+        lambda r: f"{field.label}: {len(r):,} of {total:,} images {'differs' if len(r) == 1 else 'differ'} from the condition's majority {majority} ({major_n:,}), e.g. {common}",
         INCONSISTENT_ACTION,
     )
     evidence = [field.text(int(k)) for k in codes]

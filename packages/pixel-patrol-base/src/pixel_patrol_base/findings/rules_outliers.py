@@ -22,12 +22,7 @@ from pixel_patrol_base.findings.build import (
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import (
-    RankSum,
-    grouped_median_all,
-    grouped_modz,
-    rank_sum_tests,
-)
+from pixel_patrol_base.findings.stats import RankSum, modz_and_median, rank_sum_tests
 
 OUTLIER_ACTION = "Open these images: a wrong setting, an artefact or an unusual field of view; exclude them if they are not representative."
 SHIFT_ACTION = "If the conditions were meant to differ only in treatment, check for a batch effect (acquisition day, settings) on this metric."
@@ -49,8 +44,7 @@ def outlier(ctx: Context) -> list[Finding]:
         if not f.has(metric):
             continue
         values = f.num(metric)[rows]
-        z = grouped_modz(values, group, n_groups)
-        med = grouped_median_all(values, group, n_groups)
+        z, med = modz_and_median(values, group, n_groups)
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.abs(values - med) / np.abs(med)
         hit = enough & (np.abs(z) > limit) & (change >= floor)

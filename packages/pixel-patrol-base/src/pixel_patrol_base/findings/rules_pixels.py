@@ -28,7 +28,7 @@ CLIP_LOW = (
 def clipped(ctx: Context) -> list[Finding]:
     """Pixels at 2^b − 1 (and at the type's minimum) above the warning/error fractions."""
     f, bits = ctx.frame, ctx.bits
-    rows = np.flatnonzero(~f.error & bits.known)
+    rows = np.flatnonzero(f.measured & bits.known)
     finite = f.num("finite_pixel_count")[rows]
     out: list[Finding] = []
     low_end = ctx.per_row("clipped", "low_end", rows) > 0
@@ -98,7 +98,7 @@ def non_finite(ctx: Context) -> list[Finding]:
     """Rows with NaN or ±Inf pixels (rows with no finite pixel at all are ``blank``)."""
     f = ctx.frame
     finite, total = f.num("finite_pixel_count"), f.num("num_pixels")
-    bad = ~f.error & (finite < total) & (finite > 0)
+    bad = f.measured & (finite < total) & (finite > 0)
     flagged = uncovered(f, np.flatnonzero(bad))
     frac = 1.0 - finite / np.maximum(total, 1)
     out = []

@@ -22,7 +22,7 @@ from pixel_patrol_base.findings.build import (
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import BIT, along, channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
-from pixel_patrol_base.findings.stats import grouped_median, grouped_median_all, grouped_modz
+from pixel_patrol_base.findings.stats import grouped_median, modz_and_median
 
 FOCUS_ACTION = (
     "Extend or re-centre the Z range on the sample (or fix the autofocus) and re-acquire; "
@@ -114,8 +114,8 @@ def blurry(ctx: Context) -> list[Finding]:
     if not n_groups:
         return []
     lap = f.num(LAP)[rows]
-    z = grouped_modz(np.log10(lap), group, n_groups)
-    ratio = lap / grouped_median_all(lap, group, n_groups)
+    z, log_med = modz_and_median(np.log10(lap), group, n_groups)
+    ratio = lap / 10.0**log_med  # the median commutes with the monotone log
     size = np.bincount(group, minlength=n_groups)[group]
     hit = (
         (size >= ctx.per_row("blurry", "min_images", rows))

@@ -49,8 +49,11 @@ def dense_ids(*columns: np.ndarray) -> tuple[np.ndarray, int]:
 
 def grouped_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Median of ``values`` per group id (NaN for empty groups); ``values`` must be finite."""
-    order = np.argsort(values, kind="stable")
-    order = order[np.argsort(groups[order], kind="stable")]
+    order = np.argsort(values)
+    g = groups[order]
+    # a stable sort of small integers is a radix sort: group ids fit 16 bits in practice
+    g = g.astype(np.int16) if n_groups < 2**15 else g
+    order = order[np.argsort(g, kind="stable")]
     v, g = values[order], groups[order]
     counts = np.bincount(g, minlength=n_groups)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -71,12 +74,19 @@ def grouped_median_all(values: np.ndarray, groups: np.ndarray, n_groups: int) ->
 
 def grouped_modz(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Modified z-score of each value within its group (NaN where the value is not finite)."""
+    return modz_and_median(values, groups, n_groups)[0]
+
+
+def modz_and_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Modified z-scores and each value's group median (both NaN where not finite)."""
     out = np.full(len(values), np.nan)
+    med_out = np.full(len(values), np.nan)
     ok = np.isfinite(values)
     if not ok.any():
-        return out
+        return out, med_out
     v, g = values[ok], groups[ok]
     med = grouped_median(v, g, n_groups)
+    med_out[ok] = med[g]
     dev = np.abs(v - med[g])
     mad = grouped_median(dev, g, n_groups)
     counts = np.bincount(g, minlength=n_groups)
@@ -86,7 +96,7 @@ def grouped_modz(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nd
         z_mean = (v - med[g]) / (MEANAD_K * mean_ad[g])
     z = np.where(mad[g] > 0, z_mad, np.where(mean_ad[g] > 0, z_mean, 0.0))
     out[ok] = z
-    return out
+    return out, med_out
 
 
 def ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
