@@ -128,3 +128,13 @@ def test_process_html_writes_both_and_checks_the_page_path_first(tree: Path, tmp
     code, text = run("process", str(tree), "-o", str(out2), "--html", str(tmp_path / "none" / "r.html"))
     assert code == 2 and "does not exist" in text
     assert not out2.exists()
+
+
+def test_report_of_an_empty_scan(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    out, html = tmp_path / "e.parquet", tmp_path / "e.html"
+    code, text = run("process", str(tmp_path / "empty"), "-o", str(out), "--html", str(html))
+    assert code == 0, text
+    data = page_json(html)
+    assert data["header"]["images"] == 0 and data["views"][0]["groups"] == []
+    assert data["findings"]["items"] == [] and data["thumbnails"] == {}
