@@ -183,4 +183,27 @@ def check(
     return run_check(report_or_table, expectations).findings
 
 
-__all__ = ["add_paths", "check", "create_project", "decode_path", "last_summary", "load", "process_files"]
+def report(
+    report_path: PathLike,
+    output: PathLike,
+    *,
+    group_by: str = "path",
+    expectations: PathLike | None = None,
+    max_thumbnails: int = 256,
+    title: str | None = None,
+) -> Path:
+    """Write one self-contained HTML page for a report, findings first; returns its path.
+
+    ``group_by`` names the categorical column whose values are compared (default the
+    condition ``path``); ``expectations`` is an expectations file for the findings. Needs the
+    ``report`` extra of pixel-patrol-base (Jinja2, plotly); raises
+    :class:`~pixel_patrol_base.errors.PixelPatrolError` on bad input before writing anything.
+    """
+    from pixel_patrol_base.html import write_html
+
+    return write_html(
+        report_path, output, group_by=group_by, expectations=expectations, max_thumbnails=max_thumbnails, title=title
+    )
+
+
+__all__ = ["add_paths", "check", "create_project", "decode_path", "last_summary", "load", "process_files", "report"]

@@ -71,6 +71,7 @@ def process(
     incremental: Annotated[bool, typer.Option("--incremental", help="Reuse the rows of files unchanged since the existing report (same path, size and modification time); process only new and changed files.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the Pixel Patrol report at -o. Without it an existing report is refused; any other existing file always is.")] = False,
     allow_any_extension: Annotated[bool, typer.Option("--allow-any-extension", help="Accept an -o name that does not end in .parquet.")] = False,
+    html: Annotated[str | None, typer.Option("--html", metavar="FILE", help="Also write the HTML report page (as 'pixel-patrol report' does) at the end of the scan.")] = None,
 ) -> None:
     """Scan BASE and write one Parquet report to -o."""
     from pixel_patrol_base.cli_run import run_process
@@ -103,6 +104,7 @@ def process(
             "allow_any_extension": allow_any_extension,
             "task_timeout": task_timeout,
         },
+        html=html,
     )
     raise typer.Exit(code)
 
@@ -119,6 +121,21 @@ def check(
     from pixel_patrol_base.cli_check import run_check_command
 
     raise typer.Exit(run_check_command(report, expect, json_out, fail_on, min_severity))
+
+
+@app.command("report")
+def report(
+    report_file: Annotated[str, typer.Argument(metavar="REPORT.parquet", help="Report written by 'pixel-patrol process'.", show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", metavar="FILE", help="HTML file to write (e.g. report.html).", show_default=False)],
+    group_by: Annotated[str, typer.Option("--group-by", metavar="COLUMN", help="Categorical column whose values are the groups compared on the page.")] = "path",
+    expect: Annotated[str | None, typer.Option("--expect", metavar="FILE.toml", help="Expectations file; its violations are findings on the page.")] = None,
+    max_thumbnails: Annotated[int, typer.Option("--max-thumbnails", metavar="N", help="Most thumbnails embedded: the findings' files first, then a sample.")] = 256,
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Page title (default: the project name).")] = None,
+) -> None:
+    """Write one self-contained HTML page that shows REPORT, findings first."""
+    from pixel_patrol_base.cli_report import run_report
+
+    raise typer.Exit(run_report(report_file, output, group_by=group_by, expect=expect, max_thumbnails=max_thumbnails, title=title))
 
 
 @app.command("list-plugins")

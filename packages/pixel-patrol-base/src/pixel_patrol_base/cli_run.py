@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base import interrupts
-from pixel_patrol_base.errors import PixelPatrolError, PluginError, SettingsError
+from pixel_patrol_base.errors import (
+    MissingDependencyError,
+    PixelPatrolError,
+    PluginError,
+    SettingsError,
+)
 from pixel_patrol_base.outputs import log_path
 
 log = logging.getLogger("pixel_patrol_base")
@@ -35,8 +40,13 @@ def run_process(
     flavor: str,
     log_file: bool,
     settings_kw: dict[str, Any],
+    html: str | None = None,
 ) -> int:
-    """Run a scan from CLI values; returns the process exit code."""
+    """Run a scan from CLI values; returns the process exit code.
+
+    With ``html`` the report page is written after a successful scan; its output path and the
+    ``report`` extra are checked before scanning, so a bad ``--html`` costs no scan.
+    """
     from pixel_patrol_base import api
     from pixel_patrol_base.outputs import check_run_outputs
 
@@ -54,11 +64,20 @@ def run_process(
             project = api.add_paths(project, paths)
         settings = api.make_settings(**settings_kw)
         check_run_outputs(project, settings, log_file)
-    except (SettingsError, PluginError) as exc:
+        if html is not None:
+            from pixel_patrol_base.cli_report import preflight
+
+            preflight(html)
+    except (SettingsError, PluginError, MissingDependencyError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     private = project.base_dir if settings.omit_base_dir else None
     with _logging(project.output_path if log_file else None, private):
-        return _run(project, settings)
+        code = _run(project, settings)
+    if html is not None and code in (EXIT_OK, EXIT_FAILED) and project.output_path.is_file():
+        from pixel_patrol_base.cli_report import run_report
+
+        code = max(code, EXIT_FAILED if run_report(str(project.output_path), html) else EXIT_OK)
+    return code
 
 
 def _run(project: Any, settings: Any) -> int:

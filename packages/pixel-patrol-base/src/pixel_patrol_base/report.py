@@ -254,13 +254,18 @@ def decode_metadata(raw: Mapping[bytes, bytes] | None) -> dict[str, Any]:
     return out
 
 
-def read_report(path: str | os.PathLike[str]) -> tuple[pa.Table, ProjectMetadata]:
-    """Read a report: its rows as an Arrow table and the footer as :class:`ProjectMetadata`."""
+def read_report(
+    path: str | os.PathLike[str], columns: list[str] | None = None
+) -> tuple[pa.Table, ProjectMetadata]:
+    """Read a report: its rows as an Arrow table and the footer as :class:`ProjectMetadata`.
+
+    ``columns`` reads only those columns (all by default), e.g. to leave out thumbnails.
+    """
     p = Path(path)
     if not p.is_file():
         raise ReportError(f"report '{p}' does not exist")
     try:
-        table = pq.read_table(p)
+        table = pq.read_table(p, columns=columns)
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"'{p}' is not a readable Parquet report: {exc}") from exc
     meta = decode_metadata(table.schema.metadata)
