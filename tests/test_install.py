@@ -38,12 +38,13 @@ def test_dependencies_between_our_packages_are_exact_pins(pyproject: Path) -> No
         name = re.match(r"[A-Za-z0-9._-]+", req)
         assert name is not None
         if OURS.fullmatch(name.group(0)):
-            assert req == f"{name.group(0)}=={__version__}", req
+            extras = req[len(name.group(0)) :].split("==")[0]
+            assert extras in ("", "[report]") and req == f"{name.group(0)}{extras}=={__version__}", req
 
 
 def test_the_bundle_pins_all_four_packages() -> None:
     deps = _project(ROOT / "packages" / "pixel-patrol" / "pyproject.toml")["dependencies"]
-    names = ("pixel-patrol-base", "pixel-patrol-loader-bio", "pixel-patrol-image", "pixel-patrol-slurm")
+    names = ("pixel-patrol-base[report]", "pixel-patrol-loader-bio", "pixel-patrol-image", "pixel-patrol-slurm")
     assert sorted(deps) == sorted(f"{n}=={__version__}" for n in names)
 
 
