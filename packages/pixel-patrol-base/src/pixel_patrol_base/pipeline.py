@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from pixel_patrol_base import __version__
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.fileinfo import file_columns
@@ -26,11 +28,11 @@ from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.runner import (
+    AdaptiveExecutor,
     InlineExecutor,
     active_client,
     connect,
     plan_workers,
-    start_local,
 )
 from pixel_patrol_base.schema import report_columns, to_schema
 from pixel_patrol_base.settings import ProcessingSettings
@@ -38,6 +40,9 @@ from pixel_patrol_base.tasks import execute
 from pixel_patrol_base.worker import TaskStats, WorkContext, add_error
 
 log = logging.getLogger(__name__)
+
+KEEP_FAILURES = 10
+"""Failed files the end-of-run summary names; the log file and the report list all."""
 
 ProgressCallback = Callable[[int, int, bool], None]
 """``callback(files_done, files_found, discovery_finished)``."""
@@ -60,6 +65,18 @@ class RunSummary:
     reused: int = 0
     incremental: dict[str, int] | None = None
     stats: TaskStats = field(default_factory=TaskStats)
+    conditions: dict[str, int] = field(default_factory=dict)
+    """Files found per condition label (``path``)."""
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    """The first :data:`KEEP_FAILURES` error rows of this run: (path, stage, cause)."""
+    failed_by_condition: dict[str, int] = field(default_factory=dict)
+
+    def note_failure(self, path: str, stage: str, cause: str, condition: str) -> None:
+        """Remember one failed file (or sub-image) for the summary."""
+        by = self.failed_by_condition
+        by[condition] = by.get(condition, 0) + 1
+        if len(self.failures) < KEEP_FAILURES:
+            self.failures.append((path, stage, cause))
 
     @property
     def files(self) -> int:
@@ -84,6 +101,7 @@ class RunSummary:
             "workers": self.workers,
             "executor": self.executor,
             "tasks": dict(sorted(self.tasks.items())),
+            "files_by_condition": dict(sorted(self.conditions.items())),
             "load_s": round(self.stats.load_s, 3),
             "processor_s": {k: round(v, 3) for k, v in sorted(self.stats.proc_s.items())},
             "peak_worker_rss_mb": round(self.stats.peak_rss_mb, 1),
@@ -154,6 +172,7 @@ class Coordinator:
         ctx: WorkContext,
         progress: ProgressCallback | None = None,
     ) -> None:
+        self._executor_now: Any = None
         self.project = project
         self.settings = settings
         self.ctx = ctx
@@ -181,15 +200,17 @@ class Coordinator:
         """Process everything and write the report; returns the summary."""
         t0 = time.perf_counter()
         try:
-            fresh = batch_files(
-                self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task
-            )
+            fresh = batch_files(self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task)
             first = list(itertools.islice(fresh, 2))
-            executor = InlineExecutor(self.ctx) if not first else self._executor(small=len(first) < 2)
+            executor = self._executor(small=len(first) < 2)
             self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
+            tasks = itertools.chain(first, fresh)
+            if isinstance(executor, AdaptiveExecutor):
+                tasks = _ramp_up(tasks)
             try:
-                self._loop(executor, itertools.chain(first, fresh))
+                self._loop(executor, tasks)
             finally:
+                self._executor_now = None
                 executor.close()
             if self._up_to_date():
                 return self.summary
@@ -204,11 +225,12 @@ class Coordinator:
 
     def _executor(self, small: bool) -> Any:
         """In-process for file-info scans, ``--max-workers 1`` and, unless workers were asked
-        for, runs of a single task (starting a cluster would cost more than the work)."""
+        for, runs of a single task; else the first task in-process and forked workers for the
+        rest (see :class:`~pixel_patrol_base.runner.AdaptiveExecutor`)."""
         s = self.settings
         tiny = small and s.max_workers is None and not s.scheduler
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
-            ex: Any = InlineExecutor(self.ctx)
+            ex: Any = InlineExecutor(self.ctx, self._report)
         elif s.scheduler:
             ex = connect(s.scheduler, self.ctx, s.task_timeout)
         elif (client := active_client()) is not None:
@@ -218,14 +240,20 @@ class Coordinator:
         else:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
-            ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx, s.task_timeout)
+            if plan.n_workers == 1:
+                ex = InlineExecutor(self.ctx, self._report)
+            else:
+                ex = AdaptiveExecutor(plan, self.ctx, s.task_timeout, self._report)
+        self._executor_now = ex
         return ex
 
     def _refs(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
+        by_condition = self.summary.conditions
         for item in discover(self.project.base_dir, self.project.paths, flt):
             index = self.found
             self.found += 1
+            by_condition[item.condition] = by_condition.get(item.condition, 0) + 1
             if item.key in self.writer.done:
                 continue
             if isinstance(item, DiscoveryProblem):
@@ -278,7 +306,9 @@ class Coordinator:
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
-        self.writer.add(buf.to_table())
+        table = buf.to_table()
+        self._note_errors(table)
+        self.writer.add(table)
         self.writer.complete([item.key])
         self.summary.stats.files += 1
         self.summary.stats.errors += 1
@@ -308,12 +338,36 @@ class Coordinator:
         else:
             out = self.flow.done(task, result)
         for table in out.tables:
+            self._note_errors(table)
             self.writer.add(table)
         self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
-        if self.progress:
-            self.progress(self.summary.files, self.found, self.discovery_done)
+        self._report()
         return out.tasks
+
+    def _report(self) -> None:
+        """Tell the progress callback where the run is (files finished inside running tasks
+        count too, so progress moves per file)."""
+        if self.progress is None:
+            return
+        ex = self._executor_now
+        in_flight = ex.files_in_flight() if ex is not None else 0
+        self.progress(self.summary.files + in_flight, self.found, self.discovery_done)
+
+    def _note_errors(self, table: pa.Table) -> None:
+        """Log every error row (the log file lists each failed file once) and keep the first
+        few for the end-of-run summary. Tables without errors cost one null count."""
+        err = table.column("error")
+        if err.null_count == len(err):
+            return
+        import pyarrow.compute as pc
+
+        cols = ["imported_path", "child_id", "error_stage", "error", "path"]
+        rows = table.filter(pc.is_valid(err)).select(cols)
+        for path, child, stage, cause, cond in zip(*(rows.column(i).to_pylist() for i in range(5)), strict=True):
+            where = f"{path} [{child}]" if child else path
+            log.debug("failed: %s: %s (stage %s)", where, cause, stage)
+            self.summary.note_failure(where, stage, cause, cond)
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer."""
@@ -336,5 +390,28 @@ class Coordinator:
             "fingerprint": fingerprint(p, s, self.ctx),
         }
 
+
+RAMP = (1, 4, 8, 16, 32, 64, 128)
+"""Sizes of the first batches on local workers; later batches keep the planner's size."""
+
+
+def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
+    """Batches cut small at the start of a run, then growing to the planner's size.
+
+    The first file runs alone, in the coordinator, before any worker exists: it pays the
+    one-time costs (imports, reader set-up, loading compiled kernels) that the forked workers
+    then inherit. Small early batches spread a short run evenly over the workers; large later
+    ones keep the per-task cost of a long run negligible.
+    """
+    sizes = iter(RAMP)
+    size = next(sizes)
+    for task in tasks:
+        files = task.files
+        while files and size is not None:
+            yield BatchTask(files[:size])
+            files = files[size:]
+            size = next(sizes, None)
+        if files:
+            yield BatchTask(files)
 
 __all__ = ["BatchTask", "Coordinator", "RunSummary", "build_context"]

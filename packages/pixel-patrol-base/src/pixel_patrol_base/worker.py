@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +102,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_progress_hook: Callable[[int], None] | None = None
+
+
+def set_progress_hook(hook: Callable[[int], None] | None) -> None:
+    """Have ``hook(1)`` called after each file a batch finishes (per-file progress)."""
+    global _progress_hook
+    _progress_hook = hook
+
+
 def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
     """Process the files of a batch task one after the other."""
     buf = RowBuffer(ctx.part_schema)
@@ -112,6 +121,8 @@ def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
         d = process_file(ref, ctx, procs, buf, stats)
         if d is not None:
             deferred.append(d)
+        elif _progress_hook is not None:
+            _progress_hook(1)
     stats.peak_rss_mb = peak_rss_mb()
     return TaskResult(buf.to_table(), deferred, stats)
 
