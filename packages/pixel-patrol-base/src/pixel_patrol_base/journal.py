@@ -34,6 +34,9 @@ class Journal:
         self.folder = folder
         self.parts: list[Path] = []
         self.done: set[str] = set()
+        """Files done by the interrupted run being resumed (files done in this run are only
+        appended to the done list on disk, so memory does not grow with the dataset)."""
+        self.marked = 0
 
     def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
         """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
@@ -80,14 +83,19 @@ class Journal:
 
     def mark_done(self, paths: Iterable[str]) -> None:
         """Record files whose rows are all in part files now (appended and synced)."""
-        new = [p for p in paths if p not in self.done]
+        new = [p for p in paths if p not in self.done] if self.done else list(paths)
         if not new:
             return
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
             f.write("".join(json.dumps(p) + "\n" for p in new))
             f.flush()
             os.fsync(f.fileno())
-        self.done.update(new)
+        self.marked += len(new)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing a ``--resume`` could continue from: no part and no file done."""
+        return not self.parts and not self.done and not self.marked
 
     def remove(self) -> None:
         """Delete the folder (after the report is written)."""
@@ -103,10 +111,38 @@ def _parse(line: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+PART_GROUP_BYTES = 2 * 2**20
+"""Target size of a row group in a part file: the final merge holds one per part."""
+
+
 def _atomic_parquet(table: pa.Table, path: Path) -> None:
+    """Write ``table`` durably: synced to disk under a temporary name, then renamed.
+
+    Only then may its files be listed as done: a file is done when its rows would survive a
+    power cut, not merely when they were handed to the operating system.
+    """
     tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="lz4")
+    per_row = max(1, table.nbytes // max(table.num_rows, 1))
+    rows = max(16, PART_GROUP_BYTES // per_row)
+    pq.write_table(table, tmp, compression="lz4", row_group_size=rows)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+    _sync_dir(path.parent)
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not possible on every platform)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -41,6 +41,9 @@ from pixel_patrol_base.worker import TaskStats, WorkContext, add_error
 
 log = logging.getLogger(__name__)
 
+LOOKAHEAD = 10_000
+"""Files discovery may run ahead of processing."""
+
 KEEP_FAILURES = 10
 """Failed files the end-of-run summary names; the log file and the report list all."""
 
@@ -70,6 +73,10 @@ class RunSummary:
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     """The first :data:`KEEP_FAILURES` error rows of this run: (path, stage, cause)."""
     failed_by_condition: dict[str, int] = field(default_factory=dict)
+    inline_cpu_s: float = 0.0
+    """CPU seconds of tasks the coordinator ran itself (not coordination work)."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds from the start until discovery, processing and the final merge ended."""
 
     def note_failure(self, path: str, stage: str, cause: str, condition: str) -> None:
         """Remember one failed file (or sub-image) for the summary."""
@@ -105,6 +112,8 @@ class RunSummary:
             "load_s": round(self.stats.load_s, 3),
             "processor_s": {k: round(v, 3) for k, v in sorted(self.stats.proc_s.items())},
             "peak_worker_rss_mb": round(self.stats.peak_rss_mb, 1),
+            "task_cpu_s": round(self.stats.cpu_s, 3),
+            "phases_s": dict(self.phases),
         }
 
 
@@ -173,6 +182,7 @@ class Coordinator:
         progress: ProgressCallback | None = None,
     ) -> None:
         self._executor_now: Any = None
+        self._t0 = time.perf_counter()
         self.project = project
         self.settings = settings
         self.ctx = ctx
@@ -198,26 +208,29 @@ class Coordinator:
 
     def run(self) -> RunSummary:
         """Process everything and write the report; returns the summary."""
-        t0 = time.perf_counter()
+        t0 = self._t0 = time.perf_counter()
         try:
             fresh = batch_files(self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task)
             first = list(itertools.islice(fresh, 2))
             executor = self._executor(small=len(first) < 2)
             self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
-            tasks = itertools.chain(first, fresh)
+            tasks: Iterator[BatchTask] = itertools.chain(first, fresh)
             if isinstance(executor, AdaptiveExecutor):
                 tasks = _ramp_up(tasks)
             try:
                 self._loop(executor, tasks)
             finally:
                 self._executor_now = None
+                self.summary.inline_cpu_s = getattr(executor, "cpu_s", 0.0)
                 executor.close()
+            self._phase("processing")
             if self._up_to_date():
                 return self.summary
             self._copy_previous()
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
+            self._phase("merge")
         except BaseException:  # includes Ctrl-C: save completed work for --resume, then re-raise
             self.writer.interrupt()
             raise
@@ -248,12 +261,27 @@ class Coordinator:
         return ex
 
     def _refs(self) -> Iterator[FileRef]:
+        """Discovered files to process, read ahead of the planner by up to ``LOOKAHEAD``
+        files: small and medium runs know their total (and an ETA) almost at once, while the
+        memory held stays bounded however many files there are."""
+        ahead: deque[FileRef] = deque()
+        found = self._found()
+        while True:
+            while len(ahead) < LOOKAHEAD and (ref := next(found, None)) is not None:
+                ahead.append(ref)
+            if not ahead:
+                return
+            yield ahead.popleft()
+
+    def _found(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
         by_condition = self.summary.conditions
         for item in discover(self.project.base_dir, self.project.paths, flt):
             index = self.found
             self.found += 1
             by_condition[item.condition] = by_condition.get(item.condition, 0) + 1
+            if not index % 1000:
+                self._report()
             if item.key in self.writer.done:
                 continue
             if isinstance(item, DiscoveryProblem):
@@ -263,6 +291,13 @@ class Coordinator:
             else:
                 yield FileRef(index, item)
         self.discovery_done = True
+        self._phase("discovery")
+
+    def _phase(self, name: str) -> None:
+        """Record when a phase ended (seconds since the start; also in the debug log)."""
+        at = time.perf_counter() - self._t0
+        self.summary.phases[name] = round(at, 3)
+        log.debug("phase %s ended after %.3f s (%d files)", name, at, self.found)
 
     def _key(self, entry: Any) -> str:
         return safe_text(entry.rel_path if self.settings.omit_base_dir else entry.path)
@@ -404,7 +439,7 @@ def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
     ones keep the per-task cost of a long run negligible.
     """
     sizes = iter(RAMP)
-    size = next(sizes)
+    size: int | None = next(sizes)
     for task in tasks:
         files = task.files
         while files and size is not None:

@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 Done = tuple[Any, Any, BaseException | None]
 """(tag, result, exception) of a finished task."""
 
-POLL_SECONDS = 1.0
-"""How often a waiting coordinator checks deadlines and memory, and lets progress refresh."""
+POLL_SECONDS = 0.25
+"""How often a waiting coordinator lets progress refresh."""
+
+WATCH_SECONDS = 1.0
+"""How often the coordinator checks its workers' deadlines and memory."""
 
 TICK_SECONDS = 0.1
 """Workers report finished files at most this often (one small message, not one per file)."""
@@ -149,6 +152,8 @@ class LocalPool:
             return
         if kind == "tick":
             w.ticks += value
+            if self.heartbeat is not None:
+                self.heartbeat()
             return
         assert w.task is not None
         tag = w.task[2]
@@ -168,9 +173,11 @@ class LocalPool:
         self._workers[self._workers.index(w)] = self._start()
 
     def _watch(self) -> None:
-        """Deadlines and memory of busy workers, and a progress heartbeat, about once a second."""
+        """A progress heartbeat, and deadlines and memory of busy workers about once a second."""
+        if self.heartbeat is not None:
+            self.heartbeat()
         now = time.monotonic()
-        if now - self._last_watch < POLL_SECONDS:
+        if now - self._last_watch < WATCH_SECONDS:
             return
         self._last_watch = now
         for w in list(self._workers):
@@ -187,8 +194,6 @@ class LocalPool:
                     f"worker used {rss / 2**30:.1f} GB, above its share of {self.memory_limit / 2**30:.1f} GB;"
                     " lower --mb-per-task or --max-workers"
                 ))
-        if self.heartbeat is not None:
-            self.heartbeat()
 
     def close(self) -> None:
         """Stop every worker (idle ones finish cleanly, busy ones are killed)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,11 @@ import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
 from pixel_patrol_base.interrupts import deferred
-from pixel_patrol_base.journal import Journal
+from pixel_patrol_base.journal import PART_GROUP_BYTES, Journal
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
 
 META_PREFIX = "pixel_patrol."
-PART_CACHE = 4
 
 
 def temp_path(output: Path) -> Path:
@@ -122,11 +120,17 @@ class ReportWriter:
             self._pending_done = []
 
     def interrupt(self) -> None:
-        """Keep completed work on disk for ``--resume`` (called when a run is cut short)."""
+        """Keep completed work on disk for ``--resume`` (called when a run is cut short).
+
+        A run that stops before any file is done (e.g. an unreachable scheduler) leaves
+        nothing behind.
+        """
         try:
             self._spill()
         finally:
             temp_path(self.output).unlink(missing_ok=True)
+            if self.journal.empty:
+                self.journal.remove()
 
     def finish(self, metadata: Mapping[str, Any]) -> int:
         """Write the final report with footer ``metadata``; returns the number of rows."""
@@ -153,13 +157,14 @@ class ReportWriter:
         self.journal.remove()
 
     def _ordered_tables(self) -> Iterator[pa.Table]:
+        """The report's rows in order. Rows still in memory stay buffered until the report is
+        written: if writing fails (a full disk), :meth:`interrupt` saves them as a part, and
+        only then are their files listed as done."""
         if not self.parts:
-            table = self._sorted_buffer()
-            self._buffer, self._buffered = [], 0
-            yield table
+            yield self._sorted_buffer()
             return
         self._spill()
-        yield from _merge_parts(self.parts)
+        yield from _merge_parts(self.parts, self.journal.folder)
 
 
 class _RowGroupSink:
@@ -185,51 +190,89 @@ class _RowGroupSink:
             self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.size)
 
 
-def _merge_parts(parts: list[Path]) -> Iterator[pa.Table]:
-    """Yield the rows of sorted part files in global ``_order`` order.
+FAN_IN = 32
+"""Parts merged at once; with more, groups are merged into larger parts first."""
 
-    Each file's rows are contiguous in one part, so the merge works on runs of equal keys: read
-    every part's key column (8 bytes a row), sort the runs, and copy runs out of the parts,
-    keeping at most a few parts in memory.
+
+def _merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
+    """Yield the rows of sorted part files in global ``_order`` order, streaming.
+
+    Every part is sorted and each key's rows lie in one part, so a k-way merge over row groups
+    suffices: each round takes, from every part's current row group, the rows up to the
+    smallest last key among them (no later row can sort before those), and sorts only those.
+    Memory holds one row group per part (about ``PART_GROUP_BYTES``) whatever the number of
+    rows; more than ``FAN_IN`` parts are first merged in groups.
     """
-    runs = []
-    for pi, path in enumerate(parts):
-        keys = pq.read_table(path, columns=[ORDER_FIELD]).column(0).to_numpy()
-        if not len(keys):
-            continue
-        cut = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.r_[0, cut]
-        ends = np.r_[cut, len(keys)]
-        runs.append(np.stack([keys[starts], np.full(len(starts), pi), starts, ends], axis=1))
-    if not runs:
-        return
-    allruns = np.concatenate(runs)
-    allruns = allruns[np.lexsort((allruns[:, 2], allruns[:, 1], allruns[:, 0]))]
-    cache: OrderedDict[int, pa.Table] = OrderedDict()
-    for part, start, end in _coalesce(allruns):
-        yield _part(cache, parts, part).slice(start, end - start)
+    level = 0
+    while len(parts) > FAN_IN:
+        merged = []
+        for g in range(0, len(parts), FAN_IN):
+            out = scratch / f"merge-{level}-{g // FAN_IN:06d}.parquet"
+            _write_merged(_kway(parts[g : g + FAN_IN]), out)
+            merged.append(out)
+        parts, level = merged, level + 1
+    yield from _kway(parts)
 
 
-def _coalesce(runs: np.ndarray) -> Iterator[tuple[int, int, int]]:
-    part, start, end = int(runs[0, 1]), int(runs[0, 2]), int(runs[0, 3])
-    for _k, p, s, e in runs[1:]:
-        if p == part and s == end:
-            end = int(e)
-            continue
-        yield part, start, end
-        part, start, end = int(p), int(s), int(e)
-    yield part, start, end
+def _write_merged(tables: Iterator[pa.Table], out: Path) -> None:
+    writer = None
+    try:
+        for table in tables:
+            if writer is None:
+                per_row = max(1, table.nbytes // max(table.num_rows, 1))
+                group = max(16, PART_GROUP_BYTES // per_row)
+                writer = pq.ParquetWriter(out, table.schema, compression="lz4")
+            writer.write_table(table, row_group_size=group)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
-def _part(cache: OrderedDict[int, pa.Table], parts: list[Path], i: int) -> pa.Table:
-    if i in cache:
-        cache.move_to_end(i)
-        return cache[i]
-    table = pq.read_table(parts[i])
-    cache[i] = table
-    if len(cache) > PART_CACHE:
-        cache.popitem(last=False)
-    return table
+class _PartCursor:
+    """One part file read row group by row group."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = pq.ParquetFile(path)
+        self.group = 0
+        self.table: pa.Table | None = None
+        self.keys = np.empty(0, np.int64)
+        self._load()
+
+    def _load(self) -> None:
+        while self.group < self.file.num_row_groups:
+            table = self.file.read_row_group(self.group)
+            self.group += 1
+            if table.num_rows:
+                self.table = table
+                self.keys = table.column(ORDER_FIELD).to_numpy()
+                return
+        self.table, self.keys = None, np.empty(0, np.int64)
+
+    def take_upto(self, bound: int) -> pa.Table | None:
+        """Rows with key ≤ ``bound`` from the current row group (moving on when it is used up)."""
+        assert self.table is not None
+        n = int(np.searchsorted(self.keys, bound, side="right"))
+        if n == 0:
+            return None
+        head = self.table.slice(0, n)
+        if n == len(self.keys):
+            self._load()
+        else:
+            self.table, self.keys = self.table.slice(n), self.keys[n:]
+        return head
+
+
+def _kway(paths: list[Path]) -> Iterator[pa.Table]:
+    cursors = [c for c in (_PartCursor(p) for p in paths) if c.table is not None]
+    while cursors:
+        bound = min(int(c.keys[-1]) for c in cursors)
+        pieces = [t for c in cursors if (t := c.take_upto(bound)) is not None]
+        table = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+        if len(pieces) > 1:
+            order = np.argsort(table.column(ORDER_FIELD).to_numpy(), kind="stable")
+            table = table.take(pa.array(order))
+        yield table
+        cursors = [c for c in cursors if c.table is not None]
 
 
 def encode_metadata(meta: Mapping[str, Any]) -> dict[bytes, bytes]:

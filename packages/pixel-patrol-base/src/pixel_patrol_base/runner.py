@@ -85,6 +85,8 @@ class InlineExecutor:
         self.n_workers = 1
         self.on_file = on_file
         self._ticks = 0
+        self.cpu_s = 0.0
+        """CPU seconds spent running tasks in this process."""
         self._done: deque[Done] = deque()
 
     def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
@@ -93,6 +95,7 @@ class InlineExecutor:
 
         self._ticks = 0
         worker.set_progress_hook(self._tick)
+        cpu0 = time.process_time()
         try:
             self._done.append((tag, fn(task, self.context), None))
         except Exception as exc:  # noqa: BLE001 - the coordinator decides what a failed task means
@@ -100,6 +103,7 @@ class InlineExecutor:
         finally:
             worker.set_progress_hook(None)
             self._ticks = 0
+            self.cpu_s += time.process_time() - cpu0
 
     def _tick(self, n: int) -> None:
         self._ticks += n
@@ -157,6 +161,11 @@ class AdaptiveExecutor:
             self.pool = LocalPool(self.plan.n_workers, self.context, self.task_timeout, limit, self.on_file)
             log.debug("started %d worker processes", self.plan.n_workers)
         self.pool.submit(fn, task, tag)
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of the tasks run in this process."""
+        return self.inline.cpu_s
 
     def files_in_flight(self) -> int:
         """Files finished inside running tasks."""
@@ -280,8 +289,16 @@ def connect(address: str, context: Any, task_timeout: float | None = None) -> Da
     """Use an existing scheduler as it is."""
     from distributed import Client
 
+    from pixel_patrol_base.errors import PixelPatrolError
+
     quiet_dask_logging()
-    client = Client(address, timeout="30s", set_as_default=False)
+    try:
+        client = Client(address, timeout="30s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise PixelPatrolError(
+            f"cannot reach the Dask scheduler at {address} ({exc}); check --scheduler and that"
+            " the scheduler is running"
+        ) from None
     ex = DaskExecutor(client, context, kind=f"scheduler {address}", task_timeout=task_timeout)
     ex.owned = _ClientOnly(client)
     return ex

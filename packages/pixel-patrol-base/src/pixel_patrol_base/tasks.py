@@ -41,13 +41,18 @@ class ChunkOutcome:
 def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
     """Run any task kind on a worker."""
     _quiet_libraries()
+    cpu0 = time.process_time()
+    out: TaskResult | ChunkOutcome
     if isinstance(task, BatchTask):
-        return run_batch(task, ctx)
-    if isinstance(task, ContainerTask):
-        return run_container(task, ctx)
-    if isinstance(task, ChunkTask):
-        return run_chunk(task, ctx)
-    raise TypeError(f"unknown task {type(task).__name__}")
+        out = run_batch(task, ctx)
+    elif isinstance(task, ContainerTask):
+        out = run_container(task, ctx)
+    elif isinstance(task, ChunkTask):
+        out = run_chunk(task, ctx)
+    else:
+        raise TypeError(f"unknown task {type(task).__name__}")
+    out.stats.cpu_s += time.process_time() - cpu0
+    return out
 
 
 def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:

@@ -58,9 +58,12 @@ class TaskStats:
     load_s: float = 0.0
     proc_s: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds the tasks took where they ran (the workers' share of a run's CPU)."""
 
     def merge(self, other: TaskStats) -> None:
         """Add ``other`` into this one."""
+        self.cpu_s += other.cpu_s
         self.files += other.files
         self.images += other.images
         self.errors += other.errors
