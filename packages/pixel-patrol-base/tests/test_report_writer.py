@@ -181,7 +181,6 @@ def test_streaming_merge_of_many_small_row_groups(tmp_path: Path, monkeypatch: p
     from pixel_patrol_base import journal, report
 
     monkeypatch.setattr(journal, "PART_GROUP_BYTES", 1)
-    monkeypatch.setattr(report, "PART_GROUP_BYTES", 1)
     monkeypatch.setattr(report, "FAN_IN", 3)
     rng = np.random.default_rng(rows_per_part)
     tables = [batch([int(k)], rows_per_key=int(rng.integers(1, 40))) for k in rng.permutation(60)]

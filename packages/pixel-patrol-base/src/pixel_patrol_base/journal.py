@@ -1,6 +1,8 @@
 """Durable progress of a run, beside the report: what ``--resume`` continues from.
 
-The parts folder (``.<report>.parts``) holds sorted Parquet part files, a ``run.json`` with the
+The parts folder (``.<report>.parts``) holds sorted part files (Arrow IPC files with
+LZ4-compressed buffers: written and read back at memory speed, unlike Parquet, whose encoding
+is paid once, for the report itself), a ``run.json`` with the
 settings that shape the rows, and ``done.txt``: the files whose rows are all in parts already.
 A part file is written under a temporary name and renamed, and a file is listed as done only
 after the part holding its last row exists, so a crash at any moment leaves a consistent
@@ -18,7 +20,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.schema import SOURCE_FIELD
@@ -58,12 +59,12 @@ class Journal:
         lines = done_file.read_text().splitlines() if done_file.exists() else []
         self.done = {p for line in lines if (p := _parse(line)) is not None}
         kept = []
-        for path in sorted(self.folder.glob("part-*.parquet")):
-            table = pq.read_table(path)
+        for path in sorted(self.folder.glob("part-*.arrow")):
+            table = read_part(path)
             mask = pc.is_in(table.column(SOURCE_FIELD), value_set=pa.array(sorted(self.done), pa.string()))
             table = table.filter(mask)
             if table.num_rows:
-                _atomic_parquet(table, path)
+                write_part_file(table, path)
                 kept.append(path)
             else:
                 path.unlink()
@@ -72,12 +73,12 @@ class Journal:
     def next_part(self) -> Path:
         """Path of the next part file (numbers continue after resumed parts)."""
         last = max((int(p.stem.split("-")[1]) for p in self.parts), default=-1)
-        return self.folder / f"part-{last + 1:06d}.parquet"
+        return self.folder / f"part-{last + 1:06d}.arrow"
 
     def write_part(self, table: pa.Table) -> Path:
         """Write a part file atomically and remember it."""
         path = self.next_part()
-        _atomic_parquet(table, path)
+        write_part_file(table, path)
         self.parts.append(path)
         return path
 
@@ -112,23 +113,45 @@ def _parse(line: str) -> str | None:
 
 
 PART_GROUP_BYTES = 2 * 2**20
-"""Target size of a row group in a part file: the final merge holds one per part."""
+"""Target size of a record batch in a part file: the final merge holds one per part."""
 
 
-def _atomic_parquet(table: pa.Table, path: Path) -> None:
+def batch_rows(table: pa.Table) -> int:
+    """Rows per record batch so that a batch holds about ``PART_GROUP_BYTES``."""
+    per_row = max(1, table.nbytes // max(table.num_rows, 1))
+    return max(16, PART_GROUP_BYTES // per_row)
+
+
+def write_part_file(table: pa.Table, path: Path) -> None:
     """Write ``table`` durably: synced to disk under a temporary name, then renamed.
 
     Only then may its files be listed as done: a file is done when its rows would survive a
     power cut, not merely when they were handed to the operating system.
     """
     tmp = path.with_suffix(".tmp")
-    per_row = max(1, table.nbytes // max(table.num_rows, 1))
-    rows = max(16, PART_GROUP_BYTES // per_row)
-    pq.write_table(table, tmp, compression="lz4", row_group_size=rows)
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as w:
+        w.write_table(table, max_chunksize=batch_rows(table))
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     _sync_dir(path.parent)
+
+
+def part_reader(path: Path) -> pa.ipc.RecordBatchFileReader:
+    """Random access to the record batches of a part file."""
+    return pa.ipc.open_file(pa.memory_map(str(path)))
+
+
+def read_part(path: Path) -> pa.Table:
+    """A whole part file as a table."""
+    return part_reader(path).read_all()
+
+
+def part_rows(path: Path) -> int:
+    """Rows in a part file (reads only its metadata and batch headers)."""
+    reader = part_reader(path)
+    return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
 def _sync_dir(folder: Path) -> None:

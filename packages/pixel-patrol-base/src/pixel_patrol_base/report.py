@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
 from pixel_patrol_base.interrupts import deferred
-from pixel_patrol_base.journal import PART_GROUP_BYTES, Journal
+from pixel_patrol_base.journal import Journal, batch_rows, part_reader, part_rows
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
 
@@ -71,7 +71,7 @@ class ReportWriter:
         self._buffered = 0
         self._pending_done: list[str] = []
         self._last_spill = time.monotonic()
-        self.resumed_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.journal.parts)
+        self.resumed_rows = sum(part_rows(p) for p in self.journal.parts)
         self.rows = self.resumed_rows
 
     @property
@@ -137,7 +137,7 @@ class ReportWriter:
         tmp = temp_path(self.output)
         schema = self.schema.with_metadata(encode_metadata(metadata))
         try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            with pq.ParquetWriter(tmp, schema, compression="zstd", **_encoding(schema)) as writer:
                 sink = _RowGroupSink(writer, self.row_group_size, schema)
                 for table in self._ordered_tables():
                     sink.write(table.drop_columns(list(INTERNAL_FIELDS)))
@@ -165,6 +165,20 @@ class ReportWriter:
             return
         self._spill()
         yield from _merge_parts(self.parts, self.journal.folder)
+
+
+def _encoding(schema: pa.Schema) -> dict[str, Any]:
+    """Dictionaries and min/max statistics for scalar columns only.
+
+    Thumbnails and histograms are (nearly) unique per row: a dictionary attempt for them is
+    wasted work before the writer falls back, and min/max of a thumbnail's bytes says nothing.
+    """
+    scalar = [
+        f.name for f in schema
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+                or pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type))
+    ]
+    return {"use_dictionary": scalar, "write_statistics": scalar}
 
 
 class _RowGroupSink:
@@ -197,17 +211,17 @@ FAN_IN = 32
 def _merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
     """Yield the rows of sorted part files in global ``_order`` order, streaming.
 
-    Every part is sorted and each key's rows lie in one part, so a k-way merge over row groups
-    suffices: each round takes, from every part's current row group, the rows up to the
+    Every part is sorted and each key's rows lie in one part, so a k-way merge over record
+    batches suffices: each round takes, from every part's current batch, the rows up to the
     smallest last key among them (no later row can sort before those), and sorts only those.
-    Memory holds one row group per part (about ``PART_GROUP_BYTES``) whatever the number of
-    rows; more than ``FAN_IN`` parts are first merged in groups.
+    Memory holds one batch per part (about ``PART_GROUP_BYTES``) whatever the number of rows;
+    more than ``FAN_IN`` parts are first merged in groups.
     """
     level = 0
     while len(parts) > FAN_IN:
         merged = []
         for g in range(0, len(parts), FAN_IN):
-            out = scratch / f"merge-{level}-{g // FAN_IN:06d}.parquet"
+            out = scratch / f"merge-{level}-{g // FAN_IN:06d}.arrow"
             _write_merged(_kway(parts[g : g + FAN_IN]), out)
             merged.append(out)
         parts, level = merged, level + 1
@@ -216,40 +230,39 @@ def _merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
 
 def _write_merged(tables: Iterator[pa.Table], out: Path) -> None:
     writer = None
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
     try:
         for table in tables:
             if writer is None:
-                per_row = max(1, table.nbytes // max(table.num_rows, 1))
-                group = max(16, PART_GROUP_BYTES // per_row)
-                writer = pq.ParquetWriter(out, table.schema, compression="lz4")
-            writer.write_table(table, row_group_size=group)
+                writer = pa.ipc.new_file(str(out), table.schema, options=options)
+            writer.write_table(table, max_chunksize=batch_rows(table))
     finally:
         if writer is not None:
             writer.close()
 
 
 class _PartCursor:
-    """One part file read row group by row group."""
+    """One part file read record batch by record batch."""
 
     def __init__(self, path: Path) -> None:
-        self.file = pq.ParquetFile(path)
-        self.group = 0
+        self.file = part_reader(path)
+        self.batch = 0
         self.table: pa.Table | None = None
         self.keys = np.empty(0, np.int64)
         self._load()
 
     def _load(self) -> None:
-        while self.group < self.file.num_row_groups:
-            table = self.file.read_row_group(self.group)
-            self.group += 1
-            if table.num_rows:
-                self.table = table
-                self.keys = table.column(ORDER_FIELD).to_numpy()
+        while self.batch < self.file.num_record_batches:
+            batch = self.file.get_batch(self.batch)
+            self.batch += 1
+            if batch.num_rows:
+                self.table = pa.Table.from_batches([batch])
+                self.keys = batch.column(ORDER_FIELD).to_numpy()
                 return
         self.table, self.keys = None, np.empty(0, np.int64)
 
     def take_upto(self, bound: int) -> pa.Table | None:
-        """Rows with key ≤ ``bound`` from the current row group (moving on when it is used up)."""
+        """Rows with key ≤ ``bound`` from the current batch (moving on when it is used up)."""
         assert self.table is not None
         n = int(np.searchsorted(self.keys, bound, side="right"))
         if n == 0:
