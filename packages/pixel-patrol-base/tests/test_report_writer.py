@@ -178,10 +178,10 @@ def test_failed_final_write_keeps_every_row_for_resume(tmp_path: Path, monkeypat
 def test_streaming_merge_of_many_small_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_part: int) -> None:
     """Parts with row groups that cut through a file's rows, more parts than are merged at
     once: the report is the same as one written from memory."""
-    from pixel_patrol_base import journal, report
+    from pixel_patrol_base import parts, report
 
-    monkeypatch.setattr(journal, "PART_GROUP_BYTES", 1)
-    monkeypatch.setattr(report, "FAN_IN", 3)
+    monkeypatch.setattr(parts, "BATCH_BYTES", 1)
+    monkeypatch.setattr(parts, "FAN_IN", 3)
     rng = np.random.default_rng(rows_per_part)
     tables = [batch([int(k)], rows_per_key=int(rng.integers(1, 40))) for k in rng.permutation(60)]
     write(tmp_path / "mem.parquet", tables, rows_per_part=10**6, group=17)
@@ -191,3 +191,32 @@ def test_streaming_merge_of_many_small_row_groups(tmp_path: Path, monkeypatch: p
     assert got.equals(want)
     assert got.column("k").to_pylist() == sorted(got.column("k").to_pylist())
     assert not parts_dir(tmp_path / "parts.parquet").exists()
+
+
+def test_resume_keeps_only_registered_parts(tmp_path: Path) -> None:
+    """A part a worker wrote but that was never registered (the run was killed in between)
+    is deleted on resume, even when its files were later done through another part."""
+    from pixel_patrol_base.parts import StoredPart, store_table
+
+    out = tmp_path / "r.parquet"
+    tables = shuffled_tables()
+    w = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1})
+    folder = str(parts_dir(out))
+    for t in tables[:5]:
+        w.add_part(store_table(t, folder))
+        w.complete(sorted(set(t.column("_source").to_pylist())))
+    w._spill()
+    orphan = store_table(tables[5], folder)  # written, never registered
+    w.add(tables[5])
+    w.complete(sorted(set(tables[5].column("_source").to_pylist())))
+    w.interrupt()
+    assert Path(orphan.path).exists() and isinstance(orphan, StoredPart)
+    again = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1}, resume=True)
+    assert not Path(orphan.path).exists()
+    assert again.rows == 6 * 6 and len(again.done) == 12
+    for t in tables[6:]:
+        again.add(t)
+        again.complete(sorted(set(t.column("_source").to_pylist())))
+    again.finish({})
+    write(tmp_path / "full.parquet", shuffled_tables(), rows_per_part=5, group=10)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "full.parquet"))

@@ -1,12 +1,12 @@
 """Durable progress of a run, beside the report: what ``--resume`` continues from.
 
-The parts folder (``.<report>.parts``) holds sorted part files (Arrow IPC files with
-LZ4-compressed buffers: written and read back at memory speed, unlike Parquet, whose encoding
-is paid once, for the report itself), a ``run.json`` with the
-settings that shape the rows, and ``done.txt``: the files whose rows are all in parts already.
-A part file is written under a temporary name and renamed, and a file is listed as done only
-after the part holding its last row exists, so a crash at any moment leaves a consistent
-folder: parts, plus a list of files that never need to be processed again.
+The parts folder (``.<report>.parts``) holds sorted part files (:mod:`pixel_patrol_base.parts`),
+a ``run.json`` with the settings that shape the rows, and ``done.txt``: one JSON line per file
+whose rows are all in registered parts, and per registered part (``{"part": name}``). Parts
+are written under a temporary name, synced and renamed; a part is registered, and its files
+listed as done, in one synced append after that. A crash at any moment therefore leaves a
+consistent folder: a resumed run keeps the registered parts (only the rows of files listed as
+done) and deletes any other part, e.g. one a worker wrote just before the run was killed.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.parts import read_part, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -38,6 +39,7 @@ class Journal:
         """Files done by the interrupted run being resumed (files done in this run are only
         appended to the done list on disk, so memory does not grow with the dataset)."""
         self.marked = 0
+        self._unregistered: list[str] = []
 
     def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
         """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
@@ -57,9 +59,14 @@ class Journal:
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE
         lines = done_file.read_text().splitlines() if done_file.exists() else []
-        self.done = {p for line in lines if (p := _parse(line)) is not None}
+        entries = [e for line in lines if (e := _parse(line)) is not None]
+        self.done = {e for e in entries if isinstance(e, str)}
+        registered = {e["part"] for e in entries if isinstance(e, dict)}
         kept = []
         for path in sorted(self.folder.glob("part-*.arrow")):
+            if path.name not in registered:
+                path.unlink()
+                continue
             table = read_part(path)
             mask = pc.is_in(table.column(SOURCE_FIELD), value_set=pa.array(sorted(self.done), pa.string()))
             table = table.filter(mask)
@@ -71,26 +78,37 @@ class Journal:
         self.parts = kept
 
     def next_part(self) -> Path:
-        """Path of the next part file (numbers continue after resumed parts)."""
-        last = max((int(p.stem.split("-")[1]) for p in self.parts), default=-1)
-        return self.folder / f"part-{last + 1:06d}.arrow"
+        """Path of the next part file the coordinator writes (never a resumed part's name)."""
+        n = len(self.parts)
+        while (path := self.folder / f"part-c{n:06d}.arrow").exists():
+            n += 1
+        return path
 
     def write_part(self, table: pa.Table) -> Path:
-        """Write a part file atomically and remember it."""
+        """Write a part file durably; it counts once :meth:`mark_done` registers it."""
         path = self.next_part()
         write_part_file(table, path)
         self.parts.append(path)
+        self._unregistered.append(path.name)
         return path
 
+    def add_part(self, path: Path) -> None:
+        """A part a worker wrote (already synced); it counts once :meth:`mark_done` registers it."""
+        self.parts.append(path)
+        self._unregistered.append(path.name)
+
     def mark_done(self, paths: Iterable[str]) -> None:
-        """Record files whose rows are all in part files now (appended and synced)."""
+        """Register new parts and record files whose rows are all in them (one synced append)."""
         new = [p for p in paths if p not in self.done] if self.done else list(paths)
-        if not new:
+        if not new and not self._unregistered:
             return
+        lines = [json.dumps({"part": name}) for name in self._unregistered]
+        lines += [json.dumps(p) for p in new]
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
-            f.write("".join(json.dumps(p) + "\n" for p in new))
+            f.write("".join(line + "\n" for line in lines))
             f.flush()
             os.fsync(f.fileno())
+        self._unregistered = []
         self.marked += len(new)
 
     @property
@@ -103,69 +121,18 @@ class Journal:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _parse(line: str) -> str | None:
-    """One done-list line; a line cut short by a crash is ignored (its file is redone)."""
+def _parse(line: str) -> str | dict[str, str] | None:
+    """One done-list line: a file's path, or ``{"part": name}``; a line cut short by a crash is
+    ignored (its file is redone, its part deleted)."""
     try:
         value = json.loads(line)
     except ValueError:
         return None
-    return value if isinstance(value, str) else None
-
-
-PART_GROUP_BYTES = 2 * 2**20
-"""Target size of a record batch in a part file: the final merge holds one per part."""
-
-
-def batch_rows(table: pa.Table) -> int:
-    """Rows per record batch so that a batch holds about ``PART_GROUP_BYTES``."""
-    per_row = max(1, table.nbytes // max(table.num_rows, 1))
-    return max(16, PART_GROUP_BYTES // per_row)
-
-
-def write_part_file(table: pa.Table, path: Path) -> None:
-    """Write ``table`` durably: synced to disk under a temporary name, then renamed.
-
-    Only then may its files be listed as done: a file is done when its rows would survive a
-    power cut, not merely when they were handed to the operating system.
-    """
-    tmp = path.with_suffix(".tmp")
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as w:
-        w.write_table(table, max_chunksize=batch_rows(table))
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _sync_dir(path.parent)
-
-
-def part_reader(path: Path) -> pa.ipc.RecordBatchFileReader:
-    """Random access to the record batches of a part file."""
-    return pa.ipc.open_file(pa.memory_map(str(path)))
-
-
-def read_part(path: Path) -> pa.Table:
-    """A whole part file as a table."""
-    return part_reader(path).read_all()
-
-
-def part_rows(path: Path) -> int:
-    """Rows in a part file (reads only its metadata and batch headers)."""
-    reader = part_reader(path)
-    return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
-
-
-def _sync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (not possible on every platform)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("part"), str):
+        return value
+    return None
 
 
 def _atomic_write(path: Path, text: str) -> None:

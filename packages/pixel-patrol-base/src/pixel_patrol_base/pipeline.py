@@ -7,6 +7,7 @@ ends up as an error row.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
@@ -22,6 +23,7 @@ from pixel_patrol_base import __version__
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
+from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.planning import BatchTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
 from pixel_patrol_base.project import Project
@@ -256,7 +258,8 @@ class Coordinator:
             if plan.n_workers == 1:
                 ex = InlineExecutor(self.ctx, self._report)
             else:
-                ex = AdaptiveExecutor(plan, self.ctx, s.task_timeout, self._report)
+                local = dataclasses.replace(self.ctx, spill_dir=str(self.writer.journal.folder))
+                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report)
         self._executor_now = ex
         return ex
 
@@ -373,8 +376,12 @@ class Coordinator:
         else:
             out = self.flow.done(task, result)
         for table in out.tables:
-            self._note_errors(table)
-            self.writer.add(table)
+            if isinstance(table, StoredPart):
+                self._note_errors(table.errors)
+                self.writer.add_part(table)
+            else:
+                self._note_errors(table)
+                self.writer.add(table)
         self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
         self._report()

@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
 from pixel_patrol_base.interrupts import deferred
-from pixel_patrol_base.journal import Journal, batch_rows, part_reader, part_rows
+from pixel_patrol_base.journal import Journal
+from pixel_patrol_base.parts import StoredPart, merge_parts, part_rows
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
 
@@ -42,6 +43,12 @@ def parts_dir(output: Path) -> Path:
 
 SPILL_SECONDS = 30.0
 """Buffered rows older than this are spilled even below ``rows_per_part`` (bounds lost work)."""
+
+SPILL_BYTES = 64 * 2**20
+"""Buffered rows are spilled once they hold this many bytes, whatever ``rows_per_part`` says."""
+
+MARK_SECONDS = 1.0
+"""How often files whose rows are in worker-written parts are listed as done."""
 
 
 class ReportWriter:
@@ -69,6 +76,7 @@ class ReportWriter:
         self.journal.start(fingerprint or {}, resume)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
+        self._buffered_bytes = 0
         self._pending_done: list[str] = []
         self._last_spill = time.monotonic()
         self.resumed_rows = sum(part_rows(p) for p in self.journal.parts)
@@ -90,13 +98,28 @@ class ReportWriter:
             return
         self._buffer.append(table)
         self._buffered += table.num_rows
+        self._buffered_bytes += table.nbytes
         self.rows += table.num_rows
 
+    def add_part(self, part: StoredPart) -> None:
+        """Add rows a worker already wrote to a part file."""
+        if part.num_rows == 0:
+            Path(part.path).unlink(missing_ok=True)
+            return
+        self.journal.add_part(Path(part.path))
+        self.rows += part.num_rows
+
     def complete(self, paths: list[str]) -> None:
-        """Files whose rows have all been added; spills when the buffer is full or old."""
+        """Files whose rows have all been added; spills when the buffer is full or old.
+
+        The buffer is bounded in rows (``rows_per_part``) and in bytes (``SPILL_BYTES``), so
+        rows with large thumbnails do not make the coordinator grow. When rows arrive in part
+        files written by workers, their files are listed as done about once a second.
+        """
         self._pending_done += paths
-        full = self._buffered >= self.rows_per_part
-        if full or time.monotonic() - self._last_spill > SPILL_SECONDS:
+        full = self._buffered >= self.rows_per_part or self._buffered_bytes >= SPILL_BYTES
+        age = time.monotonic() - self._last_spill
+        if full or age > SPILL_SECONDS or (not self._buffered and age > MARK_SECONDS):
             self._spill()
 
     def _sorted_buffer(self) -> pa.Table:
@@ -115,7 +138,7 @@ class ReportWriter:
             self._last_spill = time.monotonic()
             if self._buffered:
                 self.journal.write_part(self._sorted_buffer())
-                self._buffer, self._buffered = [], 0
+                self._buffer, self._buffered, self._buffered_bytes = [], 0, 0
             self.journal.mark_done(self._pending_done)
             self._pending_done = []
 
@@ -164,7 +187,7 @@ class ReportWriter:
             yield self._sorted_buffer()
             return
         self._spill()
-        yield from _merge_parts(self.parts, self.journal.folder)
+        yield from merge_parts(self.parts, self.journal.folder)
 
 
 def _encoding(schema: pa.Schema) -> dict[str, Any]:
@@ -202,90 +225,6 @@ class _RowGroupSink:
     def close(self) -> None:
         if self.n:
             self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.size)
-
-
-FAN_IN = 32
-"""Parts merged at once; with more, groups are merged into larger parts first."""
-
-
-def _merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
-    """Yield the rows of sorted part files in global ``_order`` order, streaming.
-
-    Every part is sorted and each key's rows lie in one part, so a k-way merge over record
-    batches suffices: each round takes, from every part's current batch, the rows up to the
-    smallest last key among them (no later row can sort before those), and sorts only those.
-    Memory holds one batch per part (about ``PART_GROUP_BYTES``) whatever the number of rows;
-    more than ``FAN_IN`` parts are first merged in groups.
-    """
-    level = 0
-    while len(parts) > FAN_IN:
-        merged = []
-        for g in range(0, len(parts), FAN_IN):
-            out = scratch / f"merge-{level}-{g // FAN_IN:06d}.arrow"
-            _write_merged(_kway(parts[g : g + FAN_IN]), out)
-            merged.append(out)
-        parts, level = merged, level + 1
-    yield from _kway(parts)
-
-
-def _write_merged(tables: Iterator[pa.Table], out: Path) -> None:
-    writer = None
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
-    try:
-        for table in tables:
-            if writer is None:
-                writer = pa.ipc.new_file(str(out), table.schema, options=options)
-            writer.write_table(table, max_chunksize=batch_rows(table))
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-class _PartCursor:
-    """One part file read record batch by record batch."""
-
-    def __init__(self, path: Path) -> None:
-        self.file = part_reader(path)
-        self.batch = 0
-        self.table: pa.Table | None = None
-        self.keys = np.empty(0, np.int64)
-        self._load()
-
-    def _load(self) -> None:
-        while self.batch < self.file.num_record_batches:
-            batch = self.file.get_batch(self.batch)
-            self.batch += 1
-            if batch.num_rows:
-                self.table = pa.Table.from_batches([batch])
-                self.keys = batch.column(ORDER_FIELD).to_numpy()
-                return
-        self.table, self.keys = None, np.empty(0, np.int64)
-
-    def take_upto(self, bound: int) -> pa.Table | None:
-        """Rows with key ≤ ``bound`` from the current batch (moving on when it is used up)."""
-        assert self.table is not None
-        n = int(np.searchsorted(self.keys, bound, side="right"))
-        if n == 0:
-            return None
-        head = self.table.slice(0, n)
-        if n == len(self.keys):
-            self._load()
-        else:
-            self.table, self.keys = self.table.slice(n), self.keys[n:]
-        return head
-
-
-def _kway(paths: list[Path]) -> Iterator[pa.Table]:
-    cursors = [c for c in (_PartCursor(p) for p in paths) if c.table is not None]
-    while cursors:
-        bound = min(int(c.keys[-1]) for c in cursors)
-        pieces = [t for c in cursors if (t := c.take_upto(bound)) is not None]
-        table = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-        if len(pieces) > 1:
-            order = np.argsort(table.column(ORDER_FIELD).to_numpy(), kind="stable")
-            table = table.take(pa.array(order))
-        yield table
-        cursors = [c for c in cursors if c.table is not None]
 
 
 def encode_metadata(meta: Mapping[str, Any]) -> dict[bytes, bytes]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base import parts
 from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.worker import (
@@ -51,6 +52,8 @@ def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
         out = run_chunk(task, ctx)
     else:
         raise TypeError(f"unknown task {type(task).__name__}")
+    if ctx.spill_dir is not None and isinstance(out, TaskResult) and out.table.nbytes >= parts.STORE_MIN_BYTES:
+        out.table = parts.store_table(out.table, ctx.spill_dir)
     out.stats.cpu_s += time.process_time() - cpu0
     return out
 

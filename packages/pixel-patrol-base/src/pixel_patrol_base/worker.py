@@ -36,6 +36,8 @@ class WorkContext:
     omit_base_dir: bool
     budget_bytes: int
     max_images: int
+    spill_dir: str | None = None
+    """Where local workers write the part files of their tasks themselves (None: send rows)."""
 
     @property
     def part_schema(self) -> pa.Schema:
@@ -83,9 +85,13 @@ class Deferred:
 
 @dataclass(slots=True)
 class TaskResult:
-    """Rows of the finished files, files handed back for planning, and counters."""
+    """Rows of the finished files, files handed back for planning, and counters.
 
-    table: pa.Table
+    ``table`` is the rows themselves, or a :class:`~pixel_patrol_base.parts.StoredPart` when
+    the worker wrote them to a part file.
+    """
+
+    table: Any
     deferred: list[Deferred]
     stats: TaskStats
 
