@@ -111,16 +111,19 @@ class Sampler:
 def parse_log(path: Path) -> dict[str, Any]:
     """Phase end times (epoch seconds) and the CPU line from the tool's debug log."""
     phases: dict[str, float] = {}
+    phase_cpu: dict[str, float] = {}
     cpu: dict[str, float] = {}
     for line in path.read_text(errors="replace").splitlines():
         if " phase " in line and " ended after " in line:
             stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            phases[line.split(" phase ", 1)[1].split()[0]] = stamp
+            name = line.split(" phase ", 1)[1].split()[0]
+            phases[name] = stamp
+            phase_cpu[name] = float(line.rsplit("process cpu ", 1)[1].split()[0])
         elif ": cpu: coordinator " in line:
             text = line.split(": cpu: ", 1)[1]
             parts = dict(p.rsplit(" ", 1) for p in text.replace(" s,", ",").split(", "))
             cpu = {k: float(v.rstrip(" s")) for k, v in parts.items()}
-    return {"phases": phases, "cpu": cpu}
+    return {"phases": phases, "cpu": cpu, "phase_cpu": phase_cpu}
 
 
 def peak(samples: list[tuple[float, int, int]], t0: float, t1: float) -> tuple[float, float]:
@@ -152,8 +155,11 @@ def run_once(kind: str, folder: Path, count: int, args: argparse.Namespace, rep:
     if proc.returncode != 0:
         raise SystemExit(f"{kind} {count}: exit {proc.returncode}\n{err.decode(errors='replace')[-2000:]}")
     info = parse_log(log)
-    ph, cpu = info["phases"], info["cpu"]
+    ph, cpu, pcpu = info["phases"], info["cpu"], info["phase_cpu"]
     files = int(cpu.get("files", count))
+    inline = cpu.get("inline tasks", 0.0)
+    during = pcpu.get("processing", 0.0) - pcpu.get("start", 0.0) - inline
+    merge_cpu = pcpu.get("merge", 0.0) - pcpu.get("processing", 0.0)
     bounds = {
         "discovery": (t_start, ph.get("discovery", t_end)),
         "processing": (t_start, ph.get("processing", t_end)),
@@ -169,8 +175,11 @@ def run_once(kind: str, folder: Path, count: int, args: argparse.Namespace, rep:
         },
         "peak_mb": {k: [round(x) for x in peak(sampler.samples, a, b)] for k, (a, b) in bounds.items()},
         "coordinator_cpu_s": cpu.get("coordinator"),
+        "startup_cpu_s": pcpu.get("start"),
         "task_cpu_s": cpu.get("tasks"),
         "coordinator_ms_per_file": round(1000 * cpu.get("coordinator", 0.0) / max(files, 1), 4),
+        "coordinator_processing_ms_per_file": round(1000 * during / max(files, 1), 4),
+        "merge_ms_per_file": round(1000 * merge_cpu / max(files, 1), 4),
         "task_ms_per_file": round(1000 * cpu.get("tasks", 0.0) / max(files, 1), 4),
         "report_mb": round(out.stat().st_size / 2**20, 1),
     }
@@ -180,20 +189,22 @@ def run_once(kind: str, folder: Path, count: int, args: argparse.Namespace, rep:
 
 def print_row(r: dict[str, Any]) -> None:
     pm = r["peak_mb"]
-    coord, task = r["coordinator_ms_per_file"], r["task_ms_per_file"]
-    ratio = f"{task / coord:6.0f}" if coord else "     -"
+    coord, task = r["coordinator_processing_ms_per_file"], r["task_ms_per_file"]
+    ratio = f"{task / coord:6.0f}" if coord > 0 else "     -"
     print(
         f"{r['kind']:7s} {r['files']:>9,} {r['wall_s']:8.2f} {r['files_per_s']:9.1f} "
         f"{r['phase_s']['discovery']:7.2f} {r['phase_s']['processing']:7.2f} {r['phase_s']['merge']:6.2f} "
         f"{pm['discovery'][0]:>6}/{pm['discovery'][1]:<6} {pm['processing'][0]:>6}/{pm['processing'][1]:<6} "
-        f"{pm['merge'][0]:>6} {coord:9.4f} {task:8.3f} {ratio}",
+        f"{pm['merge'][0]:>6} {r['startup_cpu_s']:6.2f} {coord:9.4f} {r['merge_ms_per_file']:8.4f} "
+        f"{r['coordinator_ms_per_file']:8.4f} {task:8.3f} {ratio}",
         flush=True,
     )
 
 
 HEADER = (
     f"{'kind':7s} {'files':>9s} {'wall s':>8s} {'files/s':>9s} {'disc@s':>7s} {'proc@s':>7s} {'merge':>6s} "
-    f"{'disc MB c/w':>13s} {'proc MB c/w':>13s} {'mrg MB':>6s} {'coord ms':>9s} {'task ms':>8s} {'w/coord':>6s}"
+    f"{'disc MB c/w':>13s} {'proc MB c/w':>13s} {'mrg MB':>6s} {'start':>6s} {'coord ms':>9s} {'merge ms':>8s} "
+    f"{'all ms':>8s} {'task ms':>8s} {'w/coord':>6s}"
 )
 
 
@@ -216,8 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     args.scratch.mkdir(parents=True, exist_ok=True)
     print(f"uptime: {os.getloadavg()}", flush=True)
     print("columns: disc@s/proc@s = seconds from start until discovery/processing ended; merge = s of the final")
-    print("merge; MB c/w = peak RSS of the coordinator / of all workers in that phase; coord ms and task ms =")
-    print("CPU ms per file of the coordinator's own work and of the tasks; w/coord = workers one coordinator feeds")
+    print("merge; MB c/w = peak RSS of the coordinator / of all workers in that phase; start = coordinator CPU s")
+    print("before the first file (start-up, imports); coord ms = coordinator CPU ms per file while files are")
+    print("processed (without tasks it ran itself); merge ms = per file in the final merge; all ms = everything")
+    print("the coordinator did, per file; task ms = CPU ms per file of the tasks; w/coord = task ms / coord ms:")
+    print("the workers one coordinator keeps busy")
     print(HEADER, flush=True)
     rows = []
     for kind, counts in (("facts", args.facts), ("images", args.images)):

@@ -99,8 +99,8 @@ def _log_cpu(summary: Any) -> None:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = me.ru_utime + me.ru_stime - summary.inline_cpu_s
     log.debug(
-        "cpu: coordinator %.3f s, tasks %.3f s, worker processes %.3f s, files %d",
-        own, summary.stats.cpu_s, kids.ru_utime + kids.ru_stime, summary.files,
+        "cpu: coordinator %.3f s, inline tasks %.3f s, tasks %.3f s, worker processes %.3f s, files %d",
+        own, summary.inline_cpu_s, summary.stats.cpu_s, kids.ru_utime + kids.ru_stime, summary.files,
     )
 
 
