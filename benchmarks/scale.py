@@ -26,6 +26,7 @@ blocks); ``--clean`` deletes each dataset after its runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -95,10 +96,8 @@ class Sampler:
                 coord = root.memory_info().rss
                 kids = 0
                 for c in root.children(recursive=True):
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         kids += c.memory_info().rss
-                    except psutil.Error:
-                        pass
                 self.samples.append((time.time(), coord, kids))
             except psutil.Error:
                 break
