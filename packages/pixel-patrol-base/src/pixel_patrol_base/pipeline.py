@@ -184,6 +184,7 @@ class Coordinator:
         progress: ProgressCallback | None = None,
     ) -> None:
         self._executor_now: Any = None
+        self._shown = 0
         self._t0 = time.perf_counter()
         self.project = project
         self.settings = settings
@@ -402,7 +403,10 @@ class Coordinator:
             return
         ex = self._executor_now
         in_flight = ex.files_in_flight() if ex is not None else 0
-        self.progress(self.summary.files + in_flight, self.found, self.discovery_done)
+        # never backwards: a finished task's files leave the in-flight count a moment before
+        # they are added to the summary
+        self._shown = max(self._shown, self.summary.files + in_flight)
+        self.progress(self._shown, self.found, self.discovery_done)
 
     def _note_errors(self, table: pa.Table) -> None:
         """Log every error row (the log file lists each failed file once) and keep the first
