@@ -178,7 +178,7 @@ def test_failed_final_write_keeps_every_row_for_resume(tmp_path: Path, monkeypat
 def test_streaming_merge_of_many_small_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_part: int) -> None:
     """Parts with row groups that cut through a file's rows, more parts than are merged at
     once: the report is the same as one written from memory."""
-    from pixel_patrol_base import parts, report
+    from pixel_patrol_base import parts
 
     monkeypatch.setattr(parts, "BATCH_BYTES", 1)
     monkeypatch.setattr(parts, "FAN_IN", 3)

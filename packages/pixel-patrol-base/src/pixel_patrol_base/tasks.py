@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base import parts
+from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.worker import (
