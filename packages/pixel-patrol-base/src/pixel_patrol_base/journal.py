@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.parts import read_part, write_part_file
+from pixel_patrol_base.parts import read_part, sync_dir, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -102,6 +102,8 @@ class Journal:
         new = [p for p in paths if p not in self.done] if self.done else list(paths)
         if not new and not self._unregistered:
             return
+        if self._unregistered:
+            sync_dir(self.folder)  # the renames of the new parts, before they are registered
         lines = [json.dumps({"part": name}) for name in self._unregistered]
         lines += [json.dumps(p) for p in new]
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:

@@ -49,7 +49,9 @@ def write_part_file(table: pa.Table, path: Path) -> None:
     """Write ``table`` durably: synced to disk under a temporary name, then renamed.
 
     Only then may its files be listed as done: a file is done when its rows would survive a
-    power cut, not merely when they were handed to the operating system.
+    power cut, not merely when they were handed to the operating system. (The rename itself
+    is made durable when the journal registers the part: one folder sync for all parts
+    registered at once.)
     """
     tmp = path.with_suffix(".tmp")
     options = pa.ipc.IpcWriteOptions(compression="lz4")
@@ -58,7 +60,6 @@ def write_part_file(table: pa.Table, path: Path) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    sync_dir(path.parent)
 
 
 def sync_dir(folder: Path) -> None:
