@@ -106,15 +106,17 @@ class StoredPart:
 
     path: str
     num_rows: int
-    errors: pa.Table
+    errors: pa.Table | None
+    """The part's error rows; ``None`` when there are none (nothing to send back)."""
 
 
 def store_table(table: pa.Table, folder: str) -> StoredPart:
     """Write a task's rows as a part in ``folder`` (run on the worker)."""
     path = Path(folder) / f"part-w{os.getpid()}-{next(_seq):06d}.arrow"
     write_part_file(sort_rows(table), path)
-    has_errors = "error" in table.column_names
-    errors = table.filter(pc.is_valid(table.column("error"))) if has_errors else table.slice(0, 0)
+    column = table.column("error") if "error" in table.column_names else None
+    failed = column is not None and column.null_count < len(column)
+    errors = table.filter(pc.is_valid(column)) if failed else None
     return StoredPart(str(path), table.num_rows, errors)
 
 

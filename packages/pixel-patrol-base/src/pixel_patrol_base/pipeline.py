@@ -317,7 +317,8 @@ class Coordinator:
             out = self.flow.done(task, result)
         for table in out.tables:
             if isinstance(table, StoredPart):
-                self._note_errors(table.errors)
+                if table.errors is not None:
+                    self._note_errors(table.errors)
                 self.writer.add_part(table)
             else:
                 self._note_errors(table)

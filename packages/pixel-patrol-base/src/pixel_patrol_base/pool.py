@@ -221,9 +221,10 @@ def _kill(w: _Worker) -> None:
 
 
 def _rss(pid: int) -> int:
+    """Resident bytes of a worker (``/proc`` where there is one, psutil elsewhere)."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/statm", "rb", buffering=0) as f:
+            return int(f.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         import psutil
 
@@ -231,6 +232,9 @@ def _rss(pid: int) -> int:
             return int(psutil.Process(pid).memory_info().rss)
         except psutil.Error:
             return 0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @contextlib.contextmanager
