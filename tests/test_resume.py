@@ -98,3 +98,33 @@ def _where(got: object, want: object) -> tuple:
     a, b = got.column("imported_path").to_pylist(), want.column("imported_path").to_pylist()  # type: ignore[attr-defined]
     i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
     return len(a), len(b), i, a[i - 2 : i + 6] if i is not None else None, b[i - 2 : i + 6] if i is not None else None
+
+
+def test_resume_after_a_failed_final_write_gives_the_full_report(many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while the report is written: the run fails (exit 1 on the command line),
+    nothing is listed as done without its rows on disk, and --resume writes the whole report."""
+    import errno
+
+    from pixel_patrol_base import api, report
+    from pixel_patrol_base.errors import ReportError
+
+    def scan(out: Path, **kw: object) -> None:
+        project = api.create_project("r", many, loader="tifffile", output_path=out)
+        api.process_files(project, max_workers=1, processors_include=["raster-basic"], **kw)  # type: ignore[arg-type]
+
+    scan(tmp_path / "ref.parquet")
+    real = report.pq.ParquetWriter
+
+    class DiskFull(real):  # type: ignore[misc, valid-type]
+        def write_table(self, *a: object, **k: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "r.parquet"
+    monkeypatch.setattr(report.pq, "ParquetWriter", DiskFull)
+    with pytest.raises(ReportError, match="No space left on device"):
+        scan(out)
+    monkeypatch.setattr(report.pq, "ParquetWriter", real)
+    assert not out.exists()
+    scan(out, resume=True)
+    assert api.last_summary().resumed == 120  # type: ignore[union-attr]
+    assert content(out).equals(content(tmp_path / "ref.parquet"))

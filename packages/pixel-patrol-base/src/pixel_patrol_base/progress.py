@@ -28,7 +28,7 @@ LINE_SECONDS = 10.0
 ETA_FRACTION = 0.03
 """The ETA appears once this share of the files is done (earlier rates are start-up noise)."""
 
-ETA_MIN_SECONDS = 2.0
+ETA_MIN_SECONDS = 1.0
 
 
 def plural(n: int, word: str) -> str:
