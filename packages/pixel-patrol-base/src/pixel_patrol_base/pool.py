@@ -258,6 +258,8 @@ def _serve(conn: Connection, ctx: Any) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    _fresh_stdio()
     _quiet_child_logging()
     ticker = _Ticker(conn)
     worker.set_progress_hook(ticker.add)
@@ -298,6 +300,26 @@ class _Ticker:
         if now - self.last >= TICK_SECONDS:
             self.conn.send(("tick", self.pending))
             self.pending, self.last = 0, now
+
+
+def _die_with_parent() -> None:
+    """On Linux, end this worker when the coordinator dies, even by SIGKILL."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the coordinator was already gone
+        os._exit(1)
+
+
+def _fresh_stdio() -> None:
+    """New stdout/stderr objects: a lock the coordinator's other threads (a progress display)
+    held at the moment of the fork must not block this process's writes."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout = open(1, "w", closefd=False, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
 
 
 def _quiet_child_logging() -> None:
