@@ -144,8 +144,8 @@ def _failure_lines(summary: Any, output: Path, log_path: Path | None) -> list[st
 
 def _unsupported_lines(summary: Any) -> list[str]:
     """Files the loader does not read, by extension, when the run counted them."""
-    counts = getattr(summary, "unsupported", None)
-    if not counts:
+    counts = getattr(summary, "unsupported", None) or getattr(getattr(summary, "stats", None), "unsupported", None)
+    if not counts or not isinstance(counts, dict):
         return []
     total = sum(counts.values())
     by_ext = ", ".join(f"{n:,} .{ext}" if ext else f"{n:,} without extension" for ext, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
