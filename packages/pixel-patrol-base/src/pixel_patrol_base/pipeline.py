@@ -147,7 +147,7 @@ class Coordinator:
         try:
             fresh = batch_files(self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task)
             first = list(itertools.islice(fresh, 2))
-            executor = self._executor(small=len(first) < 2)
+            executor = self._executor(small=_small(first))
             self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
             tasks: Iterator[BatchTask] = itertools.chain(first, fresh)
             if isinstance(executor, AdaptiveExecutor):
@@ -173,7 +173,7 @@ class Coordinator:
 
     def _executor(self, small: bool) -> Any:
         """In-process for file-info scans, ``--max-workers 1`` and, unless workers were asked
-        for, runs of a single task; else the first task in-process and forked workers for the
+        for, runs of a single small task; else the first task in-process and forked workers for the
         rest (see :class:`~pixel_patrol_base.runner.AdaptiveExecutor`)."""
         s = self.settings
         tiny = small and s.max_workers is None and not s.scheduler
@@ -375,6 +375,19 @@ class Coordinator:
             "processing_stats": self.summary.to_json(),
             "fingerprint": fingerprint(p, s, self.ctx),
         }
+
+
+SMALL_RUN_FILES = 32
+SMALL_RUN_BYTES = 8 * 2**20
+
+
+def _small(first: list[BatchTask]) -> bool:
+    """A run of one task with a few small files: forking workers would cost more than it saves
+    (each would load the compiled kernels for its pixel types again)."""
+    if len(first) != 1:
+        return not first
+    files = first[0].files
+    return len(files) <= SMALL_RUN_FILES and sum(f.entry.size for f in files) <= SMALL_RUN_BYTES
 
 
 RAMP = (1, 4, 8, 16, 32, 64, 128)
