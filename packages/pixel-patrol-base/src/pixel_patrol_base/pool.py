@@ -159,6 +159,7 @@ class LocalPool:
         tag = w.task[2]
         w.task = None
         self._done.append((tag, value, None) if kind == "ok" else (tag, None, value))
+        self._dispatch()  # the next queued task starts before the coordinator handles this one
 
     def _fail(self, w: _Worker, exc: BaseException) -> None:
         """The worker's task failed with ``exc``; the worker is replaced by a fresh one."""
