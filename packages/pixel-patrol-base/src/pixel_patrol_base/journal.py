@@ -3,9 +3,9 @@
 The parts folder (``.<report>.parts``) holds sorted part files (:mod:`pixel_patrol_base.parts`),
 a ``run.json`` with the settings that shape the rows, and ``done.txt``: one JSON line per file
 whose rows are all in registered parts, and per registered part (``{"part": name}``). Parts
-are written under a temporary name, synced and renamed; a part is registered, and its files
-listed as done, in one synced append after that. A crash at any moment therefore leaves a
-consistent folder: a resumed run keeps the registered parts (only the rows of files listed as
+are written under a temporary name and renamed; to register them, the journal syncs their data
+and the folder to disk, then records them and their files in one synced append. A crash at
+any moment therefore leaves a consistent folder: a resumed run keeps the registered parts (only the rows of files listed as
 done) and deletes any other part, e.g. one a worker wrote just before the run was killed.
 """
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.parts import read_part, sync_dir, write_part_file
+from pixel_patrol_base.parts import read_part, sync_dir, sync_file, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -71,7 +71,7 @@ class Journal:
             mask = pc.is_in(table.column(SOURCE_FIELD), value_set=pa.array(sorted(self.done), pa.string()))
             table = table.filter(mask)
             if table.num_rows:
-                write_part_file(table, path)
+                write_part_file(table, path, sync=True)
                 kept.append(path)
             else:
                 path.unlink()
@@ -93,7 +93,7 @@ class Journal:
         return path
 
     def add_part(self, path: Path) -> None:
-        """A part a worker wrote (already synced); it counts once :meth:`mark_done` registers it."""
+        """A part a worker wrote; it counts once :meth:`mark_done` syncs and registers it."""
         self.parts.append(path)
         self._unregistered.append(path.name)
 
@@ -102,8 +102,10 @@ class Journal:
         new = [p for p in paths if p not in self.done] if self.done else list(paths)
         if not new and not self._unregistered:
             return
-        if self._unregistered:
-            sync_dir(self.folder)  # the renames of the new parts, before they are registered
+        if self._unregistered:  # the new parts' data and renames reach the disk first
+            for name in self._unregistered:
+                sync_file(self.folder / name)
+            sync_dir(self.folder)
         lines = [json.dumps({"part": name}) for name in self._unregistered]
         lines += [json.dumps(p) for p in new]
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:

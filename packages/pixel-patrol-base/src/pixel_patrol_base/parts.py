@@ -4,9 +4,9 @@ A part is an Arrow IPC file with LZ4-compressed buffers, sorted by the row key `
 is written and read back at memory speed (Parquet's encoding is paid once, for the report
 itself), and a memory-mapped part is read batch by batch without copying.
 
-Local workers write the parts of their own tasks (:func:`store_table`), in parallel and
-synced to disk, and hand the coordinator only the file's name and its error rows: the
-coordinator never receives, copies or compresses those rows.
+Local workers write the parts of their own tasks (:func:`store_table`), in parallel, and hand
+the coordinator only the file's name and its error rows: the coordinator never receives, copies
+or compresses those rows.
 
 The final merge (:func:`merge_parts`) streams: parts cover mostly disjoint key ranges (a
 batch task holds consecutive files), so they are first lined up into chains of parts whose
@@ -45,21 +45,26 @@ def batch_rows(table: pa.Table) -> int:
     return max(16, BATCH_BYTES // per_row)
 
 
-def write_part_file(table: pa.Table, path: Path) -> None:
-    """Write ``table`` durably: synced to disk under a temporary name, then renamed.
+def write_part_file(table: pa.Table, path: Path, sync: bool = False) -> None:
+    """Write ``table`` under a temporary name, then rename it (a part is whole or absent).
 
-    Only then may its files be listed as done: a file is done when its rows would survive a
-    power cut, not merely when they were handed to the operating system. (The rename itself
-    is made durable when the journal registers the part: one folder sync for all parts
-    registered at once.)
+    The data reaches the disk when the journal registers the part (:func:`sync_file` on every
+    new part, then one folder sync): only then are its files listed as done. Workers therefore
+    never wait for the disk; ``sync=True`` syncs here instead (for rewriting a registered part).
     """
     tmp = path.with_suffix(".tmp")
     options = pa.ipc.IpcWriteOptions(compression="lz4")
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as w:
         w.write_table(table, max_chunksize=batch_rows(table))
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
+    if sync:
+        sync_file(tmp)
     os.replace(tmp, path)
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file's data to the disk."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def sync_dir(folder: Path) -> None:
