@@ -62,3 +62,24 @@ def _first_diff(a: pa.Table, b: pa.Table, col: str) -> tuple:
     x, y = a.column(col).to_pylist(), b.column(col).to_pylist()
     i = next(i for i, (u, v) in enumerate(zip(x, y, strict=True)) if u != v)
     return a.column("file_name")[i], a.column("obs_level")[i], x[i], y[i]
+
+
+def test_same_report_when_workers_write_their_own_parts(stacks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers write every task's rows to part files themselves (threshold 0 bytes);
+    with chunked images and error rows from the coordinator in between, the merged report is
+    the one a single process writes."""
+    from pixel_patrol_base import journal, parts
+
+    (stacks / "broken.tif").write_bytes(b"II*\x00junk")
+    ref, _ = scan(stacks, tmp_path / "a.parquet", max_workers=1)
+    monkeypatch.setattr(parts, "STORE_MIN_BYTES", 0)
+    added: list[str] = []
+    real = journal.Journal.add_part
+    monkeypatch.setattr(journal.Journal, "add_part", lambda self, p: added.append(p.name) or real(self, p))
+    for kw in ({"max_images_per_task": 1, "mb_per_task": 0.05}, {"max_images_per_task": 2}):
+        table, stats = scan(stacks, tmp_path / "w.parquet", max_workers=2, rows_per_part=3, **kw)
+        assert stats["workers"] == 2 and stats["errors"] == 1
+        diff = [c for c in ref.column_names if not table.column(c).equals(ref.column(c))]
+        assert not diff, (kw, diff, _first_diff(table, ref, diff[0]))
+        assert not (tmp_path / ".w.parquet.parts").exists()
+    assert added and all(name.startswith("part-w") for name in added)

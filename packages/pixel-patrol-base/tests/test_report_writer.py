@@ -125,6 +125,98 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
 
     out = tmp_path / "r.parquet"
     w = ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 1})
+    first = shuffled_tables()[0]
+    w.add(first)
+    w.complete(sorted(set(first.column("_source").to_pylist())))
     w.interrupt()
     with pytest.raises(SettingsError, match="other settings"):
         ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 2}, resume=True)
+
+
+def test_interrupt_before_any_work_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    w = ReportWriter(out, SCHEMA, 5, 10, fingerprint={"a": 1})
+    assert parts_dir(out).is_dir()
+    w.interrupt()
+    assert not parts_dir(out).exists() and not out.exists()
+
+
+def test_failed_final_write_keeps_every_row_for_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk during the final write: the rows still in memory are saved as a part
+    before their files are listed as done, so --resume writes the whole report."""
+    import errno
+
+    from pixel_patrol_base import report
+    from pixel_patrol_base.errors import ReportError
+
+    out = tmp_path / "r.parquet"
+    tables = shuffled_tables()
+    w = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1})
+    for t in tables:
+        w.add(t)
+        w.complete(sorted(set(t.column("_source").to_pylist())))
+    real = report.pq.ParquetWriter
+
+    class Full(real):  # type: ignore[misc, valid-type]
+        def write_table(self, *a: object, **k: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report.pq, "ParquetWriter", Full)
+    with pytest.raises(ReportError, match="No space left"):
+        w.finish({})
+    w.interrupt()
+    monkeypatch.setattr(report.pq, "ParquetWriter", real)
+    assert not out.exists()
+    again = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1}, resume=True)
+    assert len(again.done) == 40 and again.rows == 120
+    again.finish({})
+    write(tmp_path / "full.parquet", shuffled_tables(), rows_per_part=5, group=10)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "full.parquet"))
+
+
+@pytest.mark.parametrize("rows_per_part", [1, 7, 50])
+def test_streaming_merge_of_many_small_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_part: int) -> None:
+    """Parts with row groups that cut through a file's rows, more parts than are merged at
+    once: the report is the same as one written from memory."""
+    from pixel_patrol_base import parts
+
+    monkeypatch.setattr(parts, "BATCH_BYTES", 1)
+    monkeypatch.setattr(parts, "FAN_IN", 3)
+    rng = np.random.default_rng(rows_per_part)
+    tables = [batch([int(k)], rows_per_key=int(rng.integers(1, 40))) for k in rng.permutation(60)]
+    write(tmp_path / "mem.parquet", tables, rows_per_part=10**6, group=17)
+    w = write(tmp_path / "parts.parquet", tables, rows_per_part=rows_per_part, group=17)
+    assert w.rows == sum(t.num_rows for t in tables)
+    got, want = pq.read_table(tmp_path / "parts.parquet"), pq.read_table(tmp_path / "mem.parquet")
+    assert got.equals(want)
+    assert got.column("k").to_pylist() == sorted(got.column("k").to_pylist())
+    assert not parts_dir(tmp_path / "parts.parquet").exists()
+
+
+def test_resume_keeps_only_registered_parts(tmp_path: Path) -> None:
+    """A part a worker wrote but that was never registered (the run was killed in between)
+    is deleted on resume, even when its files were later done through another part."""
+    from pixel_patrol_base.parts import StoredPart, store_table
+
+    out = tmp_path / "r.parquet"
+    tables = shuffled_tables()
+    w = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1})
+    folder = str(parts_dir(out))
+    for t in tables[:5]:
+        w.add_part(store_table(t, folder))
+        w.complete(sorted(set(t.column("_source").to_pylist())))
+    w._spill()
+    orphan = store_table(tables[5], folder)  # written, never registered
+    w.add(tables[5])
+    w.complete(sorted(set(tables[5].column("_source").to_pylist())))
+    w.interrupt()
+    assert Path(orphan.path).exists() and isinstance(orphan, StoredPart)
+    again = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1}, resume=True)
+    assert not Path(orphan.path).exists()
+    assert again.rows == 6 * 6 and len(again.done) == 12
+    for t in tables[6:]:
+        again.add(t)
+        again.complete(sorted(set(t.column("_source").to_pylist())))
+    again.finish({})
+    write(tmp_path / "full.parquet", shuffled_tables(), rows_per_part=5, group=10)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "full.parquet"))

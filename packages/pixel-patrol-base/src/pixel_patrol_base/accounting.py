@@ -51,6 +51,11 @@ class NoReader:
         """Identity in the report and the resume journal."""
         return self.entry.key
 
+    @property
+    def condition(self) -> str:
+        """The condition label of the file (``path``)."""
+        return self.entry.condition
+
 
 @dataclass(slots=True)
 class Accounting:

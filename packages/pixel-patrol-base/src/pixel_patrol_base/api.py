@@ -152,7 +152,11 @@ def run(
     """Run a scan with ready-made settings (the CLI's entry)."""
     check_run_outputs(project, settings)
     ctx = build_context(project, settings)
-    summary = Coordinator(project, settings, ctx, progress).run()
+    coordinator = Coordinator(project, settings, ctx, progress)
+    watch = getattr(progress, "watch", None)
+    if callable(watch):  # a display that also shows the error count as it grows
+        watch(coordinator.summary)
+    summary = coordinator.run()
     _LAST[:] = [summary]
     return summary
 

@@ -18,6 +18,7 @@ from pixel_patrol_base.errors import (
     SettingsError,
 )
 from pixel_patrol_base.outputs import log_path
+from pixel_patrol_base.progress import plural
 
 log = logging.getLogger("pixel_patrol_base")
 
@@ -71,8 +72,9 @@ def run_process(
     except (SettingsError, PluginError, MissingDependencyError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     private = project.base_dir if settings.omit_base_dir else None
-    with _logging(project.output_path if log_file else None, private):
-        code = _run(project, settings)
+    log_to = log_path(project.output_path) if log_file else None
+    with _logging(log_to, private):
+        code = _run(project, settings, log_to)
     if html is not None and code in (EXIT_OK, EXIT_FAILED) and project.output_path.is_file():
         from pixel_patrol_base.cli_report import run_report
 
@@ -80,13 +82,14 @@ def run_process(
     return code
 
 
-def _run(project: Any, settings: Any) -> int:
+def _run(project: Any, settings: Any, log_file: Path | None) -> int:
     from pixel_patrol_base import api
+    from pixel_patrol_base.progress import display
     from pixel_patrol_base.report import parts_dir
 
     t0 = time.perf_counter()
     try:
-        with _progress() as progress, interrupts.installed():
+        with display() as progress, interrupts.installed():
             summary = api.run(project, settings, progress)
     except KeyboardInterrupt:
         return _fail(
@@ -101,69 +104,120 @@ def _run(project: Any, settings: Any) -> int:
     except Exception as exc:
         log.debug("run failed", exc_info=True)
         return _fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+    _log_cpu(summary)
     if summary.files == 0:
         log.warning("no files found under %s (check -p, -e and --loader)", project.base_dir)
-    sys.stderr.write(
-        f"pixel-patrol: {summary.files} files, {summary.rows} rows, {summary.errors} errors"
-        f" in {time.perf_counter() - t0:.1f} s -> {project.output_path}\n"
-    )
-    _accounting_lines(summary.accounting)
-    if summary.incremental is not None:
-        inc = summary.incremental
-        sys.stderr.write(
-            f"pixel-patrol: incremental: {inc['reused']} reused, {inc['new']} new,"
-            f" {inc['changed']} changed, {inc['removed']} removed\n"
-        )
+    for line in summary_lines(summary, time.perf_counter() - t0, project.output_path, log_file):
+        sys.stderr.write(f"pixel-patrol: {line}\n")
     if settings.fail_on_error and summary.errors:
         return EXIT_FAILED
     return EXIT_OK
 
 
-def _accounting_lines(stats: dict[str, Any]) -> None:
-    """Files the loader did not read, and images that got file facts only (one line each)."""
-    from pixel_patrol_base.accounting import summary_lines
+def _log_cpu(summary: Any) -> None:
+    """CPU seconds per role, in the debug log: the coordinator's own work (without tasks it
+    ran itself) and the tasks' (wherever they ran)."""
+    import resource
 
-    for line in summary_lines(stats):
-        sys.stderr.write(f"pixel-patrol: {line}\n")
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = me.ru_utime + me.ru_stime - summary.inline_cpu_s
+    log.debug(
+        "cpu: coordinator %.3f s, inline tasks %.3f s, tasks %.3f s, worker processes %.3f s, files %d",
+        own, summary.inline_cpu_s, summary.stats.cpu_s, kids.ru_utime + kids.ru_stime, summary.files,
+    )
+
+
+def summary_lines(summary: Any, wall_s: float, output: Path, log_file: Path | None) -> list[str]:
+    """The end-of-run summary: totals, files per condition, failures, reused and resumed files."""
+    lines = [
+        f"{plural(summary.files, 'file')}, {plural(summary.rows, 'row')}, "
+        f"{plural(summary.errors, 'error')} in {wall_s:.1f} s -> {output}"
+    ]
+    if len(summary.conditions) > 1:
+        parts = []
+        for cond, n in sorted(summary.conditions.items()):
+            failed = summary.failed_by_condition.get(cond, 0)
+            parts.append(f"{cond}: {plural(n, 'file')}" + (f" ({failed:,} failed)" if failed else ""))
+        lines.append("conditions: " + "; ".join(parts))
+    lines += _failure_lines(summary, output, log_file)
+    lines += _unsupported_lines(summary)
+    kept = []
+    if summary.resumed:
+        kept.append(f"{plural(summary.resumed, 'file')} resumed from the interrupted run")
+    if summary.incremental is not None:
+        inc = summary.incremental
+        kept.append(
+            f"incremental: {inc['reused']:,} reused, {inc['new']:,} new,"
+            f" {inc['changed']:,} changed, {inc['removed']:,} removed"
+        )
+    return lines + kept
+
+
+def _failure_lines(summary: Any, output: Path, log_file: Path | None) -> list[str]:
+    if not summary.errors:
+        return []
+    shown = summary.failures
+    lines = [f"failed ({summary.errors:,}):"] + [f"  {path}: {cause}" for path, _stage, cause in shown]
+    rest = summary.errors - len(shown)
+    if rest > 0:
+        where = f"{log_file} and " if log_file is not None else ""
+        lines.append(f"  ... and {rest:,} more: all are listed in {where}the 'error' column of {output}")
+    return lines
+
+
+def _unsupported_lines(summary: Any) -> list[str]:
+    """Files the loader did not read, and images that got file facts only (one line each)."""
+    from pixel_patrol_base.accounting import summary_lines as accounting_lines
+
+    return accounting_lines(summary.accounting)
+
+
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is at the time, so a live progress bar that redirects
+    it prints log lines above the bar instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 @contextmanager
-def _logging(report: Path | None, private_base: Path | None = None) -> Iterator[None]:
-    """INFO to stderr; with ``--log-file`` also DEBUG to ``<report>.log``.
+def _logging(log_file: Path | None, private_base: Path | None = None) -> Iterator[None]:
+    """INFO to stderr; with ``--log-file`` everything (DEBUG, libraries too) to ``log_file``.
 
-    With ``private_base`` (``--omit-base-dir``) no line quotes that folder absolutely.
+    Each record is written once: our records go to the terminal handler and propagate to the
+    root logger, which alone holds the file handler. With ``private_base`` (``--omit-base-dir``)
+    no line quotes that folder absolutely.
     """
-    root = logging.getLogger("pixel_patrol_base")
-    handlers: list[logging.Handler] = []
-    term = logging.StreamHandler(sys.stderr)
+    ours = logging.getLogger("pixel_patrol_base")
+    top = logging.getLogger()
+    term = logging.StreamHandler(_Stderr())  # type: ignore[arg-type]
     term.setLevel(logging.INFO)
     term.setFormatter(_formatter("pixel-patrol: %(message)s", private_base))
-    handlers.append(term)
-    if report is not None:
-        path = log_path(report)
-        fh = logging.FileHandler(path, mode="w", encoding="utf-8")
-        fh.setLevel(logging.DEBUG)
-        fh.setFormatter(_formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", private_base))
-        handlers.append(fh)
-    old = root.level
-    root.setLevel(logging.DEBUG if report else logging.INFO)
-    for h in handlers:
-        root.addHandler(h)
     # Libraries (readers, Dask) log through the root logger; their messages belong in the debug
     # log, not on the terminal, where a corrupt file could otherwise print thousands of lines.
-    top = logging.getLogger()
-    others: logging.Handler = handlers[-1] if report is not None else logging.NullHandler()
-    top.addHandler(others)
-    if report is not None:
-        root.info("debug log: %s", log_path(report))
+    sink: logging.Handler = logging.NullHandler()
+    if log_file is not None:
+        sink = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+        sink.setLevel(logging.DEBUG)
+        sink.setFormatter(_formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", private_base))
+    old = ours.level
+    ours.setLevel(logging.DEBUG if log_file else logging.INFO)
+    ours.addHandler(term)
+    top.addHandler(sink)
+    if log_file is not None:
+        ours.info("debug log: %s", log_file)
     try:
         yield
     finally:
-        top.removeHandler(others)
-        for h in handlers:
-            root.removeHandler(h)
-            h.close()
-        root.setLevel(old)
+        top.removeHandler(sink)
+        ours.removeHandler(term)
+        sink.close()
+        term.close()
+        ours.setLevel(old)
 
 
 def _formatter(fmt: str, private_base: Path | None) -> logging.Formatter:
@@ -172,37 +226,3 @@ def _formatter(fmt: str, private_base: Path | None) -> logging.Formatter:
     from pixel_patrol_base.privacy import RelativeFormatter, base_forms
 
     return RelativeFormatter(fmt, base_forms(private_base))
-
-
-@contextmanager
-def _progress() -> Iterator[Any]:
-    """A progress bar on a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("scanning", total=None, rate="")
-        t0 = time.perf_counter()
-
-        def update(done: int, found: int, finished: bool) -> None:
-            rate = done / max(time.perf_counter() - t0, 1e-9)
-            bar.update(task, completed=done, total=found if finished else None,
-                       description="processing" if finished else "processing (still discovering)",
-                       rate=f"{rate:.1f} files/s")
-
-        yield update

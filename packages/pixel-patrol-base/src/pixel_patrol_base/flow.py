@@ -33,7 +33,8 @@ ATTEMPTS = 2
 class Outcome:
     """What the coordinator does after a task: write tables, count, submit more."""
 
-    tables: list[pa.Table] = field(default_factory=list)
+    tables: list[Any] = field(default_factory=list)
+    """Arrow tables, or part files a worker wrote (:class:`~pixel_patrol_base.parts.StoredPart`)."""
     stats: TaskStats = field(default_factory=TaskStats)
     tasks: list[Any] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)

@@ -1,10 +1,12 @@
 """Durable progress of a run, beside the report: what ``--resume`` continues from.
 
-The parts folder (``.<report>.parts``) holds sorted Parquet part files, a ``run.json`` with the
-settings that shape the rows, and ``done.txt``: the files whose rows are all in parts already.
-A part file is written under a temporary name and renamed, and a file is listed as done only
-after the part holding its last row exists, so a crash at any moment leaves a consistent
-folder: parts, plus a list of files that never need to be processed again.
+The parts folder (``.<report>.parts``) holds sorted part files (:mod:`pixel_patrol_base.parts`),
+a ``run.json`` with the settings that shape the rows, and ``done.txt``: one JSON line per file
+whose rows are all in registered parts, and per registered part (``{"part": name}``). Parts
+are written under a temporary name and renamed; to register them, the journal syncs their data
+and the folder to disk, then records them and their files in one synced append. A crash at
+any moment therefore leaves a consistent folder: a resumed run keeps the registered parts (only the rows of files listed as
+done) and deletes any other part, e.g. one a worker wrote just before the run was killed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.parts import read_part, sync_dir, sync_file, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -34,6 +36,10 @@ class Journal:
         self.folder = folder
         self.parts: list[Path] = []
         self.done: set[str] = set()
+        """Files done by the interrupted run being resumed (files done in this run are only
+        appended to the done list on disk, so memory does not grow with the dataset)."""
+        self.marked = 0
+        self._unregistered: list[str] = []
 
     def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
         """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
@@ -53,60 +59,84 @@ class Journal:
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE
         lines = done_file.read_text().splitlines() if done_file.exists() else []
-        self.done = {p for line in lines if (p := _parse(line)) is not None}
+        entries = [e for line in lines if (e := _parse(line)) is not None]
+        self.done = {e for e in entries if isinstance(e, str)}
+        registered = {e["part"] for e in entries if isinstance(e, dict)}
         kept = []
-        for path in sorted(self.folder.glob("part-*.parquet")):
-            table = pq.read_table(path)
+        for path in sorted(self.folder.glob("part-*.arrow")):
+            if path.name not in registered:
+                path.unlink()
+                continue
+            table = read_part(path)
             mask = pc.is_in(table.column(SOURCE_FIELD), value_set=pa.array(sorted(self.done), pa.string()))
             table = table.filter(mask)
             if table.num_rows:
-                _atomic_parquet(table, path)
+                write_part_file(table, path, sync=True)
                 kept.append(path)
             else:
                 path.unlink()
         self.parts = kept
 
     def next_part(self) -> Path:
-        """Path of the next part file (numbers continue after resumed parts)."""
-        last = max((int(p.stem.split("-")[1]) for p in self.parts), default=-1)
-        return self.folder / f"part-{last + 1:06d}.parquet"
-
-    def write_part(self, table: pa.Table) -> Path:
-        """Write a part file atomically and remember it."""
-        path = self.next_part()
-        _atomic_parquet(table, path)
-        self.parts.append(path)
+        """Path of the next part file the coordinator writes (never a resumed part's name)."""
+        n = len(self.parts)
+        while (path := self.folder / f"part-c{n:06d}.arrow").exists():
+            n += 1
         return path
 
+    def write_part(self, table: pa.Table) -> Path:
+        """Write a part file durably; it counts once :meth:`mark_done` registers it."""
+        path = self.next_part()
+        write_part_file(table, path)
+        self.parts.append(path)
+        self._unregistered.append(path.name)
+        return path
+
+    def add_part(self, path: Path) -> None:
+        """A part a worker wrote; it counts once :meth:`mark_done` syncs and registers it."""
+        self.parts.append(path)
+        self._unregistered.append(path.name)
+
     def mark_done(self, paths: Iterable[str]) -> None:
-        """Record files whose rows are all in part files now (appended and synced)."""
-        new = [p for p in paths if p not in self.done]
-        if not new:
+        """Register new parts and record files whose rows are all in them (one synced append)."""
+        new = [p for p in paths if p not in self.done] if self.done else list(paths)
+        if not new and not self._unregistered:
             return
+        if self._unregistered:  # the new parts' data and renames reach the disk first
+            for name in self._unregistered:
+                sync_file(self.folder / name)
+            sync_dir(self.folder)
+        lines = [json.dumps({"part": name}) for name in self._unregistered]
+        lines += [json.dumps(p) for p in new]
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
-            f.write("".join(json.dumps(p) + "\n" for p in new))
+            f.write("".join(line + "\n" for line in lines))
             f.flush()
             os.fsync(f.fileno())
-        self.done.update(new)
+        self._unregistered = []
+        self.marked += len(new)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing a ``--resume`` could continue from: no part and no file done."""
+        return not self.parts and not self.done and not self.marked
 
     def remove(self) -> None:
         """Delete the folder (after the report is written)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _parse(line: str) -> str | None:
-    """One done-list line; a line cut short by a crash is ignored (its file is redone)."""
+def _parse(line: str) -> str | dict[str, str] | None:
+    """One done-list line: a file's path, or ``{"part": name}``; a line cut short by a crash is
+    ignored (its file is redone, its part deleted)."""
     try:
         value = json.loads(line)
     except ValueError:
         return None
-    return value if isinstance(value, str) else None
-
-
-def _atomic_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="lz4")
-    os.replace(tmp, path)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("part"), str):
+        return value
+    return None
 
 
 def _atomic_write(path: Path, text: str) -> None:

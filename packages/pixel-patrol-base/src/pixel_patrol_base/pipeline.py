@@ -7,14 +7,16 @@ ends up as an error row.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow as pa
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.accounting import Accounting, NoReader
@@ -25,6 +27,7 @@ from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
+from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.pathtext import valid_json
 from pixel_patrol_base.planning import BatchTask, ChunkTask, FileRef, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
@@ -33,71 +36,25 @@ from pixel_patrol_base.project import Project
 from pixel_patrol_base.report import ReportWriter
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.runner import (
+    AdaptiveExecutor,
     InlineExecutor,
     active_client,
     connect,
     plan_workers,
-    start_local,
 )
 from pixel_patrol_base.schema import report_columns, to_schema
 from pixel_patrol_base.settings import ProcessingSettings
+from pixel_patrol_base.summary import RunSummary
 from pixel_patrol_base.tasks import execute
-from pixel_patrol_base.worker import TaskStats, WorkContext, add_error
+from pixel_patrol_base.worker import WorkContext, add_error
 
 log = logging.getLogger(__name__)
 
+LOOKAHEAD = 10_000
+"""Files discovery may run ahead of processing."""
+
 ProgressCallback = Callable[[int, int, bool], None]
 """``callback(files_done, files_found, discovery_finished)``."""
-
-
-@dataclass(slots=True)
-class RunSummary:
-    """What a run did; also stored (as JSON) in the report footer.
-
-    Counters of processed work live in ``stats`` (summed from the tasks); files taken over
-    from an interrupted run (``resumed``) or an older report (``reused``) are added on top.
-    """
-
-    rows: int = 0
-    wall_s: float = 0.0
-    workers: int = 0
-    executor: str = ""
-    tasks: dict[str, int] = field(default_factory=dict)
-    resumed: int = 0
-    reused: int = 0
-    incremental: dict[str, int] | None = None
-    stats: TaskStats = field(default_factory=TaskStats)
-    accounting: dict[str, Any] = field(default_factory=dict)
-    """Files not read by the loader and image files without one (:mod:`~pixel_patrol_base.accounting`)."""
-
-    @property
-    def files(self) -> int:
-        """Files in the report: processed now, resumed and reused."""
-        return self.stats.files + self.resumed + self.reused
-
-    @property
-    def errors(self) -> int:
-        """Files or images that failed in this run."""
-        return self.stats.errors
-
-    def to_json(self) -> dict[str, Any]:
-        """Footer form of the processing stats."""
-        return {
-            "files": self.files,
-            "images": self.stats.images,
-            "rows": self.rows,
-            "errors": self.errors,
-            "resumed_files": self.resumed,
-            "incremental": self.incremental,
-            "wall_s": round(self.wall_s, 3),
-            "workers": self.workers,
-            "executor": self.executor,
-            "tasks": dict(sorted(self.tasks.items())),
-            "load_s": round(self.stats.load_s, 3),
-            "processor_s": {k: round(v, 3) for k, v in sorted(self.stats.proc_s.items())},
-            "peak_worker_rss_mb": round(self.stats.peak_rss_mb, 1),
-            **self.accounting,
-        }
 
 
 def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
@@ -173,6 +130,9 @@ class Coordinator:
         ctx: WorkContext,
         progress: ProgressCallback | None = None,
     ) -> None:
+        self._executor_now: Any = None
+        self._shown = 0
+        self._t0 = time.perf_counter()
         self.project = project
         self.settings = settings
         self.ctx = ctx
@@ -200,25 +160,31 @@ class Coordinator:
 
     def run(self) -> RunSummary:
         """Process everything and write the report; returns the summary."""
-        t0 = time.perf_counter()
+        t0 = self._t0 = time.perf_counter()
+        self._phase("start")
         try:
-            fresh = batch_files(
-                self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task
-            )
+            fresh = batch_files(self._refs(), self.settings.budget_bytes, self.settings.max_images_per_task)
             first = list(itertools.islice(fresh, 2))
-            executor = InlineExecutor(self.ctx) if not first else self._executor(small=len(first) < 2)
+            executor = self._executor(small=_small(first))
             self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
+            tasks: Iterator[BatchTask] = itertools.chain(first, fresh)
+            if isinstance(executor, AdaptiveExecutor):
+                tasks = _ramp_up(tasks)
             try:
-                self._loop(executor, itertools.chain(first, fresh))
+                self._loop(executor, tasks)
             finally:
+                self._executor_now = None
+                self.summary.inline_cpu_s = getattr(executor, "cpu_s", 0.0)
                 executor.close()
             self.summary.accounting = self.accounting.to_json()
+            self._phase("processing")
             if self._up_to_date():
                 return self.summary
             self._copy_previous()
             self.summary.wall_s = time.perf_counter() - t0
             self.summary.rows = self.writer.rows
             self.writer.finish(self.footer())
+            self._phase("merge")
         except ContractError:  # rows of a plugin that broke its contract are not kept (docs/plugins.md)
             self.writer.abort()
             raise
@@ -229,11 +195,12 @@ class Coordinator:
 
     def _executor(self, small: bool) -> Any:
         """In-process for file-info scans, ``--max-workers 1`` and, unless workers were asked
-        for, runs of a single task (starting a cluster would cost more than the work)."""
+        for, runs of a single small task; else the first task in-process and forked workers for the
+        rest (see :class:`~pixel_patrol_base.runner.AdaptiveExecutor`)."""
         s = self.settings
         tiny = small and s.max_workers is None and not s.scheduler
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
-            ex: Any = InlineExecutor(self.ctx)
+            ex: Any = InlineExecutor(self.ctx, self._report)
         elif s.scheduler:
             ex = connect(s.scheduler, self.ctx, s.task_timeout)
         elif (client := active_client()) is not None:
@@ -243,17 +210,39 @@ class Coordinator:
         else:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
-            ex = InlineExecutor(self.ctx) if plan.n_workers == 1 else start_local(plan, self.ctx, s.task_timeout)
+            if plan.n_workers == 1:
+                ex = InlineExecutor(self.ctx, self._report)
+            else:
+                local = dataclasses.replace(self.ctx, spill_dir=str(self.writer.journal.folder), private_forms=self.forms)
+                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report)
+        self._executor_now = ex
         return ex
 
     def _refs(self) -> Iterator[FileRef]:
+        """Discovered files to process, read ahead of the planner by up to ``LOOKAHEAD``
+        files: small and medium runs know their total (and an ETA) almost at once, while the
+        memory held stays bounded however many files there are."""
+        ahead: deque[FileRef] = deque()
+        found = self._found()
+        while True:
+            while len(ahead) < LOOKAHEAD and (ref := next(found, None)) is not None:
+                ahead.append(ref)
+            if not ahead:
+                return
+            yield ahead.popleft()
+
+    def _found(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
+        by_condition = self.summary.conditions
         for found in discover(self.project.base_dir, self.project.paths, flt):
             item = self.accounting.sort(found)
             if item is None:  # a file the loader does not read: counted, no rows
                 continue
             index = self.found
             self.found += 1
+            by_condition[item.condition] = by_condition.get(item.condition, 0) + 1
+            if not index % 1000:
+                self._report()
             if item.key in self.writer.done:
                 continue
             if isinstance(item, DiscoveryProblem):
@@ -265,6 +254,20 @@ class Coordinator:
             else:
                 yield FileRef(index, item)
         self.discovery_done = True
+        self._phase("discovery")
+
+    def _phase(self, name: str) -> None:
+        """Record when a phase ended (seconds since the start; also in the debug log, with the
+        coordinator's CPU seconds so far, so that its cost per phase can be told apart)."""
+        import resource
+
+        at = time.perf_counter() - self._t0
+        self.summary.phases[name] = round(at, 3)
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        log.debug(
+            "phase %s ended after %.3f s (%d files, process cpu %.3f s)",
+            name, at, self.found, ru.ru_utime + ru.ru_stime,
+        )
 
     def _key(self, entry: Any) -> str:
         return safe_text(entry.rel_path if self.settings.omit_base_dir else entry.path)
@@ -308,7 +311,7 @@ class Coordinator:
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, {**base, "file_size": None, "size_readable": None, "modification_date": None}, "discover", OSError(item.message))
-        self.writer.add(relative_table(buf.to_table(), self.forms))
+        self._add_table(buf.to_table())
         self.writer.complete([item.key])
         self.summary.stats.files += 1
         self.summary.stats.errors += 1
@@ -318,7 +321,7 @@ class Coordinator:
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(item.entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
         add_error(buf, index, 0, base, "header", ImageReadError(item.entry.path, item.message))
-        self.writer.add(relative_table(buf.to_table(), self.forms))
+        self._add_table(buf.to_table())
         self.writer.complete([item.key])
         self.summary.stats.files += 1
         self.summary.stats.errors += 1
@@ -341,6 +344,12 @@ class Coordinator:
             in_flight -= 1
             queue.extend(self._handle(task, result, exc))
 
+    def _add_table(self, table: pa.Table) -> None:
+        """Rows made in this process: paths made relative (``--omit-base-dir``), then kept."""
+        table = relative_table(table, self.forms)
+        self._note_errors(table)
+        self.writer.add(table)
+
     def _handle(self, task: Any, result: Any, exc: BaseException | None) -> list[Any]:
         if isinstance(exc, ContractError):  # a broken plugin stops the run (docs/plugins.md)
             raise exc.at(task.ref.entry.path) if isinstance(task, ChunkTask) else exc
@@ -350,12 +359,43 @@ class Coordinator:
         else:
             out = self.flow.done(task, result)
         for table in out.tables:
-            self.writer.add(relative_table(table, self.forms))
+            if isinstance(table, StoredPart):  # already relative: written by a worker
+                if table.errors is not None:
+                    self._note_errors(table.errors)
+                self.writer.add_part(table)
+            else:
+                self._add_table(table)
         self.writer.complete(out.completed)
         self.summary.stats.merge(out.stats)
-        if self.progress:
-            self.progress(self.summary.files, self.found, self.discovery_done)
+        self._report()
         return out.tasks
+
+    def _report(self) -> None:
+        """Tell the progress callback where the run is (files finished inside running tasks
+        count too, so progress moves per file)."""
+        if self.progress is None:
+            return
+        ex = self._executor_now
+        in_flight = ex.files_in_flight() if ex is not None else 0
+        # never backwards: a finished task's files leave the in-flight count a moment before
+        # they are added to the summary
+        self._shown = max(self._shown, self.summary.files + in_flight)
+        self.progress(self._shown, self.found, self.discovery_done)
+
+    def _note_errors(self, table: pa.Table) -> None:
+        """Log every error row (the log file lists each failed file once) and keep the first
+        few for the end-of-run summary. Tables without errors cost one null count."""
+        err = table.column("error")
+        if err.null_count == len(err):
+            return
+        import pyarrow.compute as pc
+
+        cols = ["imported_path", "child_id", "error_stage", "error", "path"]
+        rows = table.filter(pc.is_valid(err)).select(cols)
+        for path, child, stage, cause, cond in zip(*(rows.column(i).to_pylist() for i in range(5)), strict=True):
+            where = f"{path} [{child}]" if child else path
+            log.debug("failed: %s: %s (stage %s)", where, cause, stage)
+            self.summary.note_failure(where, stage, cause, cond)
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer (no absolute base with ``--omit-base-dir``)."""
@@ -383,5 +423,41 @@ class Coordinator:
             "fingerprint": fingerprint(p, s, self.ctx),
         }
 
+
+SMALL_RUN_FILES = 32
+SMALL_RUN_BYTES = 8 * 2**20
+
+
+def _small(first: list[BatchTask]) -> bool:
+    """A run of one task with a few small files: forking workers would cost more than it saves
+    (each would load the compiled kernels for its pixel types again)."""
+    if len(first) != 1:
+        return not first
+    files = first[0].files
+    return len(files) <= SMALL_RUN_FILES and sum(f.entry.size for f in files) <= SMALL_RUN_BYTES
+
+
+RAMP = (1, 4, 8, 16, 32, 64, 128)
+"""Sizes of the first batches on local workers; later batches keep the planner's size."""
+
+
+def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
+    """Batches cut small at the start of a run, then growing to the planner's size.
+
+    The first file runs alone, in the coordinator, before any worker exists: it pays the
+    one-time costs (imports, reader set-up, loading compiled kernels) that the forked workers
+    then inherit. Small early batches spread a short run evenly over the workers; large later
+    ones keep the per-task cost of a long run negligible.
+    """
+    sizes = iter(RAMP)
+    size: int | None = next(sizes)
+    for task in tasks:
+        files = task.files
+        while files and size is not None:
+            yield BatchTask(files[:size])
+            files = files[size:]
+            size = next(sizes, None)
+        if files:
+            yield BatchTask(files)
 
 __all__ = ["BatchTask", "Coordinator", "RunSummary", "build_context"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,11 @@ import pyarrow.parquet as pq
 from pixel_patrol_base.errors import ReportError
 from pixel_patrol_base.interrupts import deferred
 from pixel_patrol_base.journal import Journal
+from pixel_patrol_base.parts import StoredPart, merge_parts, part_rows
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
 
 META_PREFIX = "pixel_patrol."
-PART_CACHE = 4
 
 
 def temp_path(output: Path) -> Path:
@@ -44,6 +43,12 @@ def parts_dir(output: Path) -> Path:
 
 SPILL_SECONDS = 30.0
 """Buffered rows older than this are spilled even below ``rows_per_part`` (bounds lost work)."""
+
+SPILL_BYTES = 64 * 2**20
+"""Buffered rows are spilled once they hold this many bytes, whatever ``rows_per_part`` says."""
+
+MARK_SECONDS = 1.0
+"""How often files whose rows are in worker-written parts are listed as done."""
 
 
 class ReportWriter:
@@ -71,9 +76,10 @@ class ReportWriter:
         self.journal.start(fingerprint or {}, resume)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
+        self._buffered_bytes = 0
         self._pending_done: list[str] = []
         self._last_spill = time.monotonic()
-        self.resumed_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in self.journal.parts)
+        self.resumed_rows = sum(part_rows(p) for p in self.journal.parts)
         self.rows = self.resumed_rows
 
     @property
@@ -92,13 +98,28 @@ class ReportWriter:
             return
         self._buffer.append(table)
         self._buffered += table.num_rows
+        self._buffered_bytes += table.nbytes
         self.rows += table.num_rows
 
+    def add_part(self, part: StoredPart) -> None:
+        """Add rows a worker already wrote to a part file."""
+        if part.num_rows == 0:
+            Path(part.path).unlink(missing_ok=True)
+            return
+        self.journal.add_part(Path(part.path))
+        self.rows += part.num_rows
+
     def complete(self, paths: list[str]) -> None:
-        """Files whose rows have all been added; spills when the buffer is full or old."""
+        """Files whose rows have all been added; spills when the buffer is full or old.
+
+        The buffer is bounded in rows (``rows_per_part``) and in bytes (``SPILL_BYTES``), so
+        rows with large thumbnails do not make the coordinator grow. When rows arrive in part
+        files written by workers, their files are listed as done about once a second.
+        """
         self._pending_done += paths
-        full = self._buffered >= self.rows_per_part
-        if full or time.monotonic() - self._last_spill > SPILL_SECONDS:
+        full = self._buffered >= self.rows_per_part or self._buffered_bytes >= SPILL_BYTES
+        age = time.monotonic() - self._last_spill
+        if full or age > SPILL_SECONDS or (not self._buffered and age > MARK_SECONDS):
             self._spill()
 
     def _sorted_buffer(self) -> pa.Table:
@@ -117,23 +138,29 @@ class ReportWriter:
             self._last_spill = time.monotonic()
             if self._buffered:
                 self.journal.write_part(self._sorted_buffer())
-                self._buffer, self._buffered = [], 0
+                self._buffer, self._buffered, self._buffered_bytes = [], 0, 0
             self.journal.mark_done(self._pending_done)
             self._pending_done = []
 
     def interrupt(self) -> None:
-        """Keep completed work on disk for ``--resume`` (called when a run is cut short)."""
+        """Keep completed work on disk for ``--resume`` (called when a run is cut short).
+
+        A run that stops before any file is done (e.g. an unreachable scheduler) leaves
+        nothing behind.
+        """
         try:
             self._spill()
         finally:
             temp_path(self.output).unlink(missing_ok=True)
+            if self.journal.empty:
+                self.journal.remove()
 
     def finish(self, metadata: Mapping[str, Any]) -> int:
         """Write the final report with footer ``metadata``; returns the number of rows."""
         tmp = temp_path(self.output)
         schema = self.schema.with_metadata(encode_metadata(metadata))
         try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            with pq.ParquetWriter(tmp, schema, compression="zstd", **_encoding(schema)) as writer:
                 sink = _RowGroupSink(writer, self.row_group_size, schema)
                 for table in self._ordered_tables():
                     sink.write(table.drop_columns(list(INTERNAL_FIELDS)))
@@ -153,13 +180,28 @@ class ReportWriter:
         self.journal.remove()
 
     def _ordered_tables(self) -> Iterator[pa.Table]:
+        """The report's rows in order. Rows still in memory stay buffered until the report is
+        written: if writing fails (a full disk), :meth:`interrupt` saves them as a part, and
+        only then are their files listed as done."""
         if not self.parts:
-            table = self._sorted_buffer()
-            self._buffer, self._buffered = [], 0
-            yield table
+            yield self._sorted_buffer()
             return
         self._spill()
-        yield from _merge_parts(self.parts)
+        yield from merge_parts(self.parts, self.journal.folder)
+
+
+def _encoding(schema: pa.Schema) -> dict[str, Any]:
+    """Dictionaries and min/max statistics for scalar columns only.
+
+    Thumbnails and histograms are (nearly) unique per row: a dictionary attempt for them is
+    wasted work before the writer falls back, and min/max of a thumbnail's bytes says nothing.
+    """
+    scalar = [
+        f.name for f in schema
+        if not (pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+                or pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type))
+    ]
+    return {"use_dictionary": scalar, "write_statistics": scalar}
 
 
 class _RowGroupSink:
@@ -183,53 +225,6 @@ class _RowGroupSink:
     def close(self) -> None:
         if self.n:
             self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.size)
-
-
-def _merge_parts(parts: list[Path]) -> Iterator[pa.Table]:
-    """Yield the rows of sorted part files in global ``_order`` order.
-
-    Each file's rows are contiguous in one part, so the merge works on runs of equal keys: read
-    every part's key column (8 bytes a row), sort the runs, and copy runs out of the parts,
-    keeping at most a few parts in memory.
-    """
-    runs = []
-    for pi, path in enumerate(parts):
-        keys = pq.read_table(path, columns=[ORDER_FIELD]).column(0).to_numpy()
-        if not len(keys):
-            continue
-        cut = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.r_[0, cut]
-        ends = np.r_[cut, len(keys)]
-        runs.append(np.stack([keys[starts], np.full(len(starts), pi), starts, ends], axis=1))
-    if not runs:
-        return
-    allruns = np.concatenate(runs)
-    allruns = allruns[np.lexsort((allruns[:, 2], allruns[:, 1], allruns[:, 0]))]
-    cache: OrderedDict[int, pa.Table] = OrderedDict()
-    for part, start, end in _coalesce(allruns):
-        yield _part(cache, parts, part).slice(start, end - start)
-
-
-def _coalesce(runs: np.ndarray) -> Iterator[tuple[int, int, int]]:
-    part, start, end = int(runs[0, 1]), int(runs[0, 2]), int(runs[0, 3])
-    for _k, p, s, e in runs[1:]:
-        if p == part and s == end:
-            end = int(e)
-            continue
-        yield part, start, end
-        part, start, end = int(p), int(s), int(e)
-    yield part, start, end
-
-
-def _part(cache: OrderedDict[int, pa.Table], parts: list[Path], i: int) -> pa.Table:
-    if i in cache:
-        cache.move_to_end(i)
-        return cache[i]
-    table = pq.read_table(parts[i])
-    cache[i] = table
-    if len(cache) > PART_CACHE:
-        cache.popitem(last=False)
-    return table
 
 
 def encode_metadata(meta: Mapping[str, Any]) -> dict[bytes, bytes]:

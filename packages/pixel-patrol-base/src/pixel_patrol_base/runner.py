@@ -1,11 +1,16 @@
 """The Dask edge: where tasks run. Nothing else in the pipeline imports Dask.
 
-Three executors share one small interface (``submit`` / ``next_done`` / ``close``):
+Executors share one small interface (``submit`` / ``next_done`` / ``files_in_flight`` /
+``close``):
 
-* :class:`InlineExecutor` — ``--max-workers 1``: tasks run in the calling process, no cluster.
-* a local cluster of worker processes sized by :func:`plan_workers`;
-* an existing scheduler (``--scheduler URL``) or an active ``dask.distributed.Client``, used as
-  it is.
+* :class:`InlineExecutor` — ``--max-workers 1``: tasks run in the calling process.
+* :class:`AdaptiveExecutor` — the default on one machine: the first task runs in the calling
+  process (it imports the readers and warms the compiled kernels once), then, when more work is
+  waiting, worker processes sized by :func:`plan_workers` are forked from that warm process
+  (:mod:`pixel_patrol_base.pool`). No cluster is started, so a small run costs what its files
+  cost.
+* :class:`DaskExecutor` — an existing scheduler (``--scheduler URL``) or an active
+  ``dask.distributed.Client``, used as it is.
 """
 
 from __future__ import annotations
@@ -67,21 +72,47 @@ Done = tuple[Any, Any, BaseException | None]
 
 
 class InlineExecutor:
-    """Runs each task in the calling process when it is submitted."""
+    """Runs each task in the calling process when it is submitted.
+
+    ``on_file`` is called with the number of files finished so far inside the running task,
+    so a caller can show progress per file even though a task holds many files.
+    """
 
     kind = "in-process"
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, on_file: Callable[[], None] | None = None) -> None:
         self.context = context
         self.n_workers = 1
+        self.on_file = on_file
+        self._ticks = 0
+        self.cpu_s = 0.0
+        """CPU seconds spent running tasks in this process."""
         self._done: deque[Done] = deque()
 
     def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
         """Run ``fn(task, context)`` now; its outcome is returned by :meth:`next_done`."""
+        from pixel_patrol_base import worker
+
+        self._ticks = 0
+        worker.set_progress_hook(self._tick)
+        cpu0 = time.process_time()
         try:
             self._done.append((tag, fn(task, self.context), None))
         except Exception as exc:  # noqa: BLE001 - the coordinator decides what a failed task means
             self._done.append((tag, None, exc))
+        finally:
+            worker.set_progress_hook(None)
+            self._ticks = 0
+            self.cpu_s += time.process_time() - cpu0
+
+    def _tick(self, n: int) -> None:
+        self._ticks += n
+        if self.on_file is not None:
+            self.on_file()
+
+    def files_in_flight(self) -> int:
+        """Files finished inside the task that is running now."""
+        return self._ticks
 
     def next_done(self) -> Done:
         """The oldest finished task."""
@@ -89,6 +120,68 @@ class InlineExecutor:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class AdaptiveExecutor:
+    """In-process for the first task, then forked local workers when more work is waiting.
+
+    The first task is run here so that imports, reader set-up and the compiled kernels' load
+    are paid once, before the workers are forked (they inherit all of it). A run whose work
+    is all in that first task never starts a worker.
+    """
+
+    kind = "local processes"
+
+    def __init__(
+        self,
+        plan: WorkerPlan,
+        context: Any,
+        task_timeout: float | None = None,
+        on_file: Callable[[], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.n_workers = plan.n_workers
+        self.context = context
+        self.task_timeout = task_timeout
+        self.on_file = on_file
+        self.inline = InlineExecutor(context, on_file)
+        self.pool: Any = None
+        self._probed = False
+
+    def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
+        """Run the first task here; start the workers on the second and queue it there."""
+        if not self._probed:
+            self._probed = True
+            self.inline.submit(fn, task, tag)
+            return
+        if self.pool is None:
+            from pixel_patrol_base.pool import LocalPool
+
+            limit = int(psutil.virtual_memory().total * 0.9 / self.plan.n_workers)
+            self.pool = LocalPool(self.plan.n_workers, self.context, self.task_timeout, limit, self.on_file)
+            log.debug("started %d worker processes", self.plan.n_workers)
+        self.pool.submit(fn, task, tag)
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of the tasks run in this process."""
+        return self.inline.cpu_s
+
+    def files_in_flight(self) -> int:
+        """Files finished inside running tasks."""
+        return self.inline.files_in_flight() + (self.pool.files_in_flight() if self.pool else 0)
+
+    def next_done(self) -> Done:
+        """The in-process task's outcome first, then the workers'."""
+        if self.inline._done:
+            return self.inline.next_done()
+        return self.pool.next_done()
+
+    def close(self) -> None:
+        """Stop the workers, if any were started."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
 
 POLL_SECONDS = 2.0
@@ -126,6 +219,10 @@ class DaskExecutor:
         """Submit ``fn(task, context)``; failures are not retried by Dask but by the caller."""
         fut = self.client.submit(fn, task, self._ctx, pure=False, retries=0)
         self._running[fut.key] = (fut, tag, time.monotonic())
+
+    def files_in_flight(self) -> int:
+        """Dask tasks report only when they end."""
+        return 0
 
     def next_done(self) -> Done:
         """Block until any submitted task finishes (restarting workers of overdue tasks)."""
@@ -192,7 +289,16 @@ def connect(address: str, context: Any, task_timeout: float | None = None) -> Da
     """Use an existing scheduler as it is."""
     from distributed import Client
 
-    client = Client(address, timeout="30s", set_as_default=False)
+    from pixel_patrol_base.errors import PixelPatrolError
+
+    quiet_dask_logging()
+    try:
+        client = Client(address, timeout="30s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise PixelPatrolError(
+            f"cannot reach the Dask scheduler at {address} ({exc}); check --scheduler and that"
+            " the scheduler is running"
+        ) from None
     ex = DaskExecutor(client, context, kind=f"scheduler {address}", task_timeout=task_timeout)
     ex.owned = _ClientOnly(client)
     return ex
@@ -208,42 +314,14 @@ class _ClientOnly:
         self.client.close()
 
 
-def start_local(plan: WorkerPlan, context: Any, task_timeout: float | None = None) -> DaskExecutor:
-    """Start a local cluster of single-threaded worker processes."""
-    import dask
-    from distributed import Client, LocalCluster
+def quiet_dask_logging() -> None:
+    """Send Dask's own log records to our handlers (the debug log) instead of the terminal.
 
-    one = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "BLOSC_NTHREADS")}
-    limit = int(psutil.virtual_memory().total * 0.9 / plan.n_workers)
-    with dask.config.set(
-        {
-            "distributed.nanny.pre-spawn-environ": one,
-            "distributed.scheduler.allowed-failures": 0,
-            "distributed.scheduler.worker-saturation": 1.0,
-            "distributed.worker.profile.enabled": False,
-            "distributed.admin.tick.limit": "30s",
-            "distributed.worker.memory.spill": False,
-            "distributed.worker.memory.target": False,
-        }
-    ):
-        cluster = LocalCluster(
-            n_workers=plan.n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            memory_limit=limit,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster, set_as_default=False)
-    ex = DaskExecutor(client, context, kind="local cluster", task_timeout=task_timeout)
-    ex.owned = _Both(client, cluster)
-    return ex
-
-
-class _Both:
-    def __init__(self, client: Any, cluster: Any) -> None:
-        self.client, self.cluster = client, cluster
-
-    def close(self) -> None:
-        self.client.close()
-        self.cluster.close()
+    ``distributed`` installs a stderr handler on its loggers when it is imported; its warnings
+    and the tracebacks it logs while a connection closes (e.g. after Ctrl-C) are not for users.
+    """
+    for name in ("distributed", "dask"):
+        lg = logging.getLogger(name)
+        for h in list(lg.handlers):
+            lg.removeHandler(h)
+        lg.propagate = True

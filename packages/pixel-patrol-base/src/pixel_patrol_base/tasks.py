@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from pixel_patrol_base import parts
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask
 from pixel_patrol_base.rows import RowBuffer
@@ -41,13 +42,22 @@ class ChunkOutcome:
 def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
     """Run any task kind on a worker."""
     _quiet_libraries()
+    cpu0 = time.process_time()
+    out: TaskResult | ChunkOutcome
     if isinstance(task, BatchTask):
-        return run_batch(task, ctx)
-    if isinstance(task, ContainerTask):
-        return run_container(task, ctx)
-    if isinstance(task, ChunkTask):
-        return run_chunk(task, ctx)
-    raise TypeError(f"unknown task {type(task).__name__}")
+        out = run_batch(task, ctx)
+    elif isinstance(task, ContainerTask):
+        out = run_container(task, ctx)
+    elif isinstance(task, ChunkTask):
+        out = run_chunk(task, ctx)
+    else:
+        raise TypeError(f"unknown task {type(task).__name__}")
+    if ctx.spill_dir is not None and isinstance(out, TaskResult) and out.table.nbytes >= parts.STORE_MIN_BYTES:
+        from pixel_patrol_base.privacy import relative_table
+
+        out.table = parts.store_table(relative_table(out.table, ctx.private_forms), ctx.spill_dir)
+    out.stats.cpu_s += time.process_time() - cpu0
+    return out
 
 
 def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:

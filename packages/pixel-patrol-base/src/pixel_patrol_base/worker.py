@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,11 @@ class WorkContext:
     omit_base_dir: bool
     budget_bytes: int
     max_images: int
+    spill_dir: str | None = None
+    """Where local workers write the part files of their tasks themselves (None: send rows)."""
+    private_forms: tuple[str, ...] = ()
+    """With ``--omit-base-dir``: the spellings of the base folder that rows written by a worker
+    must not contain (:func:`~pixel_patrol_base.privacy.relative_table`)."""
 
     @property
     def part_schema(self) -> pa.Schema:
@@ -60,9 +65,12 @@ class TaskStats:
     load_s: float = 0.0
     proc_s: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds the tasks took where they ran (the workers' share of a run's CPU)."""
 
     def merge(self, other: TaskStats) -> None:
         """Add ``other`` into this one."""
+        self.cpu_s += other.cpu_s
         self.files += other.files
         self.images += other.images
         self.errors += other.errors
@@ -82,9 +90,13 @@ class Deferred:
 
 @dataclass(slots=True)
 class TaskResult:
-    """Rows of the finished files, files handed back for planning, and counters."""
+    """Rows of the finished files, files handed back for planning, and counters.
 
-    table: pa.Table
+    ``table`` is the rows themselves, or a :class:`~pixel_patrol_base.parts.StoredPart` when
+    the worker wrote them to a part file.
+    """
+
+    table: Any
     deferred: list[Deferred]
     stats: TaskStats
 
@@ -104,6 +116,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_progress_hook: Callable[[int], None] | None = None
+
+
+def set_progress_hook(hook: Callable[[int], None] | None) -> None:
+    """Have ``hook(1)`` called after each file a batch finishes (per-file progress)."""
+    global _progress_hook
+    _progress_hook = hook
+
+
 def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
     """Process the files of a batch task one after the other."""
     buf = RowBuffer(ctx.part_schema)
@@ -114,6 +135,8 @@ def run_batch(task: BatchTask, ctx: WorkContext) -> TaskResult:
         d = process_file(ref, ctx, procs, buf, stats)
         if d is not None:
             deferred.append(d)
+        elif _progress_hook is not None:
+            _progress_hook(1)
     stats.peak_rss_mb = peak_rss_mb()
     return TaskResult(buf.to_table(), deferred, stats)
 

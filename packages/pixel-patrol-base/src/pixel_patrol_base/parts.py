@@ -1,0 +1,249 @@
+"""Part files: the sorted pieces of a report before the final merge.
+
+A part is an Arrow IPC file with LZ4-compressed buffers, sorted by the row key ``_order``. IPC
+is written and read back at memory speed (Parquet's encoding is paid once, for the report
+itself), and a memory-mapped part is read batch by batch without copying.
+
+Local workers write the parts of their own tasks (:func:`store_table`), in parallel, and hand
+the coordinator only the file's name and its error rows: the coordinator never receives, copies
+or compresses those rows.
+
+The final merge (:func:`merge_parts`) streams: parts cover mostly disjoint key ranges (a
+batch task holds consecutive files), so they are first lined up into chains of parts whose
+ranges follow one another, and only the chains are merged, k-way, over record batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pixel_patrol_base.schema import ORDER_FIELD
+
+BATCH_BYTES = 2 * 2**20
+"""Target size of a record batch in a part file: the final merge holds one per chain."""
+
+FAN_IN = 32
+"""Chains merged at once; with more, groups of chains are merged into larger parts first."""
+
+STORE_MIN_BYTES = 1 * 2**20
+"""A worker writes its rows to a part itself from this size on; smaller tables travel back."""
+
+_seq = itertools.count()
+
+
+def batch_rows(table: pa.Table) -> int:
+    """Rows per record batch so that a batch holds about ``BATCH_BYTES``."""
+    per_row = max(1, table.nbytes // max(table.num_rows, 1))
+    return max(16, BATCH_BYTES // per_row)
+
+
+def write_part_file(table: pa.Table, path: Path, sync: bool = False) -> None:
+    """Write ``table`` under a temporary name, then rename it (a part is whole or absent).
+
+    The data reaches the disk when the journal registers the part (:func:`sync_file` on every
+    new part, then one folder sync): only then are its files listed as done. Workers therefore
+    never wait for the disk; ``sync=True`` syncs here instead (for rewriting a registered part).
+    """
+    tmp = path.with_suffix(".tmp")
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as w:
+        w.write_table(table, max_chunksize=batch_rows(table))
+    if sync:
+        sync_file(tmp)
+    os.replace(tmp, path)
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file's data to the disk."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def sync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (not possible on every platform)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def part_reader(path: Path) -> pa.ipc.RecordBatchFileReader:
+    """Random access to the record batches of a part file (memory-mapped)."""
+    return pa.ipc.open_file(pa.memory_map(str(path)))
+
+
+def read_part(path: Path) -> pa.Table:
+    """A whole part file as a table."""
+    return part_reader(path).read_all()
+
+
+def part_rows(path: Path) -> int:
+    """Rows in a part file."""
+    reader = part_reader(path)
+    return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+def sort_rows(table: pa.Table) -> pa.Table:
+    """Rows by key; rows of one key keep their order."""
+    keys = table.column(ORDER_FIELD).to_numpy()
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
+        return table
+    return table.take(pa.array(np.argsort(keys, kind="stable")))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """Rows a worker wrote to a part file itself: where, how many, and its error rows."""
+
+    path: str
+    num_rows: int
+    errors: pa.Table | None
+    """The part's error rows; ``None`` when there are none (nothing to send back)."""
+
+
+def store_table(table: pa.Table, folder: str) -> StoredPart:
+    """Write a task's rows as a part in ``folder`` (run on the worker)."""
+    path = Path(folder) / f"part-w{os.getpid()}-{next(_seq):06d}.arrow"
+    write_part_file(sort_rows(table), path)
+    column = table.column("error") if "error" in table.column_names else None
+    failed = column is not None and column.null_count < len(column)
+    errors = table.filter(pc.is_valid(column)) if failed else None
+    return StoredPart(str(path), table.num_rows, errors)
+
+
+# ------------------------------------------------------------------ the final merge
+
+
+class _Chain:
+    """Parts whose key ranges follow one another, read as one sorted stream of batches."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = iter(paths)
+        self.reader: pa.ipc.RecordBatchFileReader | None = None
+        self.batch = 0
+        self.table: pa.Table | None = None
+        self.keys = np.empty(0, np.int64)
+        self._load()
+
+    def _load(self) -> None:
+        while True:
+            if self.reader is None or self.batch >= self.reader.num_record_batches:
+                path = next(self.paths, None)
+                if path is None:
+                    self.table, self.keys, self.reader = None, np.empty(0, np.int64), None
+                    return
+                self.reader, self.batch = part_reader(path), 0
+                continue
+            batch = self.reader.get_batch(self.batch)
+            self.batch += 1
+            if batch.num_rows:
+                self.table = pa.Table.from_batches([batch])
+                self.keys = batch.column(ORDER_FIELD).to_numpy()
+                return
+
+    def take_upto(self, bound: int) -> pa.Table | None:
+        """Rows with key ≤ ``bound`` from the current batch (moving on when it is used up)."""
+        assert self.table is not None
+        n = int(np.searchsorted(self.keys, bound, side="right"))
+        if n == 0:
+            return None
+        head = self.table.slice(0, n)
+        if n == len(self.keys):
+            self._load()
+        else:
+            self.table, self.keys = self.table.slice(n), self.keys[n:]
+        return head
+
+
+def _key_range(path: Path) -> tuple[int, int] | None:
+    reader = part_reader(path)
+    ends = []
+    for i in range(reader.num_record_batches):
+        keys = reader.get_batch(i).column(ORDER_FIELD)
+        if len(keys):
+            ends += [int(keys[0].as_py()), int(keys[-1].as_py())]
+    return (ends[0], ends[-1]) if ends else None
+
+
+def chains(parts: list[Path]) -> list[list[Path]]:
+    """Line parts up into as few chains of consecutive key ranges as possible.
+
+    Sorted by first key, each part joins the first chain that ends before it starts (the
+    greedy colouring of intervals, which needs as many chains as ranges overlap at most).
+    """
+    ranged = sorted((r, p) for p in parts if (r := _key_range(p)) is not None)
+    out: list[list[Path]] = []
+    ends: list[int] = []
+    for (lo, hi), path in ranged:
+        for i, end in enumerate(ends):
+            if end < lo:
+                out[i].append(path)
+                ends[i] = hi
+                break
+        else:
+            out.append([path])
+            ends.append(hi)
+    return out
+
+
+def merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
+    """Yield the rows of sorted part files in global ``_order`` order, streaming.
+
+    Every part is sorted and each key's rows lie in one part, so a k-way merge over record
+    batches suffices: each round takes, from every chain's current batch, the rows up to the
+    smallest last key among them (no later row can sort before those), and sorts only those
+    when more than one chain contributed. Memory holds one batch per chain whatever the number
+    of rows; more than ``FAN_IN`` chains are first merged in groups.
+    """
+    lines = chains(parts)
+    level = 0
+    while len(lines) > FAN_IN:
+        merged = []
+        for g in range(0, len(lines), FAN_IN):
+            out = scratch / f"merge-{level}-{g // FAN_IN:06d}.arrow"
+            _write_stream(_kway(lines[g : g + FAN_IN]), out)
+            merged.append([out])
+        lines, level = merged, level + 1
+    yield from _kway(lines)
+
+
+def _write_stream(tables: Iterator[pa.Table], out: Path) -> None:
+    writer = None
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    try:
+        for table in tables:
+            if writer is None:
+                writer = pa.ipc.new_file(str(out), table.schema, options=options)
+            writer.write_table(table, max_chunksize=batch_rows(table))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _kway(lines: list[list[Path]]) -> Iterator[pa.Table]:
+    cursors = [c for c in (_Chain(paths) for paths in lines) if c.table is not None]
+    while cursors:
+        bound = min(int(c.keys[-1]) for c in cursors)
+        pieces = [t for c in cursors if (t := c.take_upto(bound)) is not None]
+        if len(pieces) == 1:
+            yield pieces[0]
+        else:
+            yield sort_rows(pa.concat_tables(pieces))
+        cursors = [c for c in cursors if c.table is not None]
+
+
+__all__ = ["StoredPart", "merge_parts", "read_part", "store_table", "write_part_file"]
