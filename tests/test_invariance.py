@@ -77,7 +77,7 @@ def test_same_report_when_workers_write_their_own_parts(stacks: Path, tmp_path: 
     real = journal.Journal.add_part
     monkeypatch.setattr(journal.Journal, "add_part", lambda self, p: added.append(p.name) or real(self, p))
     for kw in ({"max_images_per_task": 1, "mb_per_task": 0.05}, {"max_images_per_task": 2}):
-        table, stats = scan(stacks, tmp_path / "w.parquet", max_workers=2, rows_per_part=3, **kw)
+        table, stats = scan(stacks, tmp_path / "w.parquet", max_workers=2, rows_per_part=3, overwrite=True, **kw)
         assert stats["workers"] == 2 and stats["errors"] == 1
         diff = [c for c in ref.column_names if not table.column(c).equals(ref.column(c))]
         assert not diff, (kw, diff, _first_diff(table, ref, diff[0]))

@@ -55,7 +55,7 @@ def test_progress_counts_files_inside_a_task(slow: Path, tmp_path: Path, workers
 
 def _summary(**kw: Any) -> SimpleNamespace:
     base: dict[str, Any] = dict(files=3, rows=3, errors=0, conditions={".": 3}, failed_by_condition={},
-                                failures=[], resumed=0, incremental=None)
+                                failures=[], resumed=0, incremental=None, accounting={})
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -67,13 +67,16 @@ def test_summary_wording() -> None:
     ]
     lines = summary_lines(
         _summary(files=2_500, rows=2_600, errors=0, resumed=1, conditions={"a": 1_000, "b": 1_500},
-                 unsupported={"czi": 2, "txt": 10}, incremental={"reused": 5, "new": 1, "changed": 0, "removed": 2}),
+                 accounting={"not_read": {"loader": "tifffile", "files": 1_012, "by_extension": {"txt": 1_010, "czi": 2},
+                                          "readers": {"czi": "bioio"}}},
+                 incremental={"reused": 5, "new": 1, "changed": 0, "removed": 2}),
         2.04, out, None,
     )
     assert lines == [
         "2,500 files, 2,600 rows, 0 errors in 2.0 s -> r.parquet",
         "conditions: a: 1,000 files; b: 1,500 files",
-        "not read by the loader: 12 files (10 .txt, 2 .czi)",
+        "not read by the tifffile loader: 1,012 files (1,010 .txt, 2 .czi); --loader bioio reads .czi;"
+        " listed in the report footer (processing_stats.not_read)",
         "1 file resumed from the interrupted run",
         "incremental: 5 reused, 1 new, 0 changed, 2 removed",
     ]

@@ -159,6 +159,8 @@ class Accounting:
 
 def summary_lines(stats: dict[str, Any]) -> list[str]:
     """End-of-run lines about unread files and file-facts-only images (from processing stats)."""
+    from pixel_patrol_base.progress import plural
+
     lines = []
     if nr := stats.get("not_read"):
         by_reader: dict[str, list[str]] = {}
@@ -166,13 +168,13 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
             by_reader.setdefault(reader, []).append(_dotted(ext))
         hints = "".join(f"; --loader {r} reads {', '.join(exts)}" for r, exts in by_reader.items())
         lines.append(
-            f"not read by the {nr['loader']} loader: {nr['files']} files ({_counts(nr['by_extension'])})"
+            f"not read by the {nr['loader']} loader: {plural(nr['files'], 'file')} ({_counts(nr['by_extension'])})"
             f"{hints}; listed in the report footer (processing_stats.not_read)"
         )
     if ff := stats.get("file_facts_only"):
         todo = f"--loader {ff['reader']} reads them" if ff["reader"] else install_hint()
         lines.append(
-            f"no --loader: only file facts were collected for {ff['image_files']} image files"
+            f"no --loader: only file facts were collected for {plural(ff['image_files'], 'image file')}"
             f" ({_counts(ff['by_extension'])}); {todo}"
         )
     return lines
@@ -183,7 +185,7 @@ def _dotted(ext: str) -> str:
 
 
 def _counts(by_ext: dict[str, int]) -> str:
-    return ", ".join(f"{n} {_dotted(e)}" for e, n in by_ext.items())
+    return ", ".join(f"{n:,} {_dotted(e)}" for e, n in by_ext.items())
 
 
 __all__ = ["LIST_CAP", "Accounting", "NoReader", "summary_lines"]
