@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from pixel_patrol_base import rounds
 from pixel_patrol_base.blocks import STACK_ELEMENTS, LeafGrid, normalise_region, tiled_plane_axes

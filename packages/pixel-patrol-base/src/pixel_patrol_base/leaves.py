@@ -166,18 +166,22 @@ class _Planes:
         iy, ix = planes.yx_axes(self.grid.dim_order)
         y0, y1, x0, x1 = spot.box
         whole = (start[iy], start[ix], size[iy], size[ix]) == (y0, x0, y1 - y0, x1 - x0)
+        if whole:
+            program = planes.start(proc, self.image, spot)
+        else:
+            key: PlaneKey = (proc.NAME, spot.coords)
+            found = self.programs.get(key)
+            if found is None or not found.last:
+                raise ValueError(
+                    f"{proc.NAME}: a plane cut by the memory chunk needs its survey passes first"
+                )
+            program = found
         tiles = list(
             planes.tiles(self.array, self.read, self.bounds, spot, self.grid.dim_order, proc.HALO)
         )
         if whole:
-            return planes.run_program(planes.start(proc, self.image, spot), tiles)
-        key: PlaneKey = (proc.NAME, spot.coords)
-        program = self.programs.get(key)
-        if program is None or not program.last:
-            raise ValueError(
-                f"{proc.NAME}: a plane cut by the memory chunk needs its survey passes first"
-            )
-        self.partials[key] = (program, planes.visit_all(program, tiles))
+            return planes.run_program(program, tiles)
+        self.partials[(proc.NAME, spot.coords)] = (program, planes.visit_all(program, tiles))
         return planes.placeholder(proc)
 
 

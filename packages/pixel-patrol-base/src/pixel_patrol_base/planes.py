@@ -61,7 +61,9 @@ def leaf_box(grid: LeafGrid, y: int, x: int) -> Box:
     return y0, min(y0 + by, grid.shape[iy]), x0, min(x0 + bx, grid.shape[ix])
 
 
-def spots(grid: LeafGrid, start: Sequence[int], size: Sequence[int]) -> Iterator[PlaneSpot]:
+def spots(
+    grid: LeafGrid, start: Sequence[int] | np.ndarray, size: Sequence[int] | np.ndarray
+) -> Iterator[PlaneSpot]:
     """The planes of one leaf piece (a box inside a single leaf block)."""
     iy, ix = yx_axes(grid.dim_order)
     box = leaf_box(grid, int(start[iy]), int(start[ix]))
@@ -73,7 +75,9 @@ def spots(grid: LeafGrid, start: Sequence[int], size: Sequence[int]) -> Iterator
         yield PlaneSpot(tuple(int(c) for c in coords), box)
 
 
-def needs_program(grid: LeafGrid, start: Sequence[int], size: Sequence[int]) -> bool:
+def needs_program(
+    grid: LeafGrid, start: Sequence[int] | np.ndarray, size: Sequence[int] | np.ndarray
+) -> bool:
     """Whether the planes of a piece go through plane programs (too large, or cut)."""
     iy, ix = yx_axes(grid.dim_order)
     y0, y1, x0, x1 = leaf_box(grid, int(start[iy]), int(start[ix]))

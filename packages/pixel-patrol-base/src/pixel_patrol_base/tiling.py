@@ -12,6 +12,7 @@ Boxes are ``(y0, y1, x0, x1)`` half-open ranges.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def split(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
     n = stop - start
     parts = max(1, min(parts, n))
     cuts = [start + (n * k) // parts for k in range(parts + 1)]
-    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return [(a, b) for a, b in itertools.pairwise(cuts)]
 
 
 def plane_tiles(own: Box, limits: Box, halo: int, max_pixels: int) -> list[TileBox]:

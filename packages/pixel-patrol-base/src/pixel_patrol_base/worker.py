@@ -45,7 +45,7 @@ class WorkContext:
     @property
     def halo(self) -> int:
         """Largest neighbourhood support of the tiled processors (0 without any)."""
-        return max((p.HALO for p in self.processors if is_tiled(p)), default=0)
+        return max((int(getattr(p, "HALO", 0)) for p in self.processors if is_tiled(p)), default=0)
 
     @property
     def known_extensions(self) -> frozenset[str]:
