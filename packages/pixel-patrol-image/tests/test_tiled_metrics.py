@@ -113,4 +113,4 @@ def test_budget_cut_used_to_change_the_metrics() -> None:
 @pytest.mark.parametrize("proc", [RasterQuality(), RasterCompression()], ids=lambda p: p.NAME)
 def test_processors_declare_their_halo_and_programs(proc: TiledProcessor) -> None:
     assert isinstance(proc, TiledProcessor)
-    assert proc.HALO == (3 if proc.NAME == "raster-quality" else RING_HALO)
+    assert (3 if proc.NAME == "raster-quality" else RING_HALO) == proc.HALO

@@ -68,6 +68,11 @@ class Column:
         For ``STD``: the column holding each leaf's mean.
     internal
         Helper column used by the rollup only (e.g. a weight); never written to the report.
+    residual
+        For ``MEAN``: an internal float column holding, per leaf, the part of the exact mean
+        that float64 cannot hold (``exact - value``). The rollup then combines means, and the
+        pooled deviations of a ``STD`` column that names this mean, in double precision of
+        the spread rather than of the mean's magnitude (values like ``2**60 + 1``).
     """
 
     name: str
@@ -77,6 +82,7 @@ class Column:
     weight: str | None = None
     mean: str | None = None
     internal: bool = False
+    residual: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,7 @@ def from_sums(
         s_mean = s / n
         texture = np.sqrt(_variance(s, s2, n)) / np.where(s_mean > 0, s_mean, np.nan)
         lap_var = np.ldexp(_variance(lap, lap2, lap_n), -2 * stats.unit_exp(np.dtype(dtype)))
+    lap_var = np.where(np.isfinite(lap_var), lap_var, np.nan)  # beyond float64: null
     small = h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE
     return {
         "michelson_contrast": stats.michelson,
