@@ -71,36 +71,32 @@ def _inverse_window_sums(n: int) -> np.ndarray:
 
 @compiled
 def _x_pass(
-    src: np.ndarray,
     row: np.ndarray,
+    sq: np.ndarray,
     out: np.ndarray,
     out_sq: np.ndarray,
-    w: int,
     c0: int,
     c1: int,
     square: bool,
 ) -> None:
     """7-tap X pass of one row (and, with ``square``, of its square) for columns c0 .. c1.
 
-    ``row`` is a scratch of ``w + 6`` elements whose three first and last are zero: zero
-    outside the row.
+    ``row`` holds the row with three zeros before and after it (zero outside the row);
+    ``sq`` is a scratch as long. The squares are formed once per pixel, not once per tap.
     """
-    for j in range(w):
-        row[j + 3] = src[j]
     r = row[c0 : c1 + 6]
     o = out[c0:c1]
     for j in range(c1 - c0):
         o[j] = K3 * (r[j] + r[j + 6]) + K2 * (r[j + 1] + r[j + 5]) + K1 * (r[j + 2] + r[j + 4])
         o[j] += K0 * r[j + 3]
     if square:
+        s = sq[c0 : c1 + 6]
+        for j in range(c1 - c0 + 6):
+            s[j] = r[j] * r[j]
         q = out_sq[c0:c1]
         for j in range(c1 - c0):
-            q[j] = (
-                K3 * (r[j] * r[j] + r[j + 6] * r[j + 6])
-                + K2 * (r[j + 1] * r[j + 1] + r[j + 5] * r[j + 5])
-                + K1 * (r[j + 2] * r[j + 2] + r[j + 4] * r[j + 4])
-                + K0 * (r[j + 3] * r[j + 3])
-            )
+            q[j] = K3 * (s[j] + s[j + 6]) + K2 * (s[j + 1] + s[j + 5]) + K1 * (s[j + 2] + s[j + 4])
+            q[j] += K0 * s[j + 3]
 
 
 @compiled
@@ -123,14 +119,17 @@ def _load(
     out: np.ndarray,
     mask: np.ndarray,
 ) -> None:
-    """Working values ``(x - off) * unit`` of one row in float32 (0 where not finite)."""
+    """Working values ``(x - off) * unit`` of one row in float32 (0 where not finite), into
+    ``out`` and the finite mask into ``mask``, three elements in (padded rows)."""
+    o = out[3 : 3 + src.shape[0]]
     for j in range(src.shape[0]):
-        out[j] = (np.float32(src[j]) - off) * unit
+        o[j] = (np.float32(src[j]) - off) * unit
     if masked:
+        mk = mask[3 : 3 + src.shape[0]]
         for j in range(src.shape[0]):
-            ok = np.isfinite(out[j])
-            mask[j] = np.float32(1.0) if ok else np.float32(0.0)
-            out[j] = out[j] if ok else np.float32(0.0)
+            ok = np.isfinite(o[j])
+            mk[j] = np.float32(1.0) if ok else np.float32(0.0)
+            o[j] = o[j] if ok else np.float32(0.0)
 
 
 @compiled
@@ -144,7 +143,7 @@ def _fill_ring(
     w: int,
     c0: int,
     c1: int,
-    row: np.ndarray,
+    sq: np.ndarray,
     cx: np.ndarray,
     cm: np.ndarray,
     rx: np.ndarray,
@@ -152,13 +151,13 @@ def _fill_ring(
     rm: np.ndarray,
 ) -> None:
     """Load row ``r`` of the plane and X-filter it into its ring slots; rows outside the
-    plane are zero."""
+    plane are zero. ``cx`` and ``cm`` rows carry three zeros on each side."""
     slot = (r + 3) & 7
     if 0 <= r < h:
         _load(raw[r], masked, off, unit, cx[slot], cm[slot])
-        _x_pass(cx[slot], row, rx[slot], rx2[slot], w, c0, c1, True)
+        _x_pass(cx[slot], sq, rx[slot], rx2[slot], c0, c1, True)
         if masked:
-            _x_pass(cm[slot], row, rm[slot], rm[slot], w, c0, c1, False)
+            _x_pass(cm[slot], sq, rm[slot], rm[slot], c0, c1, False)
     else:
         rx[slot, :] = 0.0
         rx2[slot, :] = 0.0
@@ -211,64 +210,53 @@ def quality_sums(
     r0, r1, c0, c1 = own[0], own[1], own[2], own[3]
     inv_x = _inverse_window_sums(w)
     inv_y = _inverse_window_sums(h)
-    cx = np.zeros((8, w), dtype=np.float32)
-    cm = np.ones((8, w), dtype=np.float32)
+    cx = np.zeros((8, w + 6), dtype=np.float32)
+    cm = np.zeros((8, w + 6), dtype=np.float32)
     rx = np.zeros((8, w), dtype=np.float32)
     rx2 = np.zeros((8, w), dtype=np.float32)
     rm = np.zeros((8, w), dtype=np.float32)
-    row = np.zeros(w + 6, dtype=np.float32)
+    sq = np.zeros(w + 6, dtype=np.float32)
     mu = np.zeros(w, dtype=np.float32)
     m2 = np.zeros(w, dtype=np.float32)
     inv = np.zeros(w, dtype=np.float32)
-    acc = np.zeros((5, w), dtype=np.float32)
+    acc = np.zeros((7, w), dtype=np.float32)
+    ref = np.zeros(w, dtype=np.float32)
     wide = np.zeros((2, w), dtype=np.float64)
     total = np.zeros((5, w), dtype=np.float64)
     for p in range(raw.shape[0]):
         rp, o, u = raw[p], off[p], unit[p]
         for r in range(r0 - 4, r0 + 3):
-            _fill_ring(rp, masked, o, u, r, h, w, c0, c1, row, cx, cm, rx, rx2, rm)
+            _fill_ring(rp, masked, o, u, r, h, w, c0, c1, sq, cx, cm, rx, rx2, rm)
         total[:] = 0.0
         wide[:] = 0.0
         for i in range(r0, r1):
-            _fill_ring(rp, masked, o, u, i + 3, h, w, c0, c1, row, cx, cm, rx, rx2, rm)
+            _fill_ring(rp, masked, o, u, i + 3, h, w, c0, c1, sq, cx, cm, rx, rx2, rm)
             _y_pass(rx, i, mu, c0, c1)
             _y_pass(rx2, i, m2, c0, c1)
-            _weights(rm, i, masked, inv, inv_x, inv_y[i], weight_floor, c0, c1)
+            if masked:
+                _weights(rm, i, inv, weight_floor, c0, c1)
             slot = (i + 3) & 7
+            strip = (i - r0) % STRIP
             _mscn_row(
-                cx[slot], cm[slot], masked, mu, m2, inv, c0, c1, stabiliser[p], flat[p],
-                residue, acc, wide,
+                cx[slot], cm[slot], masked, mu, m2, inv, inv_x, inv_y[i], c0, c1,
+                stabiliser[p], flat[p], residue, acc, wide, ref, strip == 0,
             )
             if 0 < i < h - 1:
                 _laplacian_row(cx, cm, masked, i, w, c0, c1, acc)
-            if (i - r0) % STRIP == STRIP - 1 or i == r1 - 1:
-                _flush(acc, total, c0, c1)
+            if strip == STRIP - 1 or i == r1 - 1:
+                _flush(acc, total, wide, ref, strip + 1, masked, c0, c1)
         _totals(total, wide, c0, c1, out[p])
 
 
 @compiled
 def _weights(
-    rm: np.ndarray,
-    i: int,
-    masked: bool,
-    inv: np.ndarray,
-    inv_x: np.ndarray,
-    inv_y: np.float32,
-    weight_floor: np.float32,
-    c0: int,
-    c1: int,
+    rm: np.ndarray, i: int, inv: np.ndarray, weight_floor: np.float32, c0: int, c1: int
 ) -> None:
-    """Inverse window weights of row ``i`` (filtered mask, or the truncated window)."""
-    if masked:
-        _y_pass(rm, i, inv, c0, c1)
-        v = inv[c0:c1]
-        for j in range(c1 - c0):
-            v[j] = np.float32(1.0) / max(v[j], weight_floor)
-    else:
-        v = inv[c0:c1]
-        ix = inv_x[c0:c1]
-        for j in range(c1 - c0):
-            v[j] = inv_y * ix[j]
+    """Inverse window weights of row ``i`` of a masked plane: its filtered finite mask."""
+    _y_pass(rm, i, inv, c0, c1)
+    v = inv[c0:c1]
+    for j in range(c1 - c0):
+        v[j] = np.float32(1.0) / max(v[j], weight_floor)
 
 
 @compiled
@@ -293,13 +281,36 @@ def _row_sum(v: np.ndarray) -> float:
 
 
 @compiled
-def _flush(acc: np.ndarray, total: np.ndarray, c0: int, c1: int) -> None:
-    """Add the float32 strip sums to the float64 plane sums and clear them."""
+def _flush(
+    acc: np.ndarray,
+    total: np.ndarray,
+    wide: np.ndarray,
+    ref: np.ndarray,
+    rows: int,
+    masked: bool,
+    c0: int,
+    c1: int,
+) -> None:
+    """Add the float32 strip sums to the float64 plane sums and clear them.
+
+    The local standard deviations of an unmasked strip were summed as differences from the
+    strip's first row (``ref``); here they are counted from 0 again, in float64.
+    """
     for q in range(5):
         a, t = acc[q, c0:c1], total[q, c0:c1]
         for j in range(c1 - c0):
             t[j] += a[j]
             a[j] = 0.0
+    if masked:
+        return
+    d, d2 = acc[5, c0:c1], acc[6, c0:c1]
+    s0, s1, r = wide[0, c0:c1], wide[1, c0:c1], ref[c0:c1]
+    for j in range(c1 - c0):
+        base = np.float64(r[j])
+        s0[j] += d[j] + rows * base
+        s1[j] += d2[j] + 2.0 * base * d[j] + rows * base * base
+        d[j] = 0.0
+        d2[j] = 0.0
 
 
 @compiled
@@ -310,6 +321,8 @@ def _mscn_row(
     mu: np.ndarray,
     m2: np.ndarray,
     inv: np.ndarray,
+    inv_x: np.ndarray,
+    inv_y: np.float32,
     c0: int,
     c1: int,
     c: np.float32,
@@ -317,19 +330,27 @@ def _mscn_row(
     residue: np.float32,
     acc: np.ndarray,
     wide: np.ndarray,
+    ref: np.ndarray,
+    first: bool,
 ) -> None:
     """Sigma and MSCN coefficient along one row: coefficients into ``acc[0:2]`` (float32),
-    sigma into ``wide`` (float64).
+    sigma into ``acc[5:7]`` as differences from the strip's first row (``first``: this row
+    sets them), or straight into ``wide`` (float64) for masked planes.
 
-    ``mu`` and ``m2`` hold the window sums of ``x`` and ``x²`` along the row, ``inv`` the
-    inverse window weights.
+    ``mu`` and ``m2`` hold the window sums of ``x`` and ``x²`` along the row; the inverse
+    window weights are ``inv`` for masked planes and ``inv_y * inv_x`` (the truncated window)
+    otherwise. Differences keep float32 sums of sigma accurate: their variance is a small
+    difference of large sums (texture heterogeneity).
     """
     a0, a1 = acc[0, c0:c1], acc[1, c0:c1]
+    d0, d1, rf = acc[5, c0:c1], acc[6, c0:c1], ref[c0:c1]
     s0, s1 = wide[0, c0:c1], wide[1, c0:c1]
-    x, mk, u, v, wt = xi[c0:c1], mi[c0:c1], mu[c0:c1], m2[c0:c1], inv[c0:c1]
+    x, mk = xi[c0 + 3 : c1 + 3], mi[c0 + 3 : c1 + 3]  # padded rows
+    u, v, wt, wx = mu[c0:c1], m2[c0:c1], inv[c0:c1], inv_x[c0:c1]
     for j in range(c1 - c0):
-        mean = u[j] * wt[j]
-        moment2 = v[j] * wt[j]
+        weight = wt[j] if masked else inv_y * wx[j]
+        mean = u[j] * weight
+        moment2 = v[j] * weight
         var = moment2 - mean * mean
         var = flat if var < residue * moment2 else var
         sigma = np.sqrt(var)
@@ -337,27 +358,34 @@ def _mscn_row(
         if masked:
             coeff *= mk[j]
             sigma *= mk[j]
+            s0[j] += sigma
+            s1[j] += sigma * sigma
+        else:
+            if first:
+                rf[j] = sigma
+            delta = sigma - rf[j]
+            d0[j] += delta
+            d1[j] += delta * delta
         a0[j] += coeff
         a1[j] += coeff * coeff
-        s0[j] += sigma
-        s1[j] += sigma * sigma
 
 
 @compiled
 def _laplacian_row(
     cx: np.ndarray, cm: np.ndarray, masked: bool, i: int, w: int, c0: int, c1: int, acc: np.ndarray
 ) -> None:
-    """4-neighbour Laplacian on the own interior of row ``i`` (rows in the ring), added to
-    ``acc[2:5]``."""
+    """4-neighbour Laplacian on the own interior of row ``i`` (padded rows in the ring),
+    added to ``acc[2:5]``."""
     lo, hi = max(c0, 1), min(c1, w - 1)
     if hi <= lo:
         return
-    up, down = cx[(i + 2) & 7, lo:hi], cx[(i + 4) & 7, lo:hi]
-    mid = cx[(i + 3) & 7, lo - 1 : hi + 1]
-    a2, a3, a4 = acc[2, lo:hi], acc[3, lo:hi], acc[4, lo:hi]
+    up, down = cx[(i + 2) & 7, lo + 3 : hi + 3], cx[(i + 4) & 7, lo + 3 : hi + 3]
+    mid = cx[(i + 3) & 7, lo + 2 : hi + 4]
+    a2, a3 = acc[2, lo:hi], acc[3, lo:hi]
     if masked:
-        m_up, m_down = cm[(i + 2) & 7, lo:hi], cm[(i + 4) & 7, lo:hi]
-        m_mid = cm[(i + 3) & 7, lo - 1 : hi + 1]
+        a4 = acc[4, lo:hi]
+        m_up, m_down = cm[(i + 2) & 7, lo + 3 : hi + 3], cm[(i + 4) & 7, lo + 3 : hi + 3]
+        m_mid = cm[(i + 3) & 7, lo + 2 : hi + 4]
         for j in range(hi - lo):
             lap = up[j] + down[j] + mid[j] + mid[j + 2] - np.float32(4.0) * mid[j + 1]
             ok = m_up[j] * m_down[j] * m_mid[j] * m_mid[j + 2] * m_mid[j + 1]
@@ -365,9 +393,8 @@ def _laplacian_row(
             a2[j] += lap
             a3[j] += lap * lap
             a4[j] += ok
-    else:
+    else:  # every stencil counts: the caller knows how many there are
         for j in range(hi - lo):
             lap = up[j] + down[j] + mid[j] + mid[j + 2] - np.float32(4.0) * mid[j + 1]
             a2[j] += lap
             a3[j] += lap * lap
-            a4[j] += 1.0

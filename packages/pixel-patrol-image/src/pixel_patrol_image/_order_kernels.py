@@ -29,12 +29,11 @@ def counted_ranks(keys: np.ndarray, levels: int, ranks: np.ndarray, out: np.ndar
     for p in range(keys.shape[0]):
         row = keys[p]
         lo, hi = levels, -1
-        for i in range(row.shape[0]):
+        for i in range(row.shape[0]):  # one pass: the scattered count dominates, not the compares
             k = int(row[i])
+            hist[k] += 1
             lo = k if k < lo else lo
             hi = k if k > hi else hi
-        for i in range(row.shape[0]):
-            hist[row[i]] += 1
         v, below = lo, 0
         for r in range(ranks.shape[0]):
             while below + hist[v] <= ranks[r]:

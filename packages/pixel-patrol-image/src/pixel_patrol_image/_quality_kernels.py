@@ -91,6 +91,10 @@ def tile_sums(
     y0, y1, x0, x1 = own
     if not masked:
         out[:, -1] = (y1 - y0) * (x1 - x0)
+        h, w = raw.shape[1:]  # stencils of the own interior pixels (the plane's interior)
+        inner_rows = max(0, min(y1, h - 1) - max(y0, 1))
+        inner_cols = max(0, min(x1, w - 1) - max(x0, 1))
+        out[:, SUMS.index("lap_count")] = inner_rows * inner_cols
     else:
         out[:, -1] = np.isfinite(raw[:, y0:y1, x0:x1]).sum(axis=(1, 2))
     return out

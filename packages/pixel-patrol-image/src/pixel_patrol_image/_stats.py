@@ -75,6 +75,10 @@ class PlaneStats:
     vmin, vmax, lo, hi, offset
         Minimum, maximum, 1st and 99th percentile and median (the lower one for an even
         count, always a pixel value) as float64 (rounded for 64-bit integers).
+    unit
+        Per plane, the exponent of the working unit (see :meth:`unit_exp`).
+    scaled
+        ``D * 2**unit``, the dynamic range in working units (finite, about 1).
     """
 
     ranked: np.ndarray
@@ -89,6 +93,8 @@ class PlaneStats:
     lo: np.ndarray
     hi: np.ndarray
     offset: np.ndarray
+    unit: np.ndarray
+    scaled: np.ndarray
 
     @property
     def valid(self) -> np.ndarray:
@@ -104,8 +110,11 @@ class PlaneStats:
         v, f = self.ranked, self.frame
         t0, t1 = self.fractions[:, 0], self.fractions[:, 1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            lo = np.ldexp(v[:, 2].astype(np.float64), f) + difference(v[:, 3], v[:, 2], f) * t0
-            hi = np.ldexp(v[:, 4].astype(np.float64), f) + difference(v[:, 5], v[:, 4], f) * t1
+            if not f.any() and v.dtype.itemsize <= 4:
+                lo, hi = self.lo, self.hi
+            else:
+                lo = np.ldexp(v[:, 2].astype(np.float64), f) + difference(v[:, 3], v[:, 2], f) * t0
+                hi = np.ldexp(v[:, 4].astype(np.float64), f) + difference(v[:, 5], v[:, 4], f) * t1
             c = self.robust / (np.abs(hi) + np.abs(lo))
         c = np.where(self.robust > 0, c, 0.0)
         return np.where(self.valid, c, np.nan)
@@ -121,54 +130,92 @@ class PlaneStats:
         with np.errstate(over="ignore"):
             return np.where(self.valid, np.ldexp(self.span, -self.frame), 1.0)
 
-    def unit_exp(self, dtype: np.dtype) -> np.ndarray:
+    def unit_exp(self, dtype: np.dtype | None = None) -> np.ndarray:
         """Exponent ``u`` of the working unit: ``D * 2**u`` in [0.5, 1) (0 for 8/16-bit).
 
         Smaller when an outlier lies more than ``2**60 D`` from the median, so that no
         working value exceeds ``2**60``; beyond that the bulk of such a plane loses float32
-        precision (or underflows to 0), but nothing overflows.
+        precision (or underflows to 0), but nothing overflows. (Fixed by the pixel type of
+        :attr:`ranked`; ``dtype`` is accepted for callers that pass it.)
         """
-        if np.dtype(dtype).char in COUNTED_DTYPES:
-            return np.zeros(len(self.count), dtype=np.int64)
-        near = self.frame - np.frexp(np.where(self.valid, self.span, 1.0))[1]
-        reach = np.where(self.reach > 0, self.reach, 1.0)
-        cap = self.frame + MAX_MAGNITUDE_EXP - np.frexp(reach)[1]
-        return np.minimum(near, cap).astype(np.int64)
+        return self.unit
 
-    def scaled_range(self, dtype: np.dtype) -> np.ndarray:
+    def scaled_range(self, dtype: np.dtype | None = None) -> np.ndarray:
         """``D * 2**unit_exp``: the dynamic range in working units (finite, about 1)."""
-        return np.ldexp(np.where(self.valid, self.span, 1.0), self.unit_exp(dtype) - self.frame)
+        return self.scaled
+
+
+def _unit(
+    dtype: np.dtype, frame: np.ndarray, span: np.ndarray, reach: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    """The working unit exponents (see :meth:`PlaneStats.unit_exp`)."""
+    if dtype.char in COUNTED_DTYPES:
+        return np.zeros(len(frame), dtype=np.int64)
+    near = frame - np.frexp(np.where(valid, span, 1.0))[1]
+    cap = frame + MAX_MAGNITUDE_EXP - np.frexp(np.where(reach > 0, reach, 1.0))[1]
+    return np.minimum(near, cap).astype(np.int64)
+
+
+def fractions_for(count: np.ndarray) -> np.ndarray:
+    """``(b, 2)`` interpolation fractions of the 1st and 99th percentiles (as :func:`ranks_for`)."""
+    n = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
+    out = np.empty((len(n), 2))
+    for i, q in enumerate((LOW_PERCENTILE, HIGH_PERCENTILE)):
+        h = (n - 1) * q / 100.0
+        out[:, i] = h - np.floor(h)
+    return out
 
 
 def stats_from_ranks(ranked: np.ndarray, count: np.ndarray) -> PlaneStats:
     """:class:`PlaneStats` from the order statistics of :data:`RANKS` (``(b, 7)``, pixel type).
 
-    Planes with ``count == 0`` get NaN values and are not valid.
+    Planes with ``count == 0`` get NaN values and are not valid. Types whose values float64
+    holds exactly, at ordinary magnitudes, take their differences directly; 64-bit integers
+    and extreme floats go through :func:`difference`.
     """
     ranked = np.asarray(ranked)
     count = np.asarray(count, dtype=np.float64)
-    b = len(ranked)
-    fractions = np.array([ranks_for(int(n))[1] for n in count]).reshape(b, 2)
-    frame = _frames(ranked)
-    v = ranked
+    fractions = fractions_for(count)
+    nominal = ranked.astype(np.float64)
+    plain = _plain(ranked.dtype, nominal)
+    frame = np.zeros(len(ranked), dtype=np.int64) if plain else _frames(ranked)
 
     def diff(i: int, j: int) -> np.ndarray:
-        return difference(v[:, i], v[:, j], frame)
+        if plain:
+            return nominal[:, i] - nominal[:, j]
+        return difference(ranked[:, i], ranked[:, j], frame)
 
     t0, t1 = fractions[:, 0], fractions[:, 1]
-    robust = diff(4, 2) + diff(5, 4) * t1 - diff(3, 2) * t0
-    full = diff(1, 0)
-    span = np.where(robust > 0, robust, full)
+    d32, d54 = diff(3, 2), diff(5, 4)
+    robust = diff(4, 2) + d54 * t1 - d32 * t0
+    span = np.where(robust > 0, robust, diff(1, 0))
     reach = np.maximum(diff(1, 6), diff(6, 0))
-    nominal = v.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        lo = nominal[:, 2] + np.ldexp(diff(3, 2) * t0, -frame)
-        hi = nominal[:, 4] + np.ldexp(diff(5, 4) * t1, -frame)
+        lo = nominal[:, 2] + np.ldexp(d32 * t0, -frame)
+        hi = nominal[:, 4] + np.ldexp(d54 * t1, -frame)
     nan = np.where(count == 0, np.nan, 0.0)
+    valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
+    unit = _unit(ranked.dtype, frame, span, reach, valid)
+    scaled = np.ldexp(np.where(valid, span, 1.0), unit - frame)
     return PlaneStats(
         ranked, count, fractions, frame, robust, span, reach,
         nominal[:, 0] + nan, nominal[:, 1] + nan, lo + nan, hi + nan, nominal[:, 6] + nan,
+        unit, scaled,
     )
+
+
+PLAIN_LIMIT = 2.0**500
+"""Float planes whose nonzero magnitudes lie within this factor of 1 need no frame."""
+
+
+def _plain(dtype: np.dtype, nominal: np.ndarray) -> bool:
+    """Whether float64 differences of the order statistics are exact-rounded without a frame."""
+    if dtype.kind in "biu":
+        return dtype.itemsize <= 4
+    with np.errstate(invalid="ignore"):
+        big = np.abs(nominal[:, :2])
+    finite = big[np.isfinite(big)]
+    return bool(np.all(finite < PLAIN_LIMIT) and np.all((finite == 0) | (finite > 1 / PLAIN_LIMIT)))
 
 
 def _frames(ranked: np.ndarray) -> np.ndarray:
@@ -278,6 +325,7 @@ __all__ = [
     "centre",
     "difference",
     "ranks_for",
+    "fractions_for",
     "stats_from_ranks",
     "working_input",
 ]

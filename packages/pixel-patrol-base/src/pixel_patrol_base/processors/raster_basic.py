@@ -103,8 +103,11 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
                 acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws))
     none = acc.count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        std = np.ldexp(np.sqrt(acc.m2 / acc.count), -acc.frame)
-    mean, residual = _mean_parts(ref, acc)
+        std = np.sqrt(acc.m2 / acc.count)
+    framed = bool(acc.frame.any())
+    if framed:
+        std = np.ldexp(std, -acc.frame)
+    mean, residual = _mean_parts(ref, acc, framed)
     return {
         "min_intensity": np.where(none, np.nan, acc.lo),
         "max_intensity": np.where(none, np.nan, acc.hi),
@@ -134,10 +137,12 @@ def _references(x: np.ndarray) -> np.ndarray | None:
     return np.where(finite.any(axis=1), first, 0).astype(x.dtype)
 
 
-def _mean_parts(ref: np.ndarray | None, acc: _Moments) -> tuple[np.ndarray, np.ndarray]:
+def _mean_parts(
+    ref: np.ndarray | None, acc: _Moments, framed: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Each row's mean as a float64 and the residual (exact mean minus it)."""
     if ref is None:
-        return np.ldexp(acc.mean, -acc.frame), np.zeros(len(acc.mean))
+        return (np.ldexp(acc.mean, -acc.frame) if framed else acc.mean), np.zeros(len(acc.mean))
     if ref.dtype.kind in "iu":
         base = ref.astype(np.float64)
         error = np.array([float(int(r) - int(b)) for r, b in zip(ref.tolist(), base.tolist(), strict=True)])
