@@ -324,8 +324,8 @@ __all__ = [
     "PlaneStats",
     "centre",
     "difference",
-    "ranks_for",
     "fractions_for",
+    "ranks_for",
     "stats_from_ranks",
     "working_input",
 ]
