@@ -108,3 +108,17 @@ def _gather_bins(
             j = wanted[r]
             values[offset[j] : offset[j] + counts[j]].sort()
     return values, offset
+
+
+@compiled
+def count_levels(values: np.ndarray, flip: int, hist: np.ndarray) -> None:
+    """Add the levels of a 2-D array of 8/16-bit unsigned views to ``hist``.
+
+    ``flip`` is XOR-ed into every value (the sign bit of a signed type, else 0), which makes
+    the order of the levels the order of the values. The array may be a strided view (a
+    tile's own pixels inside its halo).
+    """
+    for i in range(values.shape[0]):
+        row = values[i]
+        for j in range(row.shape[0]):
+            hist[int(row[j]) ^ flip] += 1

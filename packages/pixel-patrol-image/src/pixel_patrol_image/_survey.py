@@ -67,6 +67,18 @@ def from_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.where(positive, k ^ sign, ~k).astype(store).view(dt)
 
 
+def _levels(values: np.ndarray) -> tuple[int, dict[int, np.ndarray]]:
+    """Pass 0 of an 8/16-bit integer type, counted in one compiled loop (no key copies)."""
+    from pixel_patrol_image._order_kernels import count_levels
+
+    v = values.view(np.uint8) if values.dtype == np.bool_ else values
+    unsigned = v.view(np.dtype(f"u{v.dtype.itemsize}"))
+    flip = 1 << (8 * v.dtype.itemsize - 1) if v.dtype.kind == "i" else 0
+    hist = np.zeros(BINS, dtype=np.int64)
+    count_levels(unsigned if unsigned.ndim == 2 else unsigned.reshape(1, -1), flip, hist)
+    return int(unsigned.size), {0: hist}
+
+
 @dataclass(frozen=True, slots=True)
 class Survey:
     """The state of an exact order-statistics survey of one plane between passes.
@@ -97,6 +109,8 @@ class Survey:
 
     def visit(self, values: np.ndarray) -> tuple[int, dict[int, np.ndarray]]:
         """Partial of one tile's own pixels: finite count and histograms per prefix."""
+        if values.dtype.itemsize <= 2 and values.dtype.kind in "biu":
+            return _levels(values)
         flat = values.reshape(-1)
         if flat.dtype.kind == "f":
             flat = flat[np.isfinite(flat)]
