@@ -1,18 +1,29 @@
-"""``blocking_index`` and ``ringing_index`` as sums over a tile's own pixels.
+"""``blocking_index`` and ``ringing_index`` as passes over a tile's own pixels.
 
 The plane-at-once kernels (:mod:`pixel_patrol_image._compression_kernels`,
 :mod:`pixel_patrol_image._ringing`) reduce whole planes. A plane seen in tiles gets the same
 values from the same per-pixel arithmetic: each tile is prepared with the statistics of the
 whole plane (so its working values are bit-identical), the maps are computed on the tile and
-its halo, and only the own pixels are summed (in float64). What differs from a whole plane:
+its halo, and only the own pixels are summed (in float64). Each metric is a
+:class:`TiledMetric`: optional extra passes (collect, combine, advance), then a sums pass
+(``sums`` per tile, added up) and ``value``. What differs from a whole plane:
 
 * the 8-pixel coding grid is anchored at the plane origin, so a step is on the grid when its
   plane column (row) is ``8k + 7``, whatever the tile's offset;
-* the ringing threshold needs the plane's median gradient, which a separate pass collects
+* the ringing threshold needs the plane's median gradient, which an extra pass collects
   from the sample grid of the whole plane (:func:`gradient_samples`).
+
+:data:`TILED_METRICS` lists the metrics ``raster-compression``'s plane program runs, in column
+order; a new definition of a metric plugs in by implementing :class:`TiledMetric` and taking
+its place there (its ``value`` on the summed tiles must equal the plane-at-once kernel's value
+to 1e-6, which ``tests/test_tiled_metrics.py`` checks).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -136,6 +147,129 @@ def _transitions(fp: FloatPlanes, ws: Workspace, median: float) -> np.ndarray:
     return transition_px & dilate(strong_px, rg.FAR_RADIUS)
 
 
+@dataclass(frozen=True, slots=True)
+class PlaneFacts:
+    """What a tiled metric knows about its plane once the survey is done."""
+
+    stats: PlaneStats
+    masked: bool
+    shape: tuple[int, int]
+    dtype: str
+
+    @property
+    def valid(self) -> bool:
+        """At least two distinct finite values."""
+        return bool(self.stats.valid[0])
+
+    @property
+    def scaled_range(self) -> float:
+        """``D`` in working units (the units of the prepared tiles)."""
+        return float(self.stats.scaled[0])
+
+
+class TiledMetric(Protocol):
+    """One metric of ``raster-compression`` as passes over the tiles of a plane.
+
+    States and partials are plain picklable values (they travel between workers). Every
+    method receives the tile prepared with the plane's statistics (``fp``) and the tile itself
+    (own box, plane origin and shape, see :class:`~pixel_patrol_base.contracts.PlaneTile`).
+    """
+
+    name: str
+    """The metric's column."""
+    halo: int
+    """Neighbourhood support in pixels (the processor's ``HALO`` is the largest)."""
+
+    def start(self, plane: PlaneFacts) -> Any:
+        """The state before the first extra pass (or the sums pass)."""
+        ...
+
+    def ready(self, state: Any) -> bool:
+        """Whether the sums pass comes next."""
+        ...
+
+    def collect(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> Any:
+        """Partial of an extra pass over one tile."""
+        ...
+
+    def combine(self, state: Any, partials: Sequence[Any]) -> Any:
+        """The partials of an extra pass merged (any grouping, any order)."""
+        ...
+
+    def advance(self, state: Any, merged: Any) -> Any:
+        """The state after an extra pass."""
+        ...
+
+    def sums(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> np.ndarray:
+        """float64 sums over the tile's own pixels (added up over the tiles)."""
+        ...
+
+    def value(self, state: Any, sums: np.ndarray, plane: PlaneFacts) -> float:
+        """The plane's value from the sums of all its tiles (NaN = null)."""
+        ...
+
+
+class BlockingTiles:
+    """``blocking_index``: no extra pass; sums of |steps| on and off the grid."""
+
+    name = "blocking_index"
+    halo = 1
+
+    def start(self, plane: PlaneFacts) -> Any:
+        return None
+
+    def ready(self, state: Any) -> bool:
+        return True
+
+    def collect(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> Any:
+        raise AssertionError("blocking_index has no extra pass")
+
+    def combine(self, state: Any, partials: Sequence[Any]) -> Any:
+        raise AssertionError("blocking_index has no extra pass")
+
+    def advance(self, state: Any, merged: Any) -> Any:
+        raise AssertionError("blocking_index has no extra pass")
+
+    def sums(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> np.ndarray:
+        return blocking_sums(fp, tile)
+
+    def value(self, state: Any, sums: np.ndarray, plane: PlaneFacts) -> float:
+        return blocking_value(sums, plane.valid)
+
+
+class RingingTiles:
+    """``ringing_index`` as defined in :mod:`pixel_patrol_image._ringing`: one extra pass
+    collects the gradient samples of the plane's median (state: ``None``, then the median)."""
+
+    name = "ringing_index"
+    halo = RING_HALO
+
+    def start(self, plane: PlaneFacts) -> Any:
+        return None
+
+    def ready(self, state: Any) -> bool:
+        return state is not None
+
+    def collect(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> Any:
+        return gradient_samples(fp, tile, ws)
+
+    def combine(self, state: Any, partials: Sequence[Any]) -> Any:
+        return np.concatenate(partials)
+
+    def advance(self, state: Any, merged: Any) -> Any:
+        return median_gradient(merged)
+
+    def sums(self, state: Any, fp: FloatPlanes, tile: PlaneTile, ws: Workspace) -> np.ndarray:
+        return ringing_sums(fp, tile, state, ws)
+
+    def value(self, state: Any, sums: np.ndarray, plane: PlaneFacts) -> float:
+        return ringing_value(sums, plane.valid, plane.shape, plane.scaled_range)
+
+
+TILED_METRICS: tuple[TiledMetric, ...] = (BlockingTiles(), RingingTiles())
+"""The metrics of ``raster-compression``'s plane program, in column order."""
+
+
 def blocking_value(sums: np.ndarray, valid: bool) -> float:
     """``blocking_index`` from the plane's summed :func:`blocking_sums`."""
     on, n_on, off, n_off = sums
@@ -155,6 +289,11 @@ def ringing_value(sums: np.ndarray, valid: bool, shape: tuple[int, int], d: floa
 
 __all__ = [
     "RING_HALO",
+    "TILED_METRICS",
+    "BlockingTiles",
+    "PlaneFacts",
+    "RingingTiles",
+    "TiledMetric",
     "blocking_sums",
     "blocking_value",
     "gradient_samples",

@@ -102,64 +102,84 @@ class QualityProgram:
 
 @dataclass(frozen=True, slots=True)
 class CompressionProgram:
-    """``raster-compression`` on one plane: survey, gradient samples, then blocking and
-    ringing sums."""
+    """``raster-compression`` on one plane: survey, the metrics' extra passes (the ringing
+    threshold's gradient samples), then one pass of sums.
+
+    After the survey, every pass visits each tile once for all metrics of
+    :data:`pixel_patrol_image._compression_tiles.TILED_METRICS` (partials are tuples, one
+    entry per metric; a metric that is ready for its sums takes no part in extra passes).
+    """
 
     dtype: str
     shape: tuple[int, int]
     survey: Survey
     known: _Surveyed | None = None
-    median: float | None = None
+    states: tuple[Any, ...] | None = None
 
     @property
     def last(self) -> bool:
         """The sums pass is the last one."""
-        return self.median is not None
+        from pixel_patrol_image._compression_tiles import TILED_METRICS
+
+        if self.states is None:
+            return False
+        return all(m.ready(s) for m, s in zip(TILED_METRICS, self.states, strict=True))
 
     def visit(self, tile: PlaneTile) -> Any:
-        """Survey partial, gradient samples, or ``[blocking sums, ringing sums]``."""
+        """Survey partial, one extra-pass partial per metric, or one sums vector per metric."""
         from pixel_patrol_image import _compression_tiles as ct
 
-        if self.known is None:
+        if self.known is None or self.states is None:
             return self.survey.visit(own_pixels(tile))
         ws = Workspace()
         fp = ct.prepared(tile, self.known.stats, self.known.masked, ws)
-        if self.median is None:
-            return ct.gradient_samples(fp, tile, ws)
-        blocking = ct.blocking_sums(fp, tile)
-        return np.concatenate([blocking, ct.ringing_sums(fp, tile, self.median, ws)])
+        pairs = zip(ct.TILED_METRICS, self.states, strict=True)
+        if self.last:
+            return tuple(m.sums(s, fp, tile, ws) for m, s in pairs)
+        return tuple(None if m.ready(s) else m.collect(s, fp, tile, ws) for m, s in pairs)
 
     def merge(self, partials: Sequence[Any]) -> Any:
-        """Survey partials merge exactly; samples concatenate; sums add up."""
-        if self.known is None:
+        """Survey partials merge exactly; extra passes merge per metric; sums add up."""
+        from pixel_patrol_image._compression_tiles import TILED_METRICS
+
+        if self.states is None:
             return Survey.merge(partials)
-        if self.median is None:
-            return np.concatenate(partials)
-        return np.sum(partials, axis=0)
+        per_metric = list(zip(*partials, strict=True))
+        if self.last:
+            return tuple(np.sum(p, axis=0) for p in per_metric)
+        return tuple(
+            None if m.ready(s) else m.combine(s, list(p))
+            for m, s, p in zip(TILED_METRICS, self.states, per_metric, strict=True)
+        )
 
     def advance(self, merged: Any) -> CompressionProgram:
-        """The next survey pass, the samples pass, or the sums pass."""
-        from pixel_patrol_image._compression_tiles import median_gradient
-
-        if self.known is not None:
-            return replace(self, median=median_gradient(merged))
-        survey = self.survey.advance(merged)
-        known = _surveyed(survey, self.shape) if survey.done else None
-        return replace(self, survey=survey, known=known)
-
-    def finish(self, merged: Any) -> Mapping[str, float]:
-        """Both metrics and their plane counts."""
+        """The next survey pass, or the metrics' next pass."""
         from pixel_patrol_image import _compression_tiles as ct
 
-        assert self.known is not None
-        stats = self.known.stats
-        valid = bool(stats.valid[0])
-        d = float(stats.scaled_range(np.dtype(self.dtype))[0])
-        sums = np.asarray(merged)
+        if self.states is not None:
+            states = tuple(
+                s if m.ready(s) else m.advance(s, part)
+                for m, s, part in zip(ct.TILED_METRICS, self.states, merged, strict=True)
+            )
+            return replace(self, states=states)
+        survey = self.survey.advance(merged)
+        if not survey.done:
+            return replace(self, survey=survey)
+        known = _surveyed(survey, self.shape)
+        facts = ct.PlaneFacts(known.stats, known.masked, self.shape, self.dtype)
+        states = tuple(m.start(facts) for m in ct.TILED_METRICS)
+        return replace(self, survey=survey, known=known, states=states)
+
+    def finish(self, merged: Any) -> Mapping[str, float]:
+        """Every metric's value and its plane count."""
+        from pixel_patrol_image import _compression_tiles as ct
+
+        assert self.known is not None and self.states is not None
+        facts = ct.PlaneFacts(self.known.stats, self.known.masked, self.shape, self.dtype)
         return with_weights(
             {
-                "blocking_index": ct.blocking_value(sums[:4], valid),
-                "ringing_index": ct.ringing_value(sums[4:], valid, self.shape, d),
+                m.name: m.value(s, np.asarray(sums), facts)
+                for m, s, sums in zip(ct.TILED_METRICS, self.states, merged, strict=True)
             }
         )
 
