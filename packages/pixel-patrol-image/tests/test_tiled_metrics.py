@@ -114,6 +114,6 @@ def test_budget_cut_used_to_change_the_metrics() -> None:
 def test_processors_declare_their_halo_and_programs(proc: TiledProcessor) -> None:
     assert isinstance(proc, TiledProcessor)
     want = 3 if proc.NAME == "raster-quality" else max(m.halo for m in TILED_METRICS)
-    assert proc.HALO == want
+    assert want == proc.HALO
     if proc.NAME == "raster-compression":
         assert [m.name for m in TILED_METRICS] == [c.name for c in proc.COLUMNS if not c.internal]
