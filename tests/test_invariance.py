@@ -94,8 +94,10 @@ def test_quality_metrics_do_not_depend_on_the_budget(tmp_path: Path) -> None:
     tifffile.imwrite(base / "f32.tif", vol, metadata={"axes": "ZYX"}, photometric="minisblack")
     ref, _ = scan(base, tmp_path / "whole.parquet", max_workers=1)
     assert all(v is not None for c in METRICS for v in ref.column(c).to_pylist())
-    for budget in (0.01, 0.03):  # 10 kB and 30 kB: every plane is cut into several chunks
-        table, stats = scan(base, tmp_path / f"b{budget}.parquet", max_workers=1, mb_per_task=budget)
+    runs = [(0.01, 1), (0.03, 1), (0.02, 2)]  # 10-30 kB: every plane is cut into several chunks
+    for budget, workers in runs:
+        out = tmp_path / f"b{budget}.parquet"
+        table, stats = scan(base, out, max_workers=workers, mb_per_task=budget)
         assert "chunk" in stats["tasks"], stats
         for c in METRICS:
             for got, want in zip(table.column(c).to_pylist(), ref.column(c).to_pylist(), strict=True):

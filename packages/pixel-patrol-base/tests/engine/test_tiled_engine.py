@@ -87,3 +87,20 @@ def test_a_chunk_without_its_halo_is_refused() -> None:
             image[:4], region, header, {}, [Stencil()], read=region,
             programs={("stencil", (0, 0)): program},
         )
+
+
+def test_timed_processors_keep_their_tiled_path() -> None:
+    """Workers wrap processors to time them; the wrapper must stay a tiled processor."""
+    from pixel_patrol_base.contracts import is_tiled
+    from pixel_patrol_base.worker import TaskStats, timed
+
+    stats = TaskStats()
+    (wrapped,) = timed([Stencil()], stats)
+    assert is_tiled(wrapped) and wrapped.HALO == Stencil.HALO  # type: ignore[attr-defined]
+    image = np.random.default_rng(1).integers(0, 50, (2, 17, 23)).astype(np.int16)
+    header = ImageHeader("ZYX", image.shape, "int16")
+    with mock.patch("pixel_patrol_base.planes.TILE_PIXELS", 60):
+        got = process_image(image, header, {}, [wrapped])
+        want = process_image(image, header, {}, [Stencil()])
+    assert _close(got["stencil_mean"], want["stencil_mean"])
+    assert stats.proc_s["stencil"] > 0

@@ -31,6 +31,37 @@ DIGIT = 16
 
 BINS = 1 << DIGIT
 
+Sparse = tuple[np.ndarray, np.ndarray]
+"""A histogram as its nonzero bins (ascending uint32) and their counts (int64)."""
+
+Partial = tuple[int, dict[int, Sparse]]
+"""A survey partial: finite values counted, and a sparse histogram per key prefix."""
+
+
+def sparse(hist: np.ndarray) -> Sparse:
+    """The nonzero bins of a dense histogram."""
+    bins = np.flatnonzero(hist).astype(np.uint32)
+    return bins, hist[bins].astype(np.int64)
+
+
+def dense(h: Sparse) -> np.ndarray:
+    """A sparse histogram as :data:`BINS` counts."""
+    out = np.zeros(BINS, dtype=np.int64)
+    out[h[0].astype(np.intp)] = h[1]
+    return out
+
+
+def add(histograms: Sequence[Sparse]) -> Sparse:
+    """Sum of sparse histograms (exact)."""
+    if len(histograms) == 1:
+        return histograms[0]
+    bins = np.concatenate([h[0] for h in histograms])
+    counts = np.concatenate([h[1] for h in histograms])
+    keys, where = np.unique(bins, return_inverse=True)
+    total = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(total, where, counts)
+    return keys.astype(np.uint32), total
+
 
 def key_bits(dtype: np.dtype) -> int:
     """Width of the order-preserving key of a pixel type."""
@@ -67,7 +98,7 @@ def from_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.where(positive, k ^ sign, ~k).astype(store).view(dt)
 
 
-def _levels(values: np.ndarray) -> tuple[int, dict[int, np.ndarray]]:
+def _levels(values: np.ndarray) -> Partial:
     """Pass 0 of an 8/16-bit integer type, counted in one compiled loop (no key copies)."""
     from pixel_patrol_image._order_kernels import count_levels
 
@@ -76,7 +107,7 @@ def _levels(values: np.ndarray) -> tuple[int, dict[int, np.ndarray]]:
     flip = 1 << (8 * v.dtype.itemsize - 1) if v.dtype.kind == "i" else 0
     hist = np.zeros(BINS, dtype=np.int64)
     count_levels(unsigned if unsigned.ndim == 2 else unsigned.reshape(1, -1), flip, hist)
-    return int(unsigned.size), {0: hist}
+    return int(unsigned.size), {0: sparse(hist)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +138,7 @@ class Survey:
         """Whether every wanted value is known exactly."""
         return self.level * DIGIT >= key_bits(np.dtype(self.dtype))
 
-    def visit(self, values: np.ndarray) -> tuple[int, dict[int, np.ndarray]]:
+    def visit(self, values: np.ndarray) -> Partial:
         """Partial of one tile's own pixels: finite count and histograms per prefix."""
         if values.dtype.itemsize <= 2 and values.dtype.kind in "biu":
             return _levels(values)
@@ -119,26 +150,26 @@ class Survey:
         shift = bits - DIGIT * (self.level + 1)
         if self.level == 0:
             digits = (keys >> keys.dtype.type(shift)).astype(np.intp)
-            return len(keys), {0: np.bincount(digits, minlength=BINS)}
+            return len(keys), {0: sparse(np.bincount(digits, minlength=BINS))}
         out = {}
         head = keys >> keys.dtype.type(bits - DIGIT * self.level)
         for prefix in sorted(set(self.prefixes)):
             chosen = keys[head == keys.dtype.type(prefix)]
             digits = ((chosen >> chosen.dtype.type(shift)) & chosen.dtype.type(BINS - 1)).astype(np.intp)
-            out[prefix] = np.bincount(digits, minlength=BINS)
+            out[prefix] = sparse(np.bincount(digits, minlength=BINS))
         return len(keys), out
 
     @staticmethod
-    def merge(partials: Sequence[tuple[int, dict[int, np.ndarray]]]) -> tuple[int, dict[int, np.ndarray]]:
+    def merge(partials: Sequence[Partial]) -> Partial:
         """Sum of several tiles' partials (exact)."""
         count = sum(p[0] for p in partials)
-        hists: dict[int, np.ndarray] = {}
+        grouped: dict[int, list[Sparse]] = {}
         for _, h in partials:
             for prefix, counts in h.items():
-                hists[prefix] = counts if prefix not in hists else hists[prefix] + counts
-        return count, hists
+                grouped.setdefault(prefix, []).append(counts)
+        return count, {prefix: add(hs) for prefix, hs in grouped.items()}
 
-    def advance(self, merged: tuple[int, dict[int, np.ndarray]]) -> Survey:
+    def advance(self, merged: Partial) -> Survey:
         """The survey after one more pass, from the merged partial of every tile."""
         count, hists = merged
         if self.level == 0:
@@ -151,7 +182,7 @@ class Survey:
         if count == 0:
             return replace(self, level=self.level + 1, count=0, prefixes=tuple(prefixes), below=tuple(below))
         for i, rank in enumerate(targets):
-            cumulative = np.cumsum(hists[prefixes[i]])
+            cumulative = np.cumsum(dense(hists[prefixes[i]]))
             digit = int(np.searchsorted(cumulative, rank - below[i], side="right"))
             below[i] += int(cumulative[digit - 1]) if digit else 0
             prefixes[i] = (prefixes[i] << DIGIT) | digit
@@ -167,4 +198,4 @@ class Survey:
         return stats_from_ranks(from_keys(keys, dtype)[None], np.array([float(self.count)]))
 
 
-__all__ = ["BINS", "DIGIT", "Survey", "from_keys", "key_bits", "to_keys"]
+__all__ = ["BINS", "DIGIT", "Partial", "Sparse", "Survey", "add", "dense", "from_keys", "key_bits", "sparse", "to_keys"]
