@@ -105,8 +105,12 @@ def run_leaves(
     own = own_view(array, read, bounds)
     where = read if read is not None else bounds
     offset = 0
+    tiled = any(is_tiled(p) for p in leaf)
     for group, st, sz in zip(groups, starts, sizes, strict=True):
-        direct = bool(leaf) and any(planes.needs_program(grid, a, b) for a, b in zip(st, sz, strict=True))
+        # the pieces of a group share their Y/X extent and alignment: its ends speak for all
+        direct = tiled and (
+            planes.needs_program(grid, st[0], sz[0]) or planes.needs_program(grid, st[-1], sz[-1])
+        )
         stacked = [p for p in leaf if not (direct and is_tiled(p))]
         if stacked:
             _run_stacks(own, group, stacked, image, table, offset)
