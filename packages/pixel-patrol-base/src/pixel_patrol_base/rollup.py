@@ -42,6 +42,9 @@ def validate_columns(columns: Sequence[Column]) -> None:
                 f"column {c.name!r} (sum_at_extreme) needs a min or max column, got {c.extreme!r}"
             )
 
+        if c.residual is not None and (c.agg is not Agg.MEAN or c.residual not in names):
+            raise ValueError(f"column {c.name!r} names a residual {c.residual!r} it cannot use")
+
 
 def _extreme_agg(columns: Sequence[Column], name: str | None) -> Agg | None:
     """The rule (MIN or MAX) of the column named ``name``; None when there is no such column."""
@@ -180,27 +183,137 @@ def _agg_first(g: Groups, v: np.ndarray) -> np.ndarray:
 
 def _weighted_mean(g: Groups, v: np.ndarray, w: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Σwv/Σw over valid pieces; a row with exactly one valid piece keeps that value as is."""
-    num = g.reduce(np.add, np.where(valid, w * v, 0.0))
+    v = np.where(valid, v, 0.0)  # invalid pieces may hold ±inf (with weight 0)
+    num = g.reduce(np.add, w * v)
     den = g.reduce(np.add, np.where(valid, w, 0.0))
-    single = g.reduce(np.add, np.where(valid, v, 0.0))
+    single = g.reduce(np.add, v)
     n_valid = g.reduce(np.add, valid.astype(np.int64))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / den, np.nan)
     return np.where(n_valid == 1, single, out)
 
 
-def _agg_mean(g: Groups, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+EXTREME = 2.0**400
+"""Values beyond this magnitude (or nonzero below its inverse) are rolled up in a frame."""
+
+
+def _extreme(*arrays: np.ndarray) -> bool:
+    """Whether some finite value is so large (or so small) that products or squares of it
+    may overflow (or underflow) float64."""
+    for a in arrays:
+        m = np.abs(a[np.isfinite(a)])
+        if m.size and (m.max() > EXTREME or (m[m > 0].size and m[m > 0].min() < 1 / EXTREME)):
+            return True
+    return False
+
+
+CANCELLATION = 2.0**20
+"""Means this many times larger than their spread are combined from their differences."""
+
+
+def _needs_care(mean: np.ndarray, lo: np.ndarray | None, valid: np.ndarray) -> bool:
+    """Whether plain weighted sums of these means would lose precision: extreme values,
+    residuals that float64 means could not hold, or means large against their spread."""
+    if _extreme(mean) or (lo is not None and bool(np.any(lo[valid] != 0))):
+        return True
+    m = mean[valid]
+    if m.size < 2:
+        return False
+    spread = float(m.max() - m.min())
+    return bool(np.abs(m).max() > CANCELLATION * spread) if spread > 0 else False
+
+
+def _frames(g: Groups, valid: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
+    """Per piece, the exponent that brings its row's largest valid magnitude near 1."""
+    big = np.zeros(len(valid))
+    for a in arrays:
+        big = np.fmax(big, np.where(valid, np.abs(a), 0.0))
+    top = g.reduce(np.fmax, big)
+    frame = -np.frexp(np.where(top > 0, top, 1.0))[1]
+    return frame[g.ids]
+
+
+def _agg_mean(
+    g: Groups, v: np.ndarray, w: np.ndarray, lo: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean per row and its residual (zeros without ``lo``, see :func:`_precise`)."""
     v = v.astype(np.float64, copy=False)
-    return _weighted_mean(g, v, w, (w > 0) & np.isfinite(v))
+    valid = (w > 0) & np.isfinite(v)
+    if not _needs_care(v, lo, valid):
+        return _weighted_mean(g, v, w, valid), np.zeros(len(g.starts))
+    lo = np.zeros(len(v)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
+    frame = _frames(g, valid, v)
+    means = _precise(g, np.ldexp(v, frame), np.ldexp(lo, frame), w, valid)
+    row_frame = -frame[g.starts] if len(frame) else frame
+    return np.ldexp(means.hi, row_frame), np.ldexp(means.lo, row_frame)
 
 
-def _agg_std(g: Groups, sd: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Pooled population std: Σw(σ² + (μ - μ_row)²) / Σw over pieces with w > 0."""
+def _agg_std(
+    g: Groups, sd: np.ndarray, w: np.ndarray, mu: np.ndarray, lo: np.ndarray | None = None
+) -> np.ndarray:
+    """Pooled population std: Σw(σ² + (μ - μ_row)²) / Σw over pieces with w > 0.
+
+    Rows with values near the float64 limits (or subnormal ones) are pooled in a
+    power-of-two frame, so that neither the squares nor the weighted sums overflow; with a
+    mean residual ``lo`` the deviations are taken in double precision of the spread.
+    """
     sd = sd.astype(np.float64, copy=False)
     mu = mu.astype(np.float64, copy=False)
     valid = (w > 0) & np.isfinite(sd) & np.isfinite(mu)
-    mu_row = _weighted_mean(g, mu, w, valid)
-    dev = np.where(valid, mu - mu_row[g.ids], 0.0)
+    if not _needs_care(mu, lo, valid) and not _extreme(sd):
+        return _pooled(g, sd, w, mu, valid)
+    lo = np.zeros(len(mu)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
+    frame = _frames(g, valid, sd, mu)
+    means = _precise(g, np.ldexp(mu, frame), np.ldexp(lo, frame), w, valid)
+    pooled = _pooled(g, np.ldexp(sd, frame), w, means.deviation, valid, centred=True)
+    return np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)
+
+
+@dataclass(frozen=True, slots=True)
+class _Means:
+    """Row means in double precision (``hi + lo``) and each piece's deviation from its row."""
+
+    hi: np.ndarray
+    lo: np.ndarray
+    deviation: np.ndarray
+
+
+def _precise(g: Groups, hi: np.ndarray, lo: np.ndarray, w: np.ndarray, valid: np.ndarray) -> _Means:
+    """Weighted means of ``hi + lo`` per row, counted from a reference inside each row.
+
+    The reference (the row's largest valid mean) is subtracted first: means close to it
+    subtract exactly, so their differences, the weighted mean of the differences and each
+    piece's deviation keep the precision of the spread however large the means are.
+    """
+    ref = g.reduce(np.fmax, np.where(valid, hi, np.nan))
+    ref = np.where(np.isfinite(ref), ref, 0.0)
+    d = np.where(valid, (hi - ref[g.ids]) + lo, 0.0)
+    m = _weighted_mean(g, d, w, valid)
+    m = np.where(np.isfinite(m), m, 0.0)
+    row_hi, row_lo = _two_sum(ref, m)
+    empty = g.reduce(np.add, valid.astype(np.int64)) == 0
+    row_hi = np.where(empty, np.nan, row_hi)
+    return _Means(row_hi, np.where(empty, 0.0, row_lo), d - m[g.ids])
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b`` rounded, and the rounding error (exact; Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _pooled(
+    g: Groups,
+    sd: np.ndarray,
+    w: np.ndarray,
+    mu: np.ndarray,
+    valid: np.ndarray,
+    centred: bool = False,
+) -> np.ndarray:
+    """Pooled std from stds and means (``centred``: ``mu`` already holds the deviations)."""
+    dev = mu if centred else np.where(valid, mu - _weighted_mean(g, mu, w, valid)[g.ids], 0.0)
+    dev = np.where(valid, dev, 0.0)
     term = np.where(valid, w * (sd * sd + dev * dev), 0.0)
     den = g.reduce(np.add, np.where(valid, w, 0.0))
     single = g.reduce(np.add, np.where(valid, sd, 0.0))
@@ -234,19 +347,27 @@ def aggregate(
         Row membership of the pieces.
     """
     ordered = {c.name: groups.sort(np.asarray(values[c.name])) for c in columns}
+    by_name = {c.name: c for c in columns}
+    residuals = {c.residual for c in columns if c.residual}
     out: dict[str, np.ndarray] = {}
     for c in columns:
         v = ordered[c.name]
         if c.agg is Agg.MEAN:
-            out[c.name] = _agg_mean(groups, v, _weights(ordered, c.weight))
+            lo = ordered[c.residual] if c.residual else None
+            out[c.name], row_lo = _agg_mean(groups, v, _weights(ordered, c.weight), lo)
+            if c.residual:
+                out[c.residual] = row_lo
         elif c.agg is Agg.STD:
             assert c.mean is not None
-            out[c.name] = _agg_std(groups, v, _weights(ordered, c.weight), ordered[c.mean])
+            residual = by_name[c.mean].residual if c.mean in by_name else None
+            lo = ordered[residual] if residual else None
+            w = _weights(ordered, c.weight)
+            out[c.name] = _agg_std(groups, v, w, ordered[c.mean], lo)
         elif c.agg is Agg.SUM_AT_EXTREME:
             assert c.extreme is not None
             biggest = _extreme_agg(columns, c.extreme) is Agg.MAX
             out[c.name] = _agg_sum_at_extreme(groups, v, ordered[c.extreme], biggest)
-        else:
+        elif c.name not in residuals:
             out[c.name] = _SIMPLE[c.agg](groups, v)
     return out
 

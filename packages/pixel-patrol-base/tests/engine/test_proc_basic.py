@@ -80,7 +80,10 @@ def test_pixel_pieces_match_single_pass(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 6)
     got = basic_stats(data)
     for name in want:
-        np.testing.assert_allclose(got[name], want[name], rtol=1e-12)
+        if name == "mean_intensity_residual":  # rounding error of the mean: only its size is fixed
+            assert np.all(np.abs(got[name]) <= np.nan_to_num(np.spacing(np.abs(want["mean_intensity"]))))
+        else:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-12)
 
 
 def test_engine_batches_match_single_batch(monkeypatch: pytest.MonkeyPatch) -> None:

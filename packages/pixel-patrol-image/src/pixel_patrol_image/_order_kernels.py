@@ -29,12 +29,11 @@ def counted_ranks(keys: np.ndarray, levels: int, ranks: np.ndarray, out: np.ndar
     for p in range(keys.shape[0]):
         row = keys[p]
         lo, hi = levels, -1
-        for i in range(row.shape[0]):
+        for i in range(row.shape[0]):  # one pass: the scattered count dominates, not the compares
             k = int(row[i])
+            hist[k] += 1
             lo = k if k < lo else lo
             hi = k if k > hi else hi
-        for i in range(row.shape[0]):
-            hist[row[i]] += 1
         v, below = lo, 0
         for r in range(ranks.shape[0]):
             while below + hist[v] <= ranks[r]:
@@ -109,3 +108,17 @@ def _gather_bins(
             j = wanted[r]
             values[offset[j] : offset[j] + counts[j]].sort()
     return values, offset
+
+
+@compiled
+def count_levels(values: np.ndarray, flip: int, hist: np.ndarray) -> None:
+    """Add the levels of a 2-D array of 8/16-bit unsigned views to ``hist``.
+
+    ``flip`` is XOR-ed into every value (the sign bit of a signed type, else 0), which makes
+    the order of the levels the order of the values. The array may be a strided view (a
+    tile's own pixels inside its halo).
+    """
+    for i in range(values.shape[0]):
+        row = values[i]
+        for j in range(row.shape[0]):
+            hist[int(row[j]) ^ flip] += 1

@@ -161,6 +161,11 @@ def per_leaf(values: Mapping[str, np.ndarray], n_leaves: int) -> dict[str, np.nd
     """
     out: dict[str, np.ndarray] = {}
     for name, v in values.items():
+        if n_leaves and len(v) == n_leaves:  # one plane per leaf: its value, if defined
+            ok = np.isfinite(v)
+            out[name] = np.where(ok, v, np.nan)
+            out[weight_name(name)] = ok.astype(np.int64)
+            continue
         per = v.reshape(n_leaves, -1) if n_leaves else v.reshape(0, 0)
         ok = np.isfinite(per)
         count = ok.sum(axis=1, dtype=np.int64)

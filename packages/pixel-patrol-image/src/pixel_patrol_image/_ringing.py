@@ -69,7 +69,7 @@ def ringing_index(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     far = ~dilate(near, FAR_RADIUS - RING_RADIUS) & usable  # squares add: 4 + 4 = 8
     energy = oscillation_energy(fp, ws)
     n_band, n_far = band.sum(axis=(1, 2)), far.sum(axis=(1, 2))
-    d2 = np.square(fp.stats.scale * fp.unit)
+    d2 = np.square(fp.scaled_range)
     e_band = plane_dots(energy, band.astype(F32)) / d2
     e_far = plane_dots(energy, far.astype(F32)) / d2
     ratio = (e_band / n_band + RINGING_EPS) / (e_far / n_far + RINGING_EPS)
@@ -141,7 +141,7 @@ def edge_transitions(fp: FloatPlanes, ws: Workspace) -> np.ndarray:
     grad2 = gradient_energy(fp, ws)  # (2 |gradient|)², in units of fp.buf
     finite = None if fp.mask_group is None else fp.pixels(fp.mask_group) > 0.5
     median = _median_gradient(fp.stack.interior(grad2, 0, b), finite)
-    threshold = np.maximum(EDGE_FLOOR * fp.stats.scale * fp.unit, EDGE_NOISE_FACTOR * median)
+    threshold = np.maximum(EDGE_FLOOR * fp.scaled_range, EDGE_NOISE_FACTOR * median)
     blocks = fp.stack.blocks(grad2, 0, b)
     strong = blocks >= np.square(2 * threshold).astype(F32)[:, None]
     transition = blocks >= np.square(2 * TRANSITION_FRACTION * threshold).astype(F32)[:, None]

@@ -6,8 +6,11 @@ computed in :mod:`~pixel_patrol_base.processors._extremes`), which saturation ch
 NaN and ±Inf are excluded from every statistic: an Inf would make the mean and std meaningless
 for the whole block, and NaN usually marks missing data. Min/max are reduced in the native
 dtype (exact); sums and squared deviations are accumulated in float64 with a two-pass
-algorithm (mean first, then Σ(x - mean)²), which stays accurate when the mean is large
-compared with the spread.
+algorithm (mean first, then Σ(x - mean)²) on deviations from a reference value of each row,
+which stays accurate when the mean is large compared with the spread (exact differences for
+64-bit integers). Values near the float64 limits and subnormal values are summed in a
+power-of-two frame. The mean's rounding error travels in an internal column so that coarser
+rows pool exactly.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class RasterBasic:
             "Mean of the finite pixel values; null if none.",
             Agg.MEAN,
             weight="finite_pixel_count",
+            residual="mean_intensity_residual",
         ),
         Column(
             "std_intensity",
@@ -68,6 +72,13 @@ class RasterBasic:
             Agg.SUM,
         ),
         *_extremes.COLUMNS,
+        Column(
+            "mean_intensity_residual",
+            F64,
+            "Exact mean minus mean_intensity (what float64 cannot hold); rollup only.",
+            Agg.FIRST,
+            internal=True,
+        ),
     )
 
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
@@ -89,26 +100,80 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
     n, width = x.shape
     acc = _Moments.empty(n)
     ws = Workspace()
+    ref = _references(x)
     plan = pieces(n, width)
     if plan[0][1].stop - plan[0][1].start < width:
-        _merge_cut_rows(x, [cols for rows, cols in plan if rows.start == 0], acc, ws)
+        _merge_cut_rows(x, ref, [cols for rows, cols in plan if rows.start == 0], acc, ws)
     else:
         for rows, cols in plan:
             if cols.stop > cols.start:
-                acc.assign(rows, _piece_moments(x[rows, cols], ws))
+                acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws))
     none = acc.count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(acc.m2 / acc.count)
+    framed = bool(acc.frame.any())
+    if framed:
+        std = np.ldexp(std, -acc.frame)
+    mean, residual = _mean_parts(ref, acc, framed)
     return {
         "min_intensity": np.where(none, np.nan, acc.lo),
         "max_intensity": np.where(none, np.nan, acc.hi),
-        "mean_intensity": np.where(none, np.nan, acc.mean),
+        "mean_intensity": np.where(none, np.nan, mean),
         "std_intensity": np.where(none, np.nan, std),
         "finite_pixel_count": acc.count,
+        "mean_intensity_residual": np.where(none, 0.0, residual),
     }
 
 
-def _merge_cut_rows(x: np.ndarray, col_pieces: list[slice], acc: _Moments, ws: Workspace) -> None:
+def _references(x: np.ndarray) -> np.ndarray | None:
+    """Per row, the value its deviations are counted from, or ``None`` (exact sums).
+
+    32- and 64-bit integers count from their first value, exactly in integer arithmetic, so
+    values such as 2**60 + 1 keep their spread although float64 cannot hold them; floats count from
+    a finite value near the start of the row (0 if there is none), so a large common level
+    (2**48 + a few units) costs no precision. The mean is then ``reference + mean of the
+    deviations``, reported as a float64 and the residual float64 cannot hold.
+    """
+    if x.shape[1] == 0 or x.dtype.kind == "b" or (x.dtype.kind in "iu" and x.dtype.itemsize <= 2):
+        return None
+    if x.dtype.kind in "iu":
+        return x[:, 0].copy()
+    head = x[:, : min(x.shape[1], 64)]
+    finite = np.isfinite(head)
+    first = head[np.arange(len(x)), np.argmax(finite, axis=1)]
+    return np.where(finite.any(axis=1), first, 0).astype(x.dtype)
+
+
+def _mean_parts(
+    ref: np.ndarray | None, acc: _Moments, framed: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's mean as a float64 and the residual (exact mean minus it)."""
+    if ref is None:
+        return (np.ldexp(acc.mean, -acc.frame) if framed else acc.mean), np.zeros(len(acc.mean))
+    if ref.dtype.kind in "iu":
+        base = ref.astype(np.float64)
+        error = np.array([float(int(r) - int(b)) for r, b in zip(ref.tolist(), base.tolist(), strict=True)])
+        hi, lo = _two_sum(base, acc.mean)
+        return _two_sum(hi, lo + error)
+    with np.errstate(over="ignore"):
+        hi, lo = _two_sum(np.ldexp(ref.astype(np.float64), acc.frame), acc.mean)
+        return np.ldexp(hi, -acc.frame), np.ldexp(lo, -acc.frame)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b`` rounded and its exact rounding error (Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _rows_of(ref: np.ndarray | None, rows: slice) -> np.ndarray | None:
+    return None if ref is None else ref[rows]
+
+
+def _merge_cut_rows(
+    x: np.ndarray, ref: np.ndarray | None, col_pieces: list[slice], acc: _Moments, ws: Workspace
+) -> None:
     """Moments of rows longer than a piece: column pieces merged into ``acc`` left to right.
 
     The moments of column piece j are gathered for every row first and then merged into all
@@ -119,81 +184,125 @@ def _merge_cut_rows(x: np.ndarray, col_pieces: list[slice], acc: _Moments, ws: W
     for cols in col_pieces:
         part = _Moments.empty(n)
         for r in range(n):
-            part.assign(slice(r, r + 1), _piece_moments(x[r : r + 1, cols], ws))
+            row = slice(r, r + 1)
+            part.assign(row, _piece_moments(x[row, cols], _rows_of(ref, row), ws))
         acc.merge(slice(None), part)
 
 
 @dataclass(slots=True)
 class _Moments:
-    """Finite count, min, max, mean and Σ(x - mean)² per row."""
+    """Finite count, min, max, mean and Σ(x - mean)² per row.
+
+    ``mean`` and ``m2`` are in *frame units*: the values times ``2**frame``, a per-row power
+    of two that is 0 for ordinary data and brings values near the float64 limits or subnormal
+    values to about 1, so that neither their squares nor their sums overflow or underflow.
+    For 64-bit integers they count from the row's reference value (see :func:`_references`).
+    """
 
     count: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     mean: np.ndarray
     m2: np.ndarray
+    frame: np.ndarray
 
     @classmethod
     def empty(cls, n: int) -> _Moments:
         """Moments of ``n`` rows that have seen no value yet."""
         inf = np.full(n, np.inf)
-        return cls(np.zeros(n, np.int64), inf, -inf, np.zeros(n), np.zeros(n))
+        zeros = np.zeros(n, np.int64)
+        return cls(np.zeros(n, np.int64), inf, -inf, np.zeros(n), np.zeros(n), zeros)
 
     def assign(self, rows: slice, other: _Moments) -> None:
         """Store the moments of whole rows (nothing to merge with)."""
         self.count[rows], self.lo[rows], self.hi[rows] = other.count, other.lo, other.hi
-        self.mean[rows], self.m2[rows] = other.mean, other.m2
+        self.mean[rows], self.m2[rows], self.frame[rows] = other.mean, other.m2, other.frame
 
     def merge(self, rows: slice, other: _Moments) -> None:
-        """Combine ``other`` (moments of some pixels of ``rows``) into these rows, in place."""
+        """Combine ``other`` (moments of some pixels of ``rows``) into these rows, in place.
+
+        Both sides are first brought into the frame of the larger values (a rows without
+        values yet takes the other's frame).
+        """
         na, nb = self.count[rows], other.count
+        frame = np.where(na == 0, other.frame, np.where(nb == 0, self.frame[rows], np.minimum(self.frame[rows], other.frame)))
+        mean_a = np.ldexp(self.mean[rows], frame - self.frame[rows])
+        m2_a = np.ldexp(self.m2[rows], 2 * (frame - self.frame[rows]))
+        mean_b = np.ldexp(other.mean, frame - other.frame)
+        m2_b = np.ldexp(other.m2, 2 * (frame - other.frame))
         total = na + nb
-        delta = other.mean - self.mean[rows]
+        delta = mean_b - mean_a
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(total > 0, nb / total, 0.0)
-        self.mean[rows] += delta * share
-        self.m2[rows] += other.m2 + delta * delta * na * share
+        self.mean[rows] = mean_a + delta * share
+        self.m2[rows] = m2_a + m2_b + delta * delta * na * share
+        self.frame[rows] = frame
         self.count[rows] = total
         np.fmin(self.lo[rows], other.lo, out=self.lo[rows])
         np.fmax(self.hi[rows], other.hi, out=self.hi[rows])
 
 
-def _piece_moments(p: np.ndarray, ws: Workspace) -> _Moments:
+FRAME_LIMIT = 2.0**500
+"""Float values whose magnitude is beyond this (or below its inverse) are moved into a frame."""
+
+
+def _frames(lo: np.ndarray, hi: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Per row, ``f`` with ``max |x| * 2**f`` near 1 for extreme float rows, else 0."""
+    if dtype.kind != "f":
+        return np.zeros(len(lo), np.int64)
+    with np.errstate(invalid="ignore"):
+        big = np.fmax(np.abs(lo.astype(np.float64)), np.abs(hi.astype(np.float64)))
+    extreme = np.isfinite(big) & (big > 0) & ((big > FRAME_LIMIT) | (big < 1 / FRAME_LIMIT))
+    return np.where(extreme, -np.frexp(np.where(extreme, big, 1.0))[1], 0).astype(np.int64)
+
+
+def _piece_moments(p: np.ndarray, ref: np.ndarray | None, ws: Workspace) -> _Moments:
     """Moments of each row of a small 2-D piece (fast path when every value is finite)."""
     with np.errstate(invalid="ignore"):
         lo, hi = p.min(axis=1), p.max(axis=1)
     if p.dtype.kind == "f" and not (np.isfinite(lo).all() and np.isfinite(hi).all()):
-        return _masked_moments(p)
+        return _masked_moments(p, ref)
     count = np.full(len(p), p.shape[1], dtype=np.int64)
+    frame = _frames(lo, hi, p.dtype)
     d = ws.get("deviation", np.float64, p.shape)
-    if _exact_sums(p.dtype):
+    n = p.shape[1]
+    if ref is None:
         np.copyto(d, p)
-        mean = d.sum(axis=1) / p.shape[1]
-        d -= mean[:, None]
+    elif p.dtype.kind in "iu" and p.dtype.itemsize == 8:
+        _exact_deviations(p, ref, d)
+    elif p.dtype.kind in "iu":
+        np.subtract(p, ref[:, None], out=d, dtype=np.float64)
+    elif frame.any():
+        np.ldexp(p, frame[:, None], out=d)
+        d -= np.ldexp(ref.astype(np.float64), frame)[:, None]
     else:
-        mean = p.sum(axis=1, dtype=np.float64) / p.shape[1]
-        np.subtract(p, mean[:, None], out=d)
+        np.subtract(p, ref[:, None], out=d, dtype=np.float64)
+    mean = d.sum(axis=1) / n
+    d -= mean[:, None]
     m2 = np.einsum("ij,ij->i", d, d)
-    return _Moments(count, lo.astype(np.float64), hi.astype(np.float64), mean, m2)
+    lo64, hi64 = lo.astype(np.float64), hi.astype(np.float64)
+    return _Moments(count, lo64, hi64, mean, np.maximum(m2, 0.0), frame)
 
 
-def _exact_sums(dtype: np.dtype) -> bool:
-    """Whether a piece sums exactly in float64 whatever the order (integers up to 32 bits).
-
-    Then the sum can be taken from the float64 copy the deviations are computed in, which
-    saves a second cast of the pixels and gives the same bits as summing the pixels directly;
-    float and 64-bit sums round, so their order (and therefore the code path) is kept.
-    """
-    return dtype.kind in "iu" and dtype.itemsize <= 4
+def _exact_deviations(p: np.ndarray, ref: np.ndarray, out: np.ndarray) -> None:
+    """``p - ref`` of 64-bit integers, exact in modular uint64 arithmetic, into float64 ``out``."""
+    u = p.astype(np.uint64)
+    r = ref.astype(np.uint64)[:, None]
+    up = np.where(p >= ref[:, None], u - r, r - u).astype(np.float64)
+    np.copyto(out, np.where(p >= ref[:, None], up, -up))
 
 
-def _masked_moments(p: np.ndarray) -> _Moments:
+def _masked_moments(p: np.ndarray, ref: np.ndarray | None) -> _Moments:
     """Moments over the finite values only (the piece contains NaN or ±Inf)."""
     fin = np.isfinite(p)
     count = fin.sum(axis=1).astype(np.int64)
     lo = np.where(fin, p, np.inf).min(axis=1).astype(np.float64)
     hi = np.where(fin, p, -np.inf).max(axis=1).astype(np.float64)
-    mean = np.where(fin, p, 0).sum(axis=1, dtype=np.float64) / np.maximum(count, 1)
-    d = np.where(fin, np.subtract(p, mean[:, None], dtype=np.float64), 0.0)
-    m2 = np.einsum("ij,ij->i", d, d)
-    return _Moments(count, lo, hi, mean, m2)
+    frame = _frames(np.where(count > 0, lo, 0.0), np.where(count > 0, hi, 0.0), p.dtype)
+    base = np.zeros(len(p)) if ref is None else np.ldexp(ref.astype(np.float64), frame)
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = np.where(fin, np.ldexp(p.astype(np.float64), frame[:, None]) - base[:, None], 0.0)
+    mean = x.sum(axis=1) / np.maximum(count, 1)
+    d = np.where(fin, x - mean[:, None], 0.0)
+    m2 = np.einsum("ij,ij->i", d, d)  # the arithmetic of _piece_moments: same bits for finite rows
+    return _Moments(count, lo, hi, mean, m2, frame)

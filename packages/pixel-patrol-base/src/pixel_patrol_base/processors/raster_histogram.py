@@ -8,7 +8,8 @@ image shares the same bins and coarser rows are plain sums of leaf counts):
 * other integers: bins of integer width ``w = max(1, ceil((max - min + 1) / 256))`` starting at
   the image minimum; bin k holds the integers ``min + k*w .. min + (k+1)*w - 1``. Counts are
   exact, and 64-bit values are binned without overflow.
-* floats: 256 equal bins over the finite [min, max] with edges ``numpy.linspace(min, max, 257)``;
+* floats: 256 equal bins over the finite [min, max] with edges ``numpy.linspace(min, max, 257)``
+  (``2 * numpy.linspace(min / 2, max / 2, 257)`` when ``max - min`` overflows float64);
   bin k is [e_k, e_k+1), the last bin is closed. Counts equal ``numpy.histogram`` with
   ``bins=256, range=(min, max)`` on the finite values. A constant image (min == max) puts every
   finite value in bin 0. -Inf is counted in bin 0 and +Inf in bin 255; NaN only in
@@ -19,6 +20,7 @@ So ``sum(histogram_counts) + histogram_nan_count`` is the number of values the r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -262,6 +264,9 @@ def _float_bins(x: np.ndarray, edges: HistogramEdges, ws: Workspace) -> np.ndarr
         np.copyto(idx, np.where(x > hi, BINS - 1, 0))
         idx[nan] = NAN_BIN
         return idx
+    k = _frame(lo, hi)
+    if k:
+        return _searched_bins(x, lo, hi, nan, idx)
     work = _work_dtype(x.dtype, hi - lo)
     f = ws.get("scaled", work, x.shape)
     np.subtract(x, work.type(lo), out=f)
@@ -280,6 +285,31 @@ def _float_bins(x: np.ndarray, edges: HistogramEdges, ws: Workspace) -> np.ndarr
     return idx
 
 
+def _searched_bins(
+    x: np.ndarray, lo: float, hi: float, nan: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """Bins of an extreme range by search in the edges (which may repeat for subnormals)."""
+    inner = float_edges(lo, hi)[1:BINS]
+    with np.errstate(invalid="ignore"):
+        np.copyto(idx, np.searchsorted(inner, np.where(nan, 0.0, x.astype(np.float64)), side="right"))
+    idx[nan] = NAN_BIN
+    return idx
+
+
+def _frame(lo: float, hi: float) -> int:
+    """Power of two that brings an extreme value range to about 1, else 0.
+
+    For such ranges ``hi - lo`` overflows (data near the float64 limits) or ``256 / (hi - lo)``
+    does (subnormal data), so the bins are found by search instead of by scaling.
+    """
+    big = max(abs(lo), abs(hi))
+    with np.errstate(over="ignore"):
+        span = hi - lo
+    if big == 0 or 1e-300 < span < 1e300:
+        return 0
+    return -math.frexp(big)[1]
+
+
 def _work_dtype(dtype: np.dtype, span: float) -> np.dtype:
     """float32 arithmetic for float16/32 pixels when the span is well inside float32's range.
 
@@ -288,6 +318,19 @@ def _work_dtype(dtype: np.dtype, span: float) -> np.dtype:
     if dtype.itemsize <= 4 and 1e-30 < span < 1e38:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+def float_edges(lo: float, hi: float) -> np.ndarray:
+    """The 257 float bin edges: ``numpy.linspace(lo, hi, 257)``.
+
+    For an extreme range (see :func:`_frame`) the edges are formed in a power-of-two frame,
+    ``2**-k * linspace(lo * 2**k, hi * 2**k, 257)``: the same numbers wherever linspace is
+    finite and exact, rounded to representable values only for subnormal ranges.
+    """
+    k = _frame(lo, hi)
+    if k == 0:
+        return np.linspace(lo, hi, BINS + 1)
+    return np.ldexp(np.linspace(math.ldexp(lo, k), math.ldexp(hi, k), BINS + 1), -k)
 
 
 def _edge_table(lo: float, hi: float, work: np.dtype) -> np.ndarray:
@@ -299,7 +342,7 @@ def _edge_table(lo: float, hi: float, work: np.dtype) -> np.ndarray:
     ``x < ceil32(e)``, so comparisons stay exact against the float64 edges.
     """
     table = np.full(BINS + 2, np.nan)
-    table[1:BINS] = np.linspace(lo, hi, BINS + 1)[1:BINS]
+    table[1:BINS] = float_edges(lo, hi)[1:BINS]
     if work == np.float64:
         return table
     narrow = table.astype(np.float32)

@@ -11,13 +11,16 @@ neighbour at global image coordinates), so a memory chunk contributes exactly th
 lie inside it and the result does not depend on how the image was split.
 
 Scaling: ``byte = round(255 * (v - norm_min) / (norm_max - norm_min))`` where norm_min/max are
-the finite min/max of the sampled values (all colour samples together); -Inf maps to 0, +Inf to
-255, NaN to a transparent pixel. A constant image maps to 128. ``v ≈ norm_min + byte / 255 *
+the finite min/max of the sampled values (all colour samples together), computed from exact
+differences of the sampled values (64-bit integers beyond 2**53, values near the float limits
+and subnormals scale correctly); -Inf maps to 0, +Inf to 255, NaN to a transparent pixel. A
+constant image maps to 128. ``v ≈ norm_min + byte / 255 *
 (norm_max - norm_min)`` recovers the intensity.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -129,16 +132,19 @@ class Thumbnail:
         """Assemble the samples of all chunks, normalise and encode."""
         parts = [p for p in partials if p is not None]
         channels = 3 if ThumbnailLayout.of(image).colour else 1
-        canvas = np.full((SIZE, SIZE, channels), np.nan)
+        canvas = np.zeros((SIZE, SIZE, channels), dtype=np.dtype(image.dtype))
+        filled = np.zeros((SIZE, SIZE, channels), dtype=bool)
         covered = np.zeros((SIZE, SIZE), dtype=bool)
         for p in parts:
-            canvas[np.ix_(p.rows, p.cols, p.channels)] = p.values.astype(np.float64)
+            canvas[np.ix_(p.rows, p.cols, p.channels)] = p.values
+            filled[np.ix_(p.rows, p.cols, p.channels)] = True
             covered[np.ix_(p.rows, p.cols)] = True
-        lo, hi = _finite_bounds(canvas)
+        lo, hi = _finite_bounds(canvas, filled)
+        levels = scaled_levels(canvas, filled, lo, hi)
         return {
-            "thumbnail": encode_rgba(canvas, covered, lo, hi),
-            "thumbnail_norm_min": lo,
-            "thumbnail_norm_max": hi,
+            "thumbnail": encode_rgba(levels, covered),
+            "thumbnail_norm_min": None if lo is None else float(lo),
+            "thumbnail_norm_max": None if hi is None else float(hi),
             "thumbnail_dtype": str(np.dtype(image.dtype)),
         }
 
@@ -179,26 +185,65 @@ def _plane(
     return plane
 
 
-def _finite_bounds(canvas: np.ndarray) -> tuple[float | None, float | None]:
-    finite = canvas[np.isfinite(canvas)]
+def _finite_bounds(canvas: np.ndarray, filled: np.ndarray) -> tuple[Any, Any]:
+    """Finite minimum and maximum of the shown samples, in the pixel type (``None`` if none)."""
+    shown = canvas[filled]
+    finite = shown[np.isfinite(shown)] if shown.dtype.kind == "f" else shown
     if finite.size == 0:
         return None, None
-    return float(finite.min()), float(finite.max())
+    return finite.min(), finite.max()
 
 
-def encode_rgba(
-    canvas: np.ndarray, covered: np.ndarray, lo: float | None, hi: float | None
-) -> bytes:
-    """Map sample values to bytes and pack ``(64, 64, 4)`` RGBA (alpha 0 where nothing is shown)."""
-    with np.errstate(invalid="ignore"):
+def scaled_levels(canvas: np.ndarray, filled: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    """Byte level (float64, before rounding) of every sample; NaN where nothing is shown.
+
+    ``255 * (v - lo) / (hi - lo)`` from exact differences: 64-bit integers subtract in integer
+    arithmetic, floats in a power-of-two frame (no overflow near the float64 limits, no lost
+    bits for subnormals). -Inf gives 0, +Inf 255; a constant image gives 128.
+    """
+    v = canvas
+    if v.dtype == np.bool_:
+        v, lo, hi = v.view(np.uint8), None if lo is None else np.uint8(lo), None if hi is None else np.uint8(hi)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if lo is None or hi is None:
-            scaled = np.where(canvas > 0, 255.0, 0.0)
+            level = np.where(v > 0, 255.0, 0.0)
         elif hi > lo:
-            scaled = np.floor((canvas - lo) / (hi - lo) * 255.0 + 0.5)
+            frame = _frame(v.dtype, lo, hi)
+            level = _difference(v, lo, frame) / _difference(np.asarray(hi), lo, frame) * 255.0
         else:
-            scaled = np.where(canvas > lo, 255.0, np.where(canvas < lo, 0.0, 128.0))
-    nan = np.isnan(canvas)
-    level = np.where(nan, 0.0, np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255)).astype(np.uint8)
+            level = np.where(v > lo, 255.0, np.where(v < lo, 0.0, 128.0))
+        level = np.where(filled, level, np.nan)
+        if v.dtype.kind == "f":
+            level = np.where(np.isnan(v), np.nan, level)
+    return level
+
+
+def _frame(dtype: np.dtype, lo: Any, hi: Any) -> int:
+    """Power of two bringing the largest finite magnitude of a float image near 1."""
+    if dtype.kind != "f":
+        return 0
+    big = max(abs(float(lo)), abs(float(hi)))
+    return -math.frexp(big)[1] if big > 0 else 0
+
+
+def _difference(v: np.ndarray, lo: Any, frame: int) -> np.ndarray:
+    """``(v - lo) * 2**frame`` as float64, exact for 64-bit integers."""
+    if v.dtype.kind in "iu" and v.dtype.itemsize == 8:
+        ref = np.asarray(lo, dtype=v.dtype)
+        up = (v.astype(np.uint64) - ref.astype(np.uint64)).astype(np.float64)
+        down = (ref.astype(np.uint64) - v.astype(np.uint64)).astype(np.float64)
+        return np.where(v >= ref, up, -down)
+    if v.dtype.kind != "f":
+        return v.astype(np.float64) - float(lo)
+    return np.ldexp(v.astype(np.float64), frame) - math.ldexp(float(lo), frame)
+
+
+def encode_rgba(levels: np.ndarray, covered: np.ndarray) -> bytes:
+    """Round byte levels and pack ``(64, 64, 4)`` RGBA (alpha 0 where nothing is shown)."""
+    nan = np.isnan(levels)
+    with np.errstate(invalid="ignore"):
+        rounded = np.floor(np.nan_to_num(levels, nan=0.0, posinf=255.0, neginf=0.0) + 0.5)
+    level = np.where(nan, 0.0, np.clip(rounded, 0, 255)).astype(np.uint8)
     rgba = np.zeros((SIZE, SIZE, 4), dtype=np.uint8)
     rgba[..., :3] = level if level.shape[2] == 3 else level[..., :1]
     rgba[..., 3] = np.where(covered & ~nan.all(axis=2), 255, 0)
