@@ -244,8 +244,9 @@ def ref_ringing_sites(plane: np.ndarray) -> list[tuple[int, float, float]]:
 
 def ref_ringing(plane: np.ndarray) -> float:
     """ringing_index from :func:`ref_ringing_sites`: strong = within one octave (16 bins)
-    of the bin of the site of rank ceil(0.99 n); the summed ripple less two standard errors
-    (sample standard deviation times sqrt(n)), over the summed steps."""
+    of the bin of the site of rank ceil(0.99 n); the summed ripple (at least 0) over the
+    summed steps; null when the mean step is below the sample standard deviation of the
+    ripple."""
     sites = ref_ringing_sites(plane)
     if not sites:
         return math.nan
@@ -256,5 +257,7 @@ def ref_ringing(plane: np.ndarray) -> float:
     if not steps > 0:
         return math.nan
     ripples = [r for r, _ in strong]
-    error = float(np.std(ripples, ddof=1)) * math.sqrt(len(ripples)) if len(ripples) > 1 else abs(ripples[0])
-    return max(sum(ripples) - 2 * error, 0.0) / steps
+    spread = float(np.std(ripples, ddof=1)) if len(ripples) > 1 else 0.0
+    if steps / len(strong) < spread:
+        return math.nan  # no edge stands out of the noise
+    return max(sum(ripples), 0.0) / steps

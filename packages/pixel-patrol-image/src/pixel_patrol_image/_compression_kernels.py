@@ -14,12 +14,10 @@ import threading
 import numpy as np
 
 from pixel_patrol_image import _blocking, _ringing
-from pixel_patrol_image._tiles import Scratch, scan_region
+from pixel_patrol_image._tiles import Scratch, plane_partials
 from pixel_patrol_image._workspace import Workspace
 
 NAMES = ("blocking_index", "ringing_index")
-
-WHOLE = (slice(None), slice(None))
 
 
 def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
@@ -31,9 +29,8 @@ def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[st
     scratch = _scratch()
     b = len(raw)
     blocking, ringing = np.full(b, np.nan), np.full(b, np.nan)
-    shape = (int(raw.shape[1]), int(raw.shape[2]))
     for k in range(b):
-        block, ring = scan_region(raw[k], WHOLE, (0, 0), shape, scratch)
+        block, ring = plane_partials(raw[k], scratch)
         blocking[k] = _blocking.finalize(block)
         ringing[k] = _ringing.finalize(ring)
     return {"blocking_index": blocking, "ringing_index": ringing}

@@ -10,8 +10,6 @@ Formulas and sources: ``docs/metrics.md``.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from pixel_patrol_image._jit import compiled
@@ -35,33 +33,59 @@ ORIENTATION = 2.0
 SUPPORT = FLANK_FAR
 """Farthest pixel (chessboard distance) a site or a step reads: the halo a tile needs."""
 
+BIN_SHIFT = 48
+"""Histogram bin of a site strength ``d >= 0``: the bits of the float64 ``d`` shifted right
+by 48, i.e. its binary exponent and the top four bits of its mantissa. Bins are exact
+intervals of floats, monotone in ``d``, 16 per octave; one octave lower is 16 bins lower."""
+
 BINS_PER_OCTAVE = 16
-"""Histogram bins of a site strength ``d > 0``: its binary exponent and the top four bits of
-its mantissa (``math.frexp``), so 16 bins per octave, each an exact interval of floats."""
 
-EXPONENT_OFFSET = 1100
-"""Added to the binary exponent (at least -1073 for a float64) so that bins start at 0."""
-
-BINS = (EXPONENT_OFFSET + 1100) * BINS_PER_OCTAVE
-"""Number of possible bins (exponents up to 1024)."""
+BINS = 1 << 15
+"""Number of bins (11 exponent bits and 4 mantissa bits of a non-negative float64)."""
 
 
 @compiled
-def _gradients(x, r0, r1, c0, c1, dx, dy):  # type: ignore[no-untyped-def]
-    """Sobel derivatives (divided by 4) of ``x`` on rows ``r0..r1-1``, columns ``c0..c1-1``.
+def _row_pass(x, i, c0, c1, oy, ox, h, w, dx, dy, blocking):  # type: ignore[no-untyped-def]
+    """Sobel derivatives (divided by 4) of row ``i`` on columns ``c0..c1-1``, in float64.
 
-    ``dx[i, j]`` is the X derivative smoothed along Y: ``(s[j+1] - s[j-1])`` with ``s`` the
+    ``dx[i, j]`` is the X derivative smoothed along Y, ``(s[j+1] - s[j-1])`` with ``s`` the
     ``[1, 2, 1] / 4`` average of rows ``i-1..i+1``; ``dy`` the same with the axes swapped.
-    Callers keep the range one pixel inside ``x``. Written in float64 from any input dtype.
+    The caller keeps row ``i`` and the columns one pixel inside ``x``.
     """
-    for i in range(r0, r1):
-        for j in range(c0, c1):
-            right = x[i - 1, j + 1] + 2.0 * x[i, j + 1] + x[i + 1, j + 1]
-            left = x[i - 1, j - 1] + 2.0 * x[i, j - 1] + x[i + 1, j - 1]
-            below = x[i + 1, j - 1] + 2.0 * x[i + 1, j] + x[i + 1, j + 1]
-            above = x[i - 1, j - 1] + 2.0 * x[i - 1, j] + x[i - 1, j + 1]
-            dx[i, j] = (right - left) * 0.25
-            dy[i, j] = (below - above) * 0.25
+    for j in range(c0, c1):
+        right = x[i - 1, j + 1] + 2.0 * x[i, j + 1] + x[i + 1, j + 1]
+        left = x[i - 1, j - 1] + 2.0 * x[i, j - 1] + x[i + 1, j - 1]
+        below = x[i + 1, j - 1] + 2.0 * x[i + 1, j] + x[i + 1, j + 1]
+        above = x[i - 1, j - 1] + 2.0 * x[i - 1, j] + x[i - 1, j + 1]
+        dx[i, j] = abs(right - left) * 0.25
+        dy[i, j] = abs(below - above) * 0.25
+
+
+@compiled
+def _block_row(x, i, c0, c1, oy, ox, h, w, out):  # type: ignore[no-untyped-def]
+    """|steps| from the pixels of row ``i`` to their right and lower neighbours.
+
+    A step between plane columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is
+    a multiple of ``BLOCK``. Steps with a non-finite end are left out.
+    """
+    gi = oy + i
+    down = gi + 1 < h
+    row_on = (gi + 1) % BLOCK == 0
+    last = min(c1, w - 1 - ox)  # the last plane column has no right neighbour
+    for j in range(c0, c1):
+        v = x[i, j] * 1.0
+        if j < last:
+            step = abs(x[i, j + 1] - v)
+            if np.isfinite(step):
+                k = 0 if (ox + j + 1) % BLOCK == 0 else 2
+                out[k] += step
+                out[k + 1] += 1.0
+        if down:
+            step = abs(x[i + 1, j] - v)
+            if np.isfinite(step):
+                k = 0 if row_on else 2
+                out[k] += step
+                out[k + 1] += 1.0
 
 
 @compiled
@@ -79,11 +103,11 @@ def _site_x(x, i, j):  # type: ignore[no-untyped-def]
     )
     along = 0.0
     for k in range(FLANK_NEAR, FLANK_FAR + 1):
-        for c in (j - k, j + k):
-            along += _tv_excess(x[i - 2, c], x[i - 1, c], x[i, c], x[i + 1, c])
+        along += _tv_excess(x[i - 2, j - k], x[i - 1, j - k], x[i, j - k], x[i + 1, j - k])
+        along += _tv_excess(x[i - 2, j + k], x[i - 1, j + k], x[i, j + k], x[i + 1, j + k])
     hi = x[i - 1, j + 6] + 2.0 * x[i, j + 6] + x[i + 1, j + 6]
     lo = x[i - 1, j - 6] + 2.0 * x[i, j - 6] + x[i + 1, j - 6]
-    return across, along / FLANK, abs(hi - lo) * 0.25
+    return across - along / FLANK, abs(hi - lo) * 0.25
 
 
 @compiled
@@ -94,123 +118,86 @@ def _site_y(x, i, j):  # type: ignore[no-untyped-def]
     )
     along = 0.0
     for k in range(FLANK_NEAR, FLANK_FAR + 1):
-        for r in (i - k, i + k):
-            along += _tv_excess(x[r, j - 2], x[r, j - 1], x[r, j], x[r, j + 1])
+        along += _tv_excess(x[i - k, j - 2], x[i - k, j - 1], x[i - k, j], x[i - k, j + 1])
+        along += _tv_excess(x[i + k, j - 2], x[i + k, j - 1], x[i + k, j], x[i + k, j + 1])
     hi = x[i + 6, j - 1] + 2.0 * x[i + 6, j] + x[i + 6, j + 1]
     lo = x[i - 6, j - 1] + 2.0 * x[i - 6, j] + x[i - 6, j + 1]
-    return across, along / FLANK, abs(hi - lo) * 0.25
+    return across - along / FLANK, abs(hi - lo) * 0.25
 
 
 @compiled
-def _add_site(d, across, along, step, counts, ripple, squares, steps, bounds):  # type: ignore[no-untyped-def]
-    """Add one site to its strength bin unless one of its values is not finite."""
-    ripple_i = across - along
-    if not (np.isfinite(ripple_i) and np.isfinite(step) and np.isfinite(d)):
-        return
-    b = strength_bin(d)
-    counts[b] += 1
-    ripple[b] += ripple_i
-    squares[b] += ripple_i * ripple_i
-    steps[b] += step
-    bounds[0] = min(bounds[0], b)
-    bounds[1] = max(bounds[1], b)
-
-
-@compiled
-def strength_bin(d):  # type: ignore[no-untyped-def]
-    """Histogram bin of a finite strength ``d > 0`` (monotone non-decreasing in ``d``)."""
-    mantissa, exponent = math.frexp(d)  # d = mantissa * 2**exponent, 0.5 <= mantissa < 1
-    top = int((2.0 * mantissa - 1.0) * BINS_PER_OCTAVE)  # exact: a power-of-two scaling
-    return (exponent + EXPONENT_OFFSET) * BINS_PER_OCTAVE + top
-
-
-@compiled
-def scan(x, own, origin, shape, sites, dx, dy, counts, ripple, squares, steps, bounds, blocking):  # type: ignore[no-untyped-def]
-    """Accumulate both metrics' terms for the pixels ``own`` of the region ``x``.
+def gradients_and_steps(x, own, origin, shape, dx, dy, blocking):  # type: ignore[no-untyped-def]
+    """First pass: ``|Dx|``, ``|Dy|`` around the own pixels and the blocking sums.
 
     Parameters
     ----------
     x
-        2-D region of a plane (any real dtype), holding the own pixels and up to ``SUPPORT``
-        pixels of halo around them (less at the plane border).
+        2-D region of a plane (any real dtype) with the own pixels and their halo.
     own
         ``(r0, r1, c0, c1)``: the own pixels ``x[r0:r1, c0:c1]``.
-    origin
-        Global ``(row, column)`` of ``x[0, 0]`` in the plane.
-    shape
-        Global ``(height, width)`` of the plane.
-    sites
-        Whether to scan for ringing edge sites (needs the full ``SUPPORT`` halo).
+    origin, shape
+        Plane coordinates of ``x[0, 0]``; plane ``(height, width)``.
     dx, dy
-        float64 scratch of ``x.shape`` for the Sobel derivatives.
-    counts, ripple, squares, steps
-        Strength histogram: sites, sums of ripple (across - along), of its square and of
-        the steps, per bin.
-    bounds
-        ``[lowest, highest]`` bin touched so far (int64, updated).
+        float64 maps of ``x.shape``; written one pixel around the own pixels (where the
+        3x3 window fits in ``x``).
     blocking
-        float64 ``[on-grid |step| sum, on-grid count, off-grid sum, off-grid count]``
-        (updated): every step from an own pixel to its right or lower neighbour.
+        float64 ``[on-grid |step| sum, count, off-grid sum, count]``, added to.
     """
     r0, r1, c0, c1 = own
     oy, ox = origin
     h, w = shape
-    _block_steps(x, r0, r1, c0, c1, oy, ox, h, w, blocking)
-    if not sites:
-        return
-    g0, g1 = max(r0 - 1, 1), min(r1 + 1, x.shape[0] - 1)
     g2, g3 = max(c0 - 1, 1), min(c1 + 1, x.shape[1] - 1)
-    _gradients(x, g0, g1, g2, g3, dx, dy)
+    for i in range(max(r0 - 1, 1), min(r1 + 1, x.shape[0] - 1)):
+        _row_pass(x, i, g2, g3, oy, ox, h, w, dx, dy, blocking)
     for i in range(r0, r1):
-        gi = oy + i
-        for j in range(c0, c1):
-            gj = ox + j
-            ax, ay = abs(dx[i, j]), abs(dy[i, j])
-            if ax >= ORIENTATION * ay and ax > 0.0:
-                if 2 <= gi <= h - 2 and SUPPORT <= gj < w - SUPPORT:
-                    if ax > abs(dx[i, j - 1]) and ax >= abs(dx[i, j + 1]):
-                        a, b, s = _site_x(x, i, j)
-                        _add_site(ax, a, b, s, counts, ripple, squares, steps, bounds)
-            elif ay >= ORIENTATION * ax and ay > 0.0:
-                if 2 <= gj <= w - 2 and SUPPORT <= gi < h - SUPPORT:
-                    if ay > abs(dy[i - 1, j]) and ay >= abs(dy[i + 1, j]):
-                        a, b, s = _site_y(x, i, j)
-                        _add_site(ay, a, b, s, counts, ripple, squares, steps, bounds)
+        _block_row(x, i, c0, c1, oy, ox, h, w, blocking)
 
 
 @compiled
-def _block_steps(x, r0, r1, c0, c1, oy, ox, h, w, out):  # type: ignore[no-untyped-def]
-    """|steps| to the right and lower neighbour of the own pixels, on and off the 8-px grid.
+def sites(x, own, origin, shape, dx, dy, floor, sums_from, count, counts, used, ripple, squares, steps):  # type: ignore[no-untyped-def]
+    """Second pass: the edge sites of the own pixels with strength at least ``floor``.
 
-    A step between global columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is a
-    multiple of ``BLOCK``. Steps with a non-finite end are left out.
+    A site on the X axis is a pixel with ``|Dx| >= 2 |Dy|``, ``|Dx| > 0``, ``|Dx|`` strictly
+    above its left and at least its right neighbour's, finite, whose support lies in the
+    plane; likewise on Y. With ``count`` each site adds 1 to ``counts`` in its strength bin;
+    sites in bins from ``sums_from`` on whose ripple and step are finite add 1 to ``used``
+    and their ripple, its square and their step. ``floor`` lets a pass skip the sites it
+    would add nothing for.
     """
-    on = n_on = off = n_off = 0.0
+    r0, r1, c0, c1 = own
+    oy, ox = origin
+    h, w = shape
+    bits_x, bits_y = dx.view(np.int64), dy.view(np.int64)
+    jx0, jx1 = max(c0, SUPPORT - ox), min(c1, w - SUPPORT - ox)
+    jy0, jy1 = max(c0, 2 - ox), min(c1, w - 1 - ox)
     for i in range(r0, r1):
         gi = oy + i
-        down = gi + 1 < h
+        rows_x = 2 <= gi <= h - 2
+        rows_y = SUPPORT <= gi < h - SUPPORT
         for j in range(c0, c1):
-            gj = ox + j
-            v = x[i, j] * 1.0
-            if gj + 1 < w:
-                step = abs(x[i, j + 1] - v)
-                if np.isfinite(step):
-                    if (gj + 1) % BLOCK == 0:
-                        on += step
-                        n_on += 1.0
-                    else:
-                        off += step
-                        n_off += 1.0
-            if down:
-                step = abs(x[i + 1, j] - v)
-                if np.isfinite(step):
-                    if (gi + 1) % BLOCK == 0:
-                        on += step
-                        n_on += 1.0
-                    else:
-                        off += step
-                        n_off += 1.0
-    out[0] += on
-    out[1] += n_on
-    out[2] += off
-    out[3] += n_off
+            ax, ay = dx[i, j], dy[i, j]
+            if ax >= ay:
+                if ax >= floor and ax >= ORIENTATION * ay and 0.0 < ax < np.inf and rows_x:
+                    if jx0 <= j < jx1 and ax > dx[i, j - 1] and ax >= dx[i, j + 1]:
+                        k = bits_x[i, j] >> BIN_SHIFT
+                        _add(x, i, j, k, 0, counts, used, ripple, squares, steps, sums_from, count)
+            elif ay >= floor and ay >= ORIENTATION * ax and ay < np.inf and rows_y:
+                if jy0 <= j < jy1 and ay > dy[i - 1, j] and ay >= dy[i + 1, j]:
+                    k = bits_y[i, j] >> BIN_SHIFT
+                    _add(x, i, j, k, 1, counts, used, ripple, squares, steps, sums_from, count)
+
+
+@compiled
+def _add(x, i, j, k, axis, counts, used, ripple, squares, steps, sums_from, count):  # type: ignore[no-untyped-def]
+    """Count the site at ``(i, j)`` in bin ``k``; from bin ``sums_from`` on also add its ripple
+    and step, unless one of them is not finite (its support holds a NaN or an infinity)."""
+    if count:
+        counts[k] += 1
+    if k < sums_from:
+        return
+    r, s = _site_x(x, i, j) if axis == 0 else _site_y(x, i, j)
+    if np.isfinite(r) and np.isfinite(s):
+        used[k] += 1
+        ripple[k] += r
+        squares[k] += r * r
+        steps[k] += s

@@ -1,30 +1,39 @@
-"""One scan of a tile of a plane for both ``raster-compression`` metrics, as mergeable partials.
+"""Scans of a tile of a plane for both ``raster-compression`` metrics, as mergeable partials.
 
 A tile is a region of a plane given with a halo: ``plane_with_halo`` holds the tile's own
-pixels (``own_region``) and the pixels around them that the metrics read, at most ``SUPPORT``
-(6) on each side, fewer only where the plane ends. Every term is attributed to one own pixel
-and computed from global coordinates (the 8-pixel grid, the plane border), so the partials of
-any tiling of a plane merge into exactly the partials of the whole plane.
+pixels (``own_region``) and the pixels around them that the metrics read, ``SUPPORT`` (6) on
+each side, fewer only where the plane ends. Every term is attributed to one own pixel and
+computed from plane coordinates (the 8-pixel grid, the plane border), so the partials of any
+tiling of a plane merge into exactly the partials of the whole plane.
+
+The ringing sums are needed only for the strong edge sites, which are known once the
+strength histogram of the whole plane is: :func:`plane_partials` scans a whole plane twice
+(count, then sum the strong bins only); a tiler can do the same with ``summed_from``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_image._blocking import BlockingPartials
 from pixel_patrol_image._blocking import SUPPORT as BLOCKING_SUPPORT
-from pixel_patrol_image._compression_loops import BINS, SUPPORT, scan
-from pixel_patrol_image._ringing import RingingPartials
+from pixel_patrol_image._blocking import BlockingPartials
+from pixel_patrol_image._compression_loops import (
+    BIN_SHIFT,
+    BINS,
+    SUPPORT,
+    gradients_and_steps,
+    sites,
+)
+from pixel_patrol_image._ringing import RingingPartials, strong_bin
+
+WHOLE = (slice(None), slice(None))
 
 
 class Scratch:
     """Buffers reused from one scan to the next (the histogram is left zeroed after a scan)."""
 
     def __init__(self) -> None:
-        self.counts = np.zeros(BINS, np.int64)
-        self.ripple = np.zeros(BINS)
-        self.squares = np.zeros(BINS)
-        self.steps = np.zeros(BINS)
+        self.hist = np.zeros((5, BINS))  # counts, used, ripple, squares, steps
         self.grad: np.ndarray = np.zeros((2, 0, 0))
 
     def gradients(self, shape: tuple[int, ...]) -> np.ndarray:
@@ -40,7 +49,8 @@ def scan_region(
     global_offset: tuple[int, int],
     plane_shape: tuple[int, int],
     scratch: Scratch | None = None,
-    sites: bool = True,
+    ringing: bool = True,
+    summed_from: int = 0,
 ) -> tuple[BlockingPartials, RingingPartials]:
     """Blocking and ringing partials of the own pixels of a tile.
 
@@ -56,50 +66,88 @@ def scan_region(
         ``(height, width)`` of the whole plane.
     scratch
         Reusable buffers (a fresh set when omitted).
-    sites
-        False to skip the ringing scan (then a one-pixel halo is enough).
+    ringing
+        False to skip the edge sites (then a one-pixel halo is enough).
+    summed_from
+        Add ripple sums only for strength bins from this one on (every site is counted).
+        0 sums all; a tiler that knows the plane's strong bin (a first pass with
+        ``summed_from=BINS``, merged, then :func:`pixel_patrol_image._ringing.strong_bin`)
+        saves most of the work.
     """
-    x = plane_with_halo.view(np.uint8) if plane_with_halo.dtype == np.bool_ else plane_with_halo
-    own = _own_bounds(x.shape, own_region, global_offset, plane_shape, sites)
-    s = scratch or Scratch()
-    grad = s.gradients(x.shape)
-    bounds = np.array([np.iinfo(np.int64).max, -1], np.int64)
+    x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, ringing, scratch)
     blocking = np.zeros(4)
-    scan(
-        x, own, tuple(global_offset), tuple(plane_shape), sites,
-        grad[0], grad[1], s.counts, s.ripple, s.squares, s.steps, bounds, blocking,
+    origin, shape = tuple(global_offset), tuple(plane_shape)
+    grad = s.gradients(x.shape)
+    gradients_and_steps(x, own, origin, shape, grad[0], grad[1], blocking)
+    block = BlockingPartials(*(float(v) for v in blocking))
+    if not ringing:
+        return block, RingingPartials.empty()
+    _sites(x, own, origin, shape, s, 0.0, summed_from, True)
+    return block, _take(s, summed_from)
+
+
+def plane_partials(
+    plane: np.ndarray, scratch: Scratch | None = None
+) -> tuple[BlockingPartials, RingingPartials]:
+    """Partials of a whole plane, ripple summed only over its strong bins (two site passes)."""
+    x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
+    blocking = np.zeros(4)
+    grad = s.gradients(x.shape)
+    shape = (int(x.shape[0]), int(x.shape[1]))
+    gradients_and_steps(x, own, (0, 0), shape, grad[0], grad[1], blocking)
+    block = BlockingPartials(*(float(v) for v in blocking))
+    _sites(x, own, (0, 0), shape, s, 0.0, BINS, True)
+    first = strong_bin(s.hist[0].astype(np.int64), 0)
+    if first is None:
+        return block, _take(s, BINS)
+    floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
+    _sites(x, own, (0, 0), shape, s, floor, first, False)
+    return block, _take(s, first)
+
+
+def _sites(x, own, origin, shape, s: Scratch, floor: float, summed_from: int, count: bool) -> None:  # type: ignore[no-untyped-def]
+    grad = s.gradients(x.shape)
+    hist = s.hist
+    sites(
+        x, own, origin, shape, grad[0], grad[1], floor, summed_from, count,
+        hist[0], hist[1], hist[2], hist[3], hist[4],
     )  # fmt: skip
-    return BlockingPartials(*(float(v) for v in blocking)), _take(s, bounds)
 
 
-def _take(s: Scratch, bounds: np.ndarray) -> RingingPartials:
+def _take(s: Scratch, summed_from: int) -> RingingPartials:
     """Copy the touched bins out of the scratch histogram and zero them there."""
-    lo, hi = int(bounds[0]), int(bounds[1]) + 1
-    if hi <= lo:
-        return RingingPartials.empty()
-    arrays = (s.counts, s.ripple, s.squares, s.steps)
-    out = RingingPartials(lo, *(a[lo:hi].copy() for a in arrays))
-    for a in arrays:
-        a[lo:hi] = 0
-    return out
+    touched = np.flatnonzero(s.hist[0])
+    if not len(touched):
+        return RingingPartials.empty(summed_from)
+    lo, hi = int(touched[0]), int(touched[-1]) + 1
+    counts, used, ripple, squares, steps = s.hist[:, lo:hi].copy()
+    s.hist[:, lo:hi] = 0.0
+    return RingingPartials(
+        lo, counts.astype(np.int64), used.astype(np.int64), ripple, squares, steps, summed_from
+    )
 
 
-def _own_bounds(
-    shape: tuple[int, ...],
+def _prepare(
+    plane_with_halo: np.ndarray,
     own_region: tuple[slice, slice],
     origin: tuple[int, int],
     plane: tuple[int, int],
-    sites: bool,
-) -> tuple[int, int, int, int]:
-    """``(r0, r1, c0, c1)`` of the own pixels, after checking that the halo is complete."""
-    if len(shape) != 2:
-        raise ValueError(f"need a 2-D region, got shape {shape}")
-    (r0, r1, _), (c0, c1, _) = (s.indices(n) for s, n in zip(own_region, shape, strict=True))
-    need = SUPPORT if sites else BLOCKING_SUPPORT
-    for lo, hi, start, n, total in ((r0, r1, origin[0], shape[0], plane[0]),
-                                    (c0, c1, origin[1], shape[1], plane[1])):  # fmt: skip
+    ringing: bool,
+    scratch: Scratch | None,
+) -> tuple[np.ndarray, tuple[int, int, int, int], Scratch]:
+    """The region as a real array, the own bounds ``(r0, r1, c0, c1)`` after checking that
+    the halo is complete, and the scratch buffers."""
+    x = plane_with_halo
+    if x.dtype == np.bool_:
+        x = x.view(np.uint8)
+    if x.ndim != 2:
+        raise ValueError(f"need a 2-D region, got shape {x.shape}")
+    (r0, r1, _), (c0, c1, _) = (s.indices(n) for s, n in zip(own_region, x.shape, strict=True))
+    need = SUPPORT if ringing else BLOCKING_SUPPORT
+    for lo, hi, start, n, total in ((r0, r1, origin[0], x.shape[0], plane[0]),
+                                    (c0, c1, origin[1], x.shape[1], plane[1])):  # fmt: skip
         if start < 0 or start + n > total or hi < lo:
             raise ValueError("region lies outside the plane")
         if lo < min(need, start + lo) or n - hi < min(need, total - (start + hi)):
             raise ValueError(f"the halo around the own region must be {need} pixels")
-    return r0, r1, c0, c1
+    return x, (r0, r1, c0, c1), scratch or Scratch()
