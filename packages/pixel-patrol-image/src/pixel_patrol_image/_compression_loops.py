@@ -1,11 +1,17 @@
 """Compiled loops of ``raster-compression``: one scan of a plane region for both metrics.
 
 The scan reads the pixels in their own dtype (no conversion pass, no percentiles) and writes
-only small accumulators: the four sums of the blocking index and, for the ringing index, a
-histogram of edge-site strengths whose bins carry the sums the index needs. Everything is
-computed from the pixels within ``SUPPORT`` of a pixel in *global* plane coordinates, so a
-tile scanned with a halo of ``SUPPORT`` pixels adds exactly the terms the whole plane would.
-Formulas and sources: ``docs/metrics.md``.
+only small accumulators: the four sums of the blocking index, a histogram of edge-site
+strengths and a list of the sites. A second loop measures the ripple of the sites that
+matter (the strong ones) and adds it to their bins. Everything is computed from the pixels
+within ``SUPPORT`` of a pixel in plane coordinates, so a tile scanned with a halo of
+``SUPPORT`` pixels adds exactly the terms the whole plane would. Formulas and sources:
+``docs/metrics.md``.
+
+Speed: rows are processed as whole-row loops without branches (derivatives, site tests,
+steps), which the compiler turns into SIMD code; the Sobel derivatives of 8- and 16-bit
+images are exact in float32 and computed so, other types in float64. Only the list of sites
+(a few percent of the pixels) is walked one by one.
 """
 
 from __future__ import annotations
@@ -45,47 +51,101 @@ BINS = 1 << 15
 
 
 @compiled
-def _row_pass(x, i, c0, c1, oy, ox, h, w, dx, dy, blocking):  # type: ignore[no-untyped-def]
-    """Sobel derivatives (divided by 4) of row ``i`` on columns ``c0..c1-1``, in float64.
+def _derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+    """``|Dx|`` and ``|Dy|`` of row ``r`` on columns ``c0..c1-1`` (Sobel, divided by 4).
 
-    ``dx[i, j]`` is the X derivative smoothed along Y, ``(s[j+1] - s[j-1])`` with ``s`` the
-    ``[1, 2, 1] / 4`` average of rows ``i-1..i+1``; ``dy`` the same with the axes swapped.
-    The caller keeps row ``i`` and the columns one pixel inside ``x``.
+    ``Dx`` is ``s[j+1] - s[j-1]`` with ``s`` the ``[1, 2, 1] / 4`` average of rows
+    ``r-1..r+1``; ``Dy`` the same with the axes swapped. In the type of ``one``.
     """
+    two, quarter = one + one, one / (one + one + one + one)
+    up, mid, down = x[r - 1], x[r], x[r + 1]
     for j in range(c0, c1):
-        right = x[i - 1, j + 1] + 2.0 * x[i, j + 1] + x[i + 1, j + 1]
-        left = x[i - 1, j - 1] + 2.0 * x[i, j - 1] + x[i + 1, j - 1]
-        below = x[i + 1, j - 1] + 2.0 * x[i + 1, j] + x[i + 1, j + 1]
-        above = x[i - 1, j - 1] + 2.0 * x[i - 1, j] + x[i - 1, j + 1]
-        dx[i, j] = abs(right - left) * 0.25
-        dy[i, j] = abs(below - above) * 0.25
+        right = up[j + 1] * one + two * mid[j + 1] + down[j + 1]
+        left = up[j - 1] * one + two * mid[j - 1] + down[j - 1]
+        below = down[j - 1] * one + two * down[j] + down[j + 1]
+        above = up[j - 1] * one + two * up[j] + up[j + 1]
+        dx_row[j] = abs(right - left) * quarter
+        dy_row[j] = abs(below - above) * quarter
 
 
 @compiled
-def _block_row(x, i, c0, c1, oy, ox, h, w, out):  # type: ignore[no-untyped-def]
-    """|steps| from the pixels of row ``i`` to their right and lower neighbours.
+def _row_steps(row, below, c0, c1, last, zero):  # type: ignore[no-untyped-def]
+    """Sums and counts of the finite |steps| from ``row[c0:c1]`` to the right (up to column
+    ``last``) and to ``below`` (None-like: ``below`` may equal ``row`` with ``c1 == c0``).
+
+    ``zero`` is 0 in the accumulator type: int64 for integer pixels (exact, and fast), float64
+    otherwise (where non-finite steps are skipped).
+    """
+    right = down = zero
+    n_right = n_down = 0
+    for j in range(c0, last):
+        step = abs(row[j + 1] - zero - row[j])
+        ok = step < np.inf
+        right += step if ok else zero
+        n_right += 1 if ok else 0
+    for j in range(c0, c1):
+        step = abs(below[j] - zero - row[j])
+        ok = step < np.inf
+        down += step if ok else zero
+        n_down += 1 if ok else 0
+    return right, n_right, down, n_down
+
+
+@compiled
+def _grid_steps(row, first, last, zero):  # type: ignore[no-untyped-def]
+    """Sum and count of the finite |steps| to the right from every 8th column ``first..``."""
+    total = zero
+    count = 0
+    for j in range(first, last, BLOCK):
+        step = abs(row[j + 1] - zero - row[j])
+        ok = step < np.inf
+        total += step if ok else zero
+        count += 1 if ok else 0
+    return total, count
+
+
+@compiled
+def _block_row(x, i, c0, c1, oy, ox, h, w, zero, out):  # type: ignore[no-untyped-def]
+    """|steps| from row ``i``'s own pixels to their right and lower neighbours.
 
     A step between plane columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is
     a multiple of ``BLOCK``. Steps with a non-finite end are left out.
     """
-    gi = oy + i
-    down = gi + 1 < h
-    row_on = (gi + 1) % BLOCK == 0
-    last = min(c1, w - 1 - ox)  # the last plane column has no right neighbour
-    for j in range(c0, c1):
-        v = x[i, j] * 1.0
-        if j < last:
-            step = abs(x[i, j + 1] - v)
-            if np.isfinite(step):
-                k = 0 if (ox + j + 1) % BLOCK == 0 else 2
-                out[k] += step
-                out[k + 1] += 1.0
-        if down:
-            step = abs(x[i + 1, j] - v)
-            if np.isfinite(step):
-                k = 0 if row_on else 2
-                out[k] += step
-                out[k + 1] += 1.0
+    row = x[i]
+    last = max(min(c1, w - 1 - ox), c0)  # the plane's last column has no right neighbour
+    down = oy + i + 1 < h
+    below = x[i + 1] if down else row
+    right, n_right, vertical, n_vertical = _row_steps(row, below, c0, c1 if down else c0, last, zero)
+    first_on = c0 + (BLOCK - 1 - (ox + c0) % BLOCK) % BLOCK  # ox + j + 1 = 0 mod 8
+    on, n_on = _grid_steps(row, first_on, last, zero)
+    out[0] += on
+    out[1] += n_on
+    out[2] += right - on
+    out[3] += n_right - n_on
+    k = 0 if (oy + i + 1) % BLOCK == 0 else 2
+    out[k] += vertical
+    out[k + 1] += n_vertical
+
+
+@compiled
+def _row_sites(dx, dy, above, below, lo, hi, axis, found):  # type: ignore[no-untyped-def]
+    """Columns ``lo..hi-1`` of a row that are edge sites on ``axis``, into ``found``; count.
+
+    X (axis 0): ``|Dx| >= 2 |Dy|``, ``0 < |Dx| < inf``, strictly above the left and at least
+    the right neighbour's ``|Dx|``. Y (axis 1): the same with the axes swapped, against the
+    rows above and below. Branch-free: every column is written, the count only advances on
+    a site.
+    """
+    two, zero, inf = dx.dtype.type(2), dx.dtype.type(0), dx.dtype.type(np.inf)
+    n = 0
+    for j in range(lo, hi):
+        a, b = (dx[j], dy[j]) if axis == 0 else (dy[j], dx[j])
+        prev, nxt = (dx[j - 1], dx[j + 1]) if axis == 0 else (above[j], below[j])
+        found[n] = j
+        n += np.int64(
+            (a >= two * b) & (a > prev) & (a >= nxt) & (a < inf) & (a > zero)
+        )  # fmt: skip
+    return n
 
 
 @compiled
@@ -126,8 +186,8 @@ def _site_y(x, i, j):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def gradients_and_steps(x, own, origin, shape, dx, dy, blocking):  # type: ignore[no-untyped-def]
-    """First pass: ``|Dx|``, ``|Dy|`` around the own pixels and the blocking sums.
+def scan(x, own, origin, shape, find_sites, zero, one, maps, flags, sites, strengths, counts, blocking):  # type: ignore[no-untyped-def]
+    """First pass: blocking sums, and every edge site of the own pixels, listed and counted.
 
     Parameters
     ----------
@@ -137,67 +197,89 @@ def gradients_and_steps(x, own, origin, shape, dx, dy, blocking):  # type: ignor
         ``(r0, r1, c0, c1)``: the own pixels ``x[r0:r1, c0:c1]``.
     origin, shape
         Plane coordinates of ``x[0, 0]``; plane ``(height, width)``.
-    dx, dy
-        float64 maps of ``x.shape``; written one pixel around the own pixels (where the
-        3x3 window fits in ``x``).
+    find_sites
+        False for the blocking sums alone (a one-pixel halo is then enough).
+    zero
+        0 in the type the steps are summed in: int64 for integer pixels, float64 otherwise.
+    one
+        1 in the type the derivatives are computed in (float32 or float64).
+    maps
+        ``(2, *x.shape)`` scratch in that type for ``|Dx|`` and ``|Dy|``.
+    flags
+        ``(1, x.shape[1])`` int64 scratch (the site columns of a row).
+    sites
+        ``(capacity, 3)`` int64, capacity above the number of own pixels: row, column and
+        axis (0 = X, 1 = Y) of each site found.
+    strengths
+        float64 ``(capacity,)``: the strength of each site.
+    counts
+        float64 histogram of site strengths (see ``BIN_SHIFT``), added to.
     blocking
         float64 ``[on-grid |step| sum, count, off-grid sum, count]``, added to.
+
+    Returns
+    -------
+    int
+        Number of sites written.
     """
     r0, r1, c0, c1 = own
     oy, ox = origin
     h, w = shape
-    g2, g3 = max(c0 - 1, 1), min(c1 + 1, x.shape[1] - 1)
-    for i in range(max(r0 - 1, 1), min(r1 + 1, x.shape[0] - 1)):
-        _row_pass(x, i, g2, g3, oy, ox, h, w, dx, dy, blocking)
     for i in range(r0, r1):
-        _block_row(x, i, c0, c1, oy, ox, h, w, blocking)
-
-
-@compiled
-def sites(x, own, origin, shape, dx, dy, floor, sums_from, count, counts, used, ripple, squares, steps):  # type: ignore[no-untyped-def]
-    """Second pass: the edge sites of the own pixels with strength at least ``floor``.
-
-    A site on the X axis is a pixel with ``|Dx| >= 2 |Dy|``, ``|Dx| > 0``, ``|Dx|`` strictly
-    above its left and at least its right neighbour's, finite, whose support lies in the
-    plane; likewise on Y. With ``count`` each site adds 1 to ``counts`` in its strength bin;
-    sites in bins from ``sums_from`` on whose ripple and step are finite add 1 to ``used``
-    and their ripple, its square and their step. ``floor`` lets a pass skip the sites it
-    would add nothing for.
-    """
-    r0, r1, c0, c1 = own
-    oy, ox = origin
-    h, w = shape
-    bits_x, bits_y = dx.view(np.int64), dy.view(np.int64)
+        _block_row(x, i, c0, c1, oy, ox, h, w, zero, blocking)
+    if not find_sites:
+        return 0
     jx0, jx1 = max(c0, SUPPORT - ox), min(c1, w - SUPPORT - ox)
     jy0, jy1 = max(c0, 2 - ox), min(c1, w - 1 - ox)
-    for i in range(r0, r1):
-        gi = oy + i
-        rows_x = 2 <= gi <= h - 2
-        rows_y = SUPPORT <= gi < h - SUPPORT
-        for j in range(c0, c1):
-            ax, ay = dx[i, j], dy[i, j]
-            if ax >= ay:
-                if ax >= floor and ax >= ORIENTATION * ay and 0.0 < ax < np.inf and rows_x:
-                    if jx0 <= j < jx1 and ax > dx[i, j - 1] and ax >= dx[i, j + 1]:
-                        k = bits_x[i, j] >> BIN_SHIFT
-                        _add(x, i, j, k, 0, counts, used, ripple, squares, steps, sums_from, count)
-            elif ay >= floor and ay >= ORIENTATION * ax and ay < np.inf and rows_y:
-                if jy0 <= j < jy1 and ay > dy[i - 1, j] and ay >= dy[i + 1, j]:
-                    k = bits_y[i, j] >> BIN_SHIFT
-                    _add(x, i, j, k, 1, counts, used, ripple, squares, steps, sums_from, count)
+    lo, hi = min(jx0, jy0), max(jx1, jy1)
+    i0, i1 = max(r0, 2 - oy), min(r1, h - 1 - oy)  # rows that can hold a site
+    n = 0
+    if hi <= lo or i1 <= i0:
+        return n
+    g0, g1 = lo, hi  # derivatives of the site columns and of the X sites' neighbours
+    if jx1 > jx0:
+        g0, g1 = min(lo, jx0 - 1), max(hi, jx1 + 1)
+    dx, dy = maps[0], maps[1]
+    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
+        _derivatives(x, r, g0, g1, one, dx[r], dy[r])
+    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
+        dy[i1, :] = np.inf
+    bits = strengths.view(np.int64)
+    found = flags[0]
+    for i in range(i0, i1):
+        for axis in range(2):
+            if axis == 1 and not SUPPORT <= oy + i < h - SUPPORT:
+                break
+            j0, j1 = (jx0, jx1) if axis == 0 else (jy0, jy1)
+            strength = dx[i] if axis == 0 else dy[i]
+            k = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], j0, j1, axis, found)
+            for m in range(k):
+                j = found[m]
+                sites[n, 0] = i
+                sites[n, 1] = j
+                sites[n, 2] = axis
+                strengths[n] = strength[j]
+                counts[bits[n] >> BIN_SHIFT] += 1.0
+                n += 1
+    return n
 
 
 @compiled
-def _add(x, i, j, k, axis, counts, used, ripple, squares, steps, sums_from, count):  # type: ignore[no-untyped-def]
-    """Count the site at ``(i, j)`` in bin ``k``; from bin ``sums_from`` on also add its ripple
-    and step, unless one of them is not finite (its support holds a NaN or an infinity)."""
-    if count:
-        counts[k] += 1
-    if k < sums_from:
-        return
-    r, s = _site_x(x, i, j) if axis == 0 else _site_y(x, i, j)
-    if np.isfinite(r) and np.isfinite(s):
-        used[k] += 1
-        ripple[k] += r
-        squares[k] += r * r
-        steps[k] += s
+def measure(x, sites, strengths, n, summed_from, hist):  # type: ignore[no-untyped-def]
+    """Second pass: ripple and step of the listed sites in bins from ``summed_from`` on.
+
+    ``hist`` rows 1..4 get, per strength bin, the number of sites with a finite ripple and
+    step, and the sums of ripple, squared ripple and step.
+    """
+    bits = strengths[:n].view(np.int64)
+    for m in range(n):
+        k = bits[m] >> BIN_SHIFT
+        if k < summed_from:
+            continue
+        i, j = sites[m, 0], sites[m, 1]
+        r, s = _site_x(x, i, j) if sites[m, 2] == 0 else _site_y(x, i, j)
+        if np.isfinite(r) and np.isfinite(s):
+            hist[1, k] += 1.0
+            hist[2, k] += r
+            hist[3, k] += r * r
+            hist[4, k] += s

@@ -17,13 +17,7 @@ import numpy as np
 
 from pixel_patrol_image._blocking import SUPPORT as BLOCKING_SUPPORT
 from pixel_patrol_image._blocking import BlockingPartials
-from pixel_patrol_image._compression_loops import (
-    BIN_SHIFT,
-    BINS,
-    SUPPORT,
-    gradients_and_steps,
-    sites,
-)
+from pixel_patrol_image._compression_loops import BINS, SUPPORT, measure, scan
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
 WHOLE = (slice(None), slice(None))
@@ -33,14 +27,30 @@ class Scratch:
     """Buffers reused from one scan to the next (the histogram is left zeroed after a scan)."""
 
     def __init__(self) -> None:
-        self.hist = np.zeros((5, BINS))  # counts, used, ripple, squares, steps
-        self.grad: np.ndarray = np.zeros((2, 0, 0))
+        self.hist = np.zeros((5, BINS))  # sites, summed sites, ripple, ripple², step
+        self.sites = np.zeros((0, 3), np.int64)
+        self.strengths = np.zeros(0)
+        self.maps: dict[type, np.ndarray] = {}
+        self.flags = np.zeros((1, 0), np.int64)
 
-    def gradients(self, shape: tuple[int, ...]) -> np.ndarray:
-        """``(2, *shape)`` float64 buffer for the two derivative maps."""
-        if self.grad.shape[1:] != shape:
-            self.grad = np.zeros((2, *shape))
-        return self.grad
+    def fit(self, x: np.ndarray, n_own: int) -> tuple[np.ndarray, np.ndarray]:
+        """Grow the buffers for a region ``x`` with ``n_own`` own pixels; the derivative maps."""
+        if len(self.sites) <= n_own:
+            self.sites = np.zeros((n_own + 1, 3), np.int64)
+            self.strengths = np.zeros(n_own + 1)
+        width = x.shape[1]
+        if self.flags.shape[1] != width:
+            self.flags = np.zeros((1, width), np.int64)
+        work = exact_type(x.dtype)
+        maps = self.maps.get(work)
+        if maps is None or maps.shape[1:] != x.shape:
+            maps = self.maps[work] = np.zeros((2, *x.shape), work)
+        return maps, self.flags
+
+
+def exact_type(dtype: np.dtype) -> type:
+    """float32 for pixel types whose Sobel sums float32 holds exactly (8/16-bit), else float64."""
+    return np.float32 if dtype.kind in "biu" and dtype.itemsize <= 2 else np.float64
 
 
 def scan_region(
@@ -69,49 +79,50 @@ def scan_region(
     ringing
         False to skip the edge sites (then a one-pixel halo is enough).
     summed_from
-        Add ripple sums only for strength bins from this one on (every site is counted).
-        0 sums all; a tiler that knows the plane's strong bin (a first pass with
-        ``summed_from=BINS``, merged, then :func:`pixel_patrol_image._ringing.strong_bin`)
-        saves most of the work.
+        Measure the ripple only of sites in strength bins from this one on (every site is
+        counted). 0 measures all; a tiler that knows the plane's strong bin (a first pass
+        with ``summed_from=BINS``, merged, then
+        :func:`pixel_patrol_image._ringing.strong_bin`) saves most of that work.
     """
     x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, ringing, scratch)
-    blocking = np.zeros(4)
-    origin, shape = tuple(global_offset), tuple(plane_shape)
-    grad = s.gradients(x.shape)
-    gradients_and_steps(x, own, origin, shape, grad[0], grad[1], blocking)
-    block = BlockingPartials(*(float(v) for v in blocking))
+    origin, shape = _ints(global_offset), _ints(plane_shape)
+    block, n = _scan(x, own, origin, shape, s, ringing)
     if not ringing:
         return block, RingingPartials.empty()
-    _sites(x, own, origin, shape, s, 0.0, summed_from, True)
+    measure(x, s.sites, s.strengths, n, summed_from, s.hist)
     return block, _take(s, summed_from)
 
 
 def plane_partials(
     plane: np.ndarray, scratch: Scratch | None = None
 ) -> tuple[BlockingPartials, RingingPartials]:
-    """Partials of a whole plane, ripple summed only over its strong bins (two site passes)."""
+    """Partials of a whole plane, the ripple measured only for its strong sites."""
     x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
+    block, n = _scan(x, own, (0, 0), _ints(x.shape), s, True)
+    first = strong_bin(s.hist[0], 0)
+    summed_from = BINS if first is None else first
+    measure(x, s.sites, s.strengths, n, summed_from, s.hist)
+    return block, _take(s, summed_from)
+
+
+def _ints(pair: tuple[int, ...]) -> tuple[int, int]:
+    return int(pair[0]), int(pair[1])
+
+
+def _scan(
+    x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
+    shape: tuple[int, int], s: Scratch, find_sites: bool,
+) -> tuple[BlockingPartials, int]:  # fmt: skip
+    """First pass over the own pixels: blocking sums, sites listed and counted."""
     blocking = np.zeros(4)
-    grad = s.gradients(x.shape)
-    shape = (int(x.shape[0]), int(x.shape[1]))
-    gradients_and_steps(x, own, (0, 0), shape, grad[0], grad[1], blocking)
-    block = BlockingPartials(*(float(v) for v in blocking))
-    _sites(x, own, (0, 0), shape, s, 0.0, BINS, True)
-    first = strong_bin(s.hist[0].astype(np.int64), 0)
-    if first is None:
-        return block, _take(s, BINS)
-    floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
-    _sites(x, own, (0, 0), shape, s, floor, first, False)
-    return block, _take(s, first)
-
-
-def _sites(x, own, origin, shape, s: Scratch, floor: float, summed_from: int, count: bool) -> None:  # type: ignore[no-untyped-def]
-    grad = s.gradients(x.shape)
-    hist = s.hist
-    sites(
-        x, own, origin, shape, grad[0], grad[1], floor, summed_from, count,
-        hist[0], hist[1], hist[2], hist[3], hist[4],
+    rows, flags = s.fit(x, (own[1] - own[0]) * (own[3] - own[2]))
+    one = rows.dtype.type(1)
+    zero = np.float64(0) if x.dtype.kind == "f" else np.int64(0)
+    n = scan(
+        x, own, origin, shape, find_sites, zero, one, rows, flags, s.sites, s.strengths,
+        s.hist[0], blocking,
     )  # fmt: skip
+    return BlockingPartials(*(float(v) for v in blocking)), int(n)
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
