@@ -17,7 +17,15 @@ import numpy as np
 
 from pixel_patrol_image._blocking import SUPPORT as BLOCKING_SUPPORT
 from pixel_patrol_image._blocking import BlockingPartials
-from pixel_patrol_image._compression_loops import BINS, SUPPORT, measure, scan
+from pixel_patrol_image._compression_loops import (
+    BIN_SHIFT,
+    BINS,
+    SUPPORT,
+    float_steps,
+    int_steps,
+    measure,
+    scan,
+)
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
 WHOLE = (slice(None), slice(None))
@@ -27,30 +35,28 @@ class Scratch:
     """Buffers reused from one scan to the next (the histogram is left zeroed after a scan)."""
 
     def __init__(self) -> None:
-        self.hist = np.zeros((5, BINS))  # sites, summed sites, ripple, ripple², step
-        self.sites = np.zeros((0, 3), np.int64)
-        self.strengths = np.zeros(0)
+        self.hist = np.zeros((5, BINS))  # counted sites, summed sites, ripple, ripple², step
         self.maps: dict[type, np.ndarray] = {}
-        self.flags = np.zeros((1, 0), np.int64)
+        self.found = np.zeros(0, np.uint8)
 
-    def fit(self, x: np.ndarray, n_own: int) -> tuple[np.ndarray, np.ndarray]:
-        """Grow the buffers for a region ``x`` with ``n_own`` own pixels; the derivative maps."""
-        if len(self.sites) <= n_own:
-            self.sites = np.zeros((n_own + 1, 3), np.int64)
-            self.strengths = np.zeros(n_own + 1)
-        width = x.shape[1]
-        if self.flags.shape[1] != width:
-            self.flags = np.zeros((1, width), np.int64)
+    def fit(self, x: np.ndarray) -> np.ndarray:
+        """The ``(2, *x.shape)`` derivative maps for region ``x`` (in :func:`exact_type`)."""
+        if len(self.found) < x.shape[1]:
+            self.found = np.zeros(x.shape[1], np.uint8)
         work = exact_type(x.dtype)
         maps = self.maps.get(work)
         if maps is None or maps.shape[1:] != x.shape:
             maps = self.maps[work] = np.zeros((2, *x.shape), work)
-        return maps, self.flags
+        return maps
 
 
 def exact_type(dtype: np.dtype) -> type:
     """float32 for pixel types whose Sobel sums float32 holds exactly (8/16-bit), else float64."""
     return np.float32 if dtype.kind in "biu" and dtype.itemsize <= 2 else np.float64
+
+
+SHIFTS = {np.float32: (19, (1023 - 127) << 4), np.float64: (BIN_SHIFT, 0)}
+"""Bits of a non-negative float32 (float64) derivative to its float64 strength bin."""
 
 
 def scan_region(
@@ -79,17 +85,18 @@ def scan_region(
     ringing
         False to skip the edge sites (then a one-pixel halo is enough).
     summed_from
-        Measure the ripple only of sites in strength bins from this one on (every site is
-        counted). 0 measures all; a tiler that knows the plane's strong bin (a first pass
-        with ``summed_from=BINS``, merged, then
+        Measure the ripple only of sites in strength bins from this one on (sites are
+        counted regardless). 0 measures all; a tiler that knows the plane's strong bin (a
+        first pass with ``summed_from=BINS``, merged, then
         :func:`pixel_patrol_image._ringing.strong_bin`) saves most of that work.
     """
     x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, ringing, scratch)
     origin, shape = _ints(global_offset), _ints(plane_shape)
-    block, n = _scan(x, own, origin, shape, s, ringing)
+    block, maps = _first_pass(x, own, origin, shape, s, ringing)
     if not ringing:
         return block, RingingPartials.empty()
-    measure(x, s.sites, s.strengths, n, summed_from, s.hist)
+    if summed_from < BINS:
+        _measure(x, own, origin, shape, s, maps, summed_from)
     return block, _take(s, summed_from)
 
 
@@ -98,10 +105,12 @@ def plane_partials(
 ) -> tuple[BlockingPartials, RingingPartials]:
     """Partials of a whole plane, the ripple measured only for its strong sites."""
     x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
-    block, n = _scan(x, own, (0, 0), _ints(x.shape), s, True)
+    shape = _ints(x.shape)
+    block, maps = _first_pass(x, own, (0, 0), shape, s, True)
     first = strong_bin(s.hist[0], 0)
     summed_from = BINS if first is None else first
-    measure(x, s.sites, s.strengths, n, summed_from, s.hist)
+    if first is not None:
+        _measure(x, own, (0, 0), shape, s, maps, first)
     return block, _take(s, summed_from)
 
 
@@ -109,25 +118,38 @@ def _ints(pair: tuple[int, ...]) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def _scan(
+def _first_pass(
     x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
-    shape: tuple[int, int], s: Scratch, find_sites: bool,
-) -> tuple[BlockingPartials, int]:  # fmt: skip
-    """First pass over the own pixels: blocking sums, sites listed and counted."""
+    shape: tuple[int, int], s: Scratch, ringing: bool,
+) -> tuple[BlockingPartials, np.ndarray]:  # fmt: skip
+    """Blocking sums, derivative maps and the strength histogram of the counted rows."""
     blocking = np.zeros(4)
-    rows, flags = s.fit(x, (own[1] - own[0]) * (own[3] - own[2]))
-    one = rows.dtype.type(1)
-    zero = np.float64(0) if x.dtype.kind == "f" else np.int64(0)
-    n = scan(
-        x, own, origin, shape, find_sites, zero, one, rows, flags, s.sites, s.strengths,
+    maps = s.fit(x)
+    work = maps.dtype.type
+    steps = float_steps if x.dtype.kind == "f" else int_steps
+    bits = maps.view(np.int32 if work is np.float32 else np.int64)
+    scan(
+        x, own, origin, shape, ringing, steps, work(1), maps, bits, SHIFTS[work], s.found,
         s.hist[0], blocking,
     )  # fmt: skip
-    return BlockingPartials(*(float(v) for v in blocking)), int(n)
+    return BlockingPartials(*(float(v) for v in blocking)), maps
+
+
+def _measure(
+    x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
+    shape: tuple[int, int], s: Scratch, maps: np.ndarray, first: int,
+) -> None:  # fmt: skip
+    """Ripple sums of the sites in bins from ``first`` on (their strength at least the bin's
+    lower edge)."""
+    work = maps.dtype.type
+    bits = maps.view(np.int32 if work is np.float32 else np.int64)
+    floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
+    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist)
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
     """Copy the touched bins out of the scratch histogram and zero them there."""
-    touched = np.flatnonzero(s.hist[0])
+    touched = np.flatnonzero(s.hist[0] + s.hist[1])
     if not len(touched):
         return RingingPartials.empty(summed_from)
     lo, hi = int(touched[0]), int(touched[-1]) + 1
