@@ -7,6 +7,7 @@ no code with the package, so a vectorisation bug cannot hide behind itself.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Mapping
 
@@ -192,69 +193,82 @@ def ref_mscn(plane: np.ndarray) -> tuple[float, float]:
 
 
 def _tv_excess(run: list[float]) -> float:
-    return sum(abs(b - a) for a, b in zip(run, run[1:])) - abs(run[-1] - run[0])
+    """Total variation of a run of values minus its net change."""
+    return sum(abs(b - a) for a, b in itertools.pairwise(run)) - abs(run[-1] - run[0])
 
 
 def _strength_bin(d: float) -> int:
+    """Binary exponent and top four mantissa bits of d (16 bins per octave)."""
     m, e = math.frexp(d)
     return (e + 1100) * 16 + int((2 * m - 1) * 16)
 
 
-def ref_ringing_sites(plane: np.ndarray) -> list[tuple[int, float, float]]:
-    """(strength bin, across - along ripple, step) of every edge site, pixel by pixel.
+def ref_ringing_sites(plane: np.ndarray) -> list[tuple[int, bool, float, float, bool]]:
+    """(strength bin, counted, across - along ripple, step, finite) of every edge site.
 
-    Written from docs/metrics.md: Sobel derivatives divided by 4, sites on X where
-    |Dx| >= 2 |Dy| > ... and |Dx| is a strict maximum against the left and at least the right
-    neighbour; flanks 3..6 px on both sides; along-edge runs over rows -2..+1.
+    Written pixel by pixel from docs/metrics.md: Sobel derivatives divided by 4; a site on X
+    where |Dx| >= 2 |Dy|, 0 < |Dx| < inf and |Dx| is a strict maximum against the left and at
+    least the right neighbour; flanks 3..6 px on both sides; along-edge runs over rows
+    -2..+1 (columns, for sites on Y); counted when on a plane row that is a multiple of 4.
     """
     x = plane.astype(np.float64)
-    h, w = x.shape
     sites = []
     for t in (False, True):  # X-axis sites, then Y-axis sites on the transposed plane
         v = x.T if t else x
         hh, ww = v.shape
-
-        def d(i: int, j: int, v: np.ndarray = v) -> tuple[float, float]:
-            s = lambda r, c: v[r - 1, c] + 2 * v[r, c] + v[r + 1, c]  # noqa: E731
-            q = lambda r, c: v[r, c - 1] + 2 * v[r, c] + v[r, c + 1]  # noqa: E731
-            return (s(i, j + 1) - s(i, j - 1)) / 4, (q(i + 1, j) - q(i - 1, j)) / 4
-
         for i in range(2, hh - 1):
             for j in range(6, ww - 6):
-                across_d, normal_d = d(i, j)
-                a = abs(across_d)
-                if not (a >= 2 * abs(normal_d) and a > 0):
-                    continue
-                if not (a > abs(d(i, j - 1)[0]) and a >= abs(d(i, j + 1)[0])):
-                    continue
-                across = _tv_excess([v[i, j + k] for k in range(3, 7)])
-                across += _tv_excess([v[i, j - k] for k in range(3, 7)])
-                along = sum(
-                    _tv_excess([v[r, c] for r in range(i - 2, i + 2)])
-                    for k in range(3, 7)
-                    for c in (j - k, j + k)
-                ) / 4
-                hi = (v[i - 1, j + 6] + 2 * v[i, j + 6] + v[i + 1, j + 6]) / 4
-                lo = (v[i - 1, j - 6] + 2 * v[i, j - 6] + v[i + 1, j - 6]) / 4
-                ripple, step = across - along, abs(hi - lo)
-                if math.isfinite(ripple) and math.isfinite(step):
-                    sites.append((_strength_bin(a), ripple, step))
+                site = _ref_site(v, i, j)
+                if site is not None:
+                    strength, ripple, step = site
+                    finite = math.isfinite(ripple) and math.isfinite(step)
+                    counted = (j if t else i) % 4 == 0
+                    sites.append((_strength_bin(strength), counted, ripple, step, finite))
     return sites
+
+
+def _ref_site(v: np.ndarray, i: int, j: int) -> tuple[float, float, float] | None:
+    """Strength, ripple and step of a site on the X axis of ``v`` at (i, j), or None."""
+
+    def sobel(i: int, j: int) -> tuple[float, float]:
+        def s(r: int, c: int) -> float:
+            return v[r - 1, c] + 2 * v[r, c] + v[r + 1, c]
+
+        def q(r: int, c: int) -> float:
+            return v[r, c - 1] + 2 * v[r, c] + v[r, c + 1]
+
+        return abs(s(i, j + 1) - s(i, j - 1)) / 4, abs(q(i + 1, j) - q(i - 1, j)) / 4
+
+    a, b = sobel(i, j)
+    if not (a >= 2 * b and 0 < a < math.inf):
+        return None
+    if not (a > sobel(i, j - 1)[0] and a >= sobel(i, j + 1)[0]):
+        return None
+    across = _tv_excess([v[i, j + k] for k in range(3, 7)])
+    across += _tv_excess([v[i, j - k] for k in range(3, 7)])
+    along = sum(
+        _tv_excess([v[r, c] for r in range(i - 2, i + 2)])
+        for k in range(3, 7)
+        for c in (j - k, j + k)
+    )
+    hi = (v[i - 1, j + 6] + 2 * v[i, j + 6] + v[i + 1, j + 6]) / 4
+    lo = (v[i - 1, j - 6] + 2 * v[i, j - 6] + v[i + 1, j - 6]) / 4
+    return a, across - along / 4, abs(hi - lo)
 
 
 def ref_ringing(plane: np.ndarray) -> float:
     """ringing_index from :func:`ref_ringing_sites`: strong = within one octave (16 bins)
-    of the bin of the site of rank ceil(0.99 n); the summed ripple (at least 0) over the
-    summed steps; null when the mean step is below the sample standard deviation of the
-    ripple."""
+    of the bin of the counted site of rank ceil(0.999 n); the summed ripple (at least 0) of
+    the finite strong sites over their summed steps; null when their mean step is below the
+    sample standard deviation of their ripple."""
     sites = ref_ringing_sites(plane)
-    if not sites:
+    bins = sorted(b for b, counted, _, _, _ in sites if counted)
+    if not bins:
         return math.nan
-    bins = sorted(b for b, _, _ in sites)
-    reference = bins[math.ceil(0.99 * len(bins)) - 1]
-    strong = [(r, s) for b, r, s in sites if b >= reference - 16]
+    reference = bins[math.ceil(0.999 * len(bins)) - 1]
+    strong = [(r, s) for b, _, r, s, ok in sites if ok and b >= reference - 16]
     steps = sum(s for _, s in strong)
-    if not steps > 0:
+    if not strong or not steps > 0:
         return math.nan
     ripples = [r for r, _ in strong]
     spread = float(np.std(ripples, ddof=1)) if len(ripples) > 1 else 0.0

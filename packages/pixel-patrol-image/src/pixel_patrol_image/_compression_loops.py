@@ -160,6 +160,20 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
 
 
 @compiled
+def _flagged(flags, lo, hi):  # type: ignore[no-untyped-def]
+    """The columns ``lo..hi-1`` whose flag is set, skipping eight zero flags at a time
+    (``flags`` is 8-byte aligned, zero beyond ``hi``)."""
+    words = flags.view(np.uint64)
+    out = []
+    for w in range(lo // 8, (hi + 7) // 8):
+        if words[w] != 0:
+            for j in range(max(8 * w, lo), min(8 * w + 8, hi)):
+                if flags[j]:
+                    out.append(j)
+    return out
+
+
+@compiled
 def _tv_excess(a, b, c, d):  # type: ignore[no-untyped-def]
     """Total variation of the run ``a, b, c, d`` minus its net change: 0 when monotone."""
     a, b, c, d = np.float64(a), np.float64(b), np.float64(c), np.float64(d)
@@ -167,33 +181,38 @@ def _tv_excess(a, b, c, d):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def _site_x(x, i, j):  # type: ignore[no-untyped-def]
-    """Across-edge ripple, along-edge ripple and step of an X-axis site at ``(i, j)``."""
-    across = _tv_excess(x[i, j + 3], x[i, j + 4], x[i, j + 5], x[i, j + 6]) + _tv_excess(
-        x[i, j - 3], x[i, j - 4], x[i, j - 5], x[i, j - 6]
-    )
+def _flank(x, i, c):  # type: ignore[no-untyped-def]
+    """Across and along ripple of one flank of an X-axis site on row ``i``: the 4x4 block of
+    rows ``i-2..i+1`` and columns ``c..c+3``.
+
+    Across: the non-monotone excess of row ``i`` over the four columns. Along: the same for
+    each column over the four rows, summed (the caller divides by ``FLANK``).
+    """
+    r0, r1, r2, r3 = x[i - 2, c : c + 4], x[i - 1, c : c + 4], x[i, c : c + 4], x[i + 1, c : c + 4]
     along = 0.0
-    for k in range(FLANK_NEAR, FLANK_FAR + 1):
-        along += _tv_excess(x[i - 2, j - k], x[i - 1, j - k], x[i, j - k], x[i + 1, j - k])
-        along += _tv_excess(x[i - 2, j + k], x[i - 1, j + k], x[i, j + k], x[i + 1, j + k])
+    for k in range(4):
+        along += _tv_excess(r0[k], r1[k], r2[k], r3[k])
+    return _tv_excess(r2[0], r2[1], r2[2], r2[3]), along
+
+
+@compiled
+def _site_x(x, i, j):  # type: ignore[no-untyped-def]
+    """Ripple (across - along) and step of an X-axis site at ``(i, j)``."""
+    a1, b1 = _flank(x, i, j + FLANK_NEAR)
+    a2, b2 = _flank(x, i, j - FLANK_FAR)
     hi = x[i - 1, j + 6] + 2.0 * x[i, j + 6] + x[i + 1, j + 6]
     lo = x[i - 1, j - 6] + 2.0 * x[i, j - 6] + x[i + 1, j - 6]
-    return across - along / FLANK, abs(hi - lo) * 0.25
+    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
 
 
 @compiled
 def _site_y(x, i, j):  # type: ignore[no-untyped-def]
     """:func:`_site_x` with the axes swapped (a Y-axis site: the edge runs along X)."""
-    across = _tv_excess(x[i + 3, j], x[i + 4, j], x[i + 5, j], x[i + 6, j]) + _tv_excess(
-        x[i - 3, j], x[i - 4, j], x[i - 5, j], x[i - 6, j]
-    )
-    along = 0.0
-    for k in range(FLANK_NEAR, FLANK_FAR + 1):
-        along += _tv_excess(x[i - k, j - 2], x[i - k, j - 1], x[i - k, j], x[i - k, j + 1])
-        along += _tv_excess(x[i + k, j - 2], x[i + k, j - 1], x[i + k, j], x[i + k, j + 1])
+    a1, b1 = _flank(x.T, j, i + FLANK_NEAR)
+    a2, b2 = _flank(x.T, j, i - FLANK_FAR)
     hi = x[i + 6, j - 1] + 2.0 * x[i + 6, j] + x[i + 6, j + 1]
     lo = x[i - 6, j - 1] + 2.0 * x[i - 6, j] + x[i - 6, j + 1]
-    return across - along / FLANK, abs(hi - lo) * 0.25
+    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
 
 
 @compiled
@@ -249,11 +268,9 @@ def scan(x, own, origin, shape, find_sites, steps, one, maps, bits, shift, found
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
         bx, by = bits[0, i], bits[1, i]
-        for j in range(lo, hi):
-            f = found[j]
-            if f:
-                q = bx[j] if f == 1 else by[j]
-                counts[(q >> shift[0]) + shift[1]] += 1.0
+        for j in _flagged(found, lo, hi):
+            q = bx[j] if found[j] == 1 else by[j]
+            counts[(q >> shift[0]) + shift[1]] += 1.0
 
 
 @compiled
@@ -289,15 +306,12 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist):  # ty
     oy = origin[0]
     h = shape[0]
     dx, dy = maps[0], maps[1]
-    no_y = (jy0, jy0)
     for i in range(i0, i1):
-        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
+        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, floor, found)
         bx, by = bits[0, i], bits[1, i]
-        for j in range(lo, hi):
+        for j in _flagged(found, lo, hi):
             f = found[j]
-            if not f:
-                continue
             r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
             if np.isfinite(r) and np.isfinite(s):
                 q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]

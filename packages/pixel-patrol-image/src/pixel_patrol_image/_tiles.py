@@ -41,8 +41,8 @@ class Scratch:
 
     def fit(self, x: np.ndarray) -> np.ndarray:
         """The ``(2, *x.shape)`` derivative maps for region ``x`` (in :func:`exact_type`)."""
-        if len(self.found) < x.shape[1]:
-            self.found = np.zeros(x.shape[1], np.uint8)
+        if len(self.found) < x.shape[1] + 8:  # whole 8-byte words, zero beyond the row
+            self.found = np.zeros(-(-(x.shape[1] + 8) // 8) * 8, np.uint8)
         work = exact_type(x.dtype)
         maps = self.maps.get(work)
         if maps is None or maps.shape[1:] != x.shape:
