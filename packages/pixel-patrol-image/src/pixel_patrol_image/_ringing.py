@@ -118,7 +118,7 @@ def strong_bin(counts: np.ndarray, first_bin: int) -> int | None:
         return None
     rank = (STRONG_PER_MILLE * n + 999) // 1000
     reference = first_bin + int(np.searchsorted(np.cumsum(counts), rank))
-    return max(reference - STRONG_OCTAVES * BINS_PER_OCTAVE, 0)
+    return max(reference - int(STRONG_OCTAVES * BINS_PER_OCTAVE), 0)
 
 
 def finalize(parts: RingingPartials) -> float:
