@@ -216,7 +216,7 @@ def _site_y(x, i, j):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def scan(x, own, origin, shape, find_sites, steps, one, maps, bits, shift, found, counts, blocking):  # type: ignore[no-untyped-def]
+def scan(x, own, origin, shape, find_sites, steps, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
 
@@ -243,6 +243,8 @@ def scan(x, own, origin, shape, find_sites, steps, one, maps, bits, shift, found
         uint8 scratch of ``x.shape[1]`` (site flags of a row).
     counts
         float64 histogram of site strengths, added to.
+    touched
+        int64 ``[first, last + 1]`` of the bins written so far (widened).
     blocking
         float64 ``[on-grid |step| sum, count, off-grid sum, count]``, added to.
     """
@@ -269,8 +271,10 @@ def scan(x, own, origin, shape, find_sites, steps, one, maps, bits, shift, found
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
         bx, by = bits[0, i], bits[1, i]
         for j in _flagged(found, lo, hi):
-            q = bx[j] if found[j] == 1 else by[j]
-            counts[(q >> shift[0]) + shift[1]] += 1.0
+            q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
+            counts[q] += 1.0
+            touched[0] = min(touched[0], q)
+            touched[1] = max(touched[1], q + 1)
 
 
 @compiled
@@ -292,12 +296,12 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist):  # type: ignore[no-untyped-def]
+def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
-    and step.
+    and step; ``touched`` is widened to the bins written.
     """
     b = _bounds(own, origin, shape)
     if b[0] >= b[1]:
@@ -319,3 +323,5 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist):  # ty
                 hist[2, q] += r
                 hist[3, q] += r * r
                 hist[4, q] += s
+                touched[0] = min(touched[0], q)
+                touched[1] = max(touched[1], q + 1)

@@ -38,6 +38,7 @@ class Scratch:
         self.hist = np.zeros((5, BINS))  # counted sites, summed sites, ripple, ripple², step
         self.maps: dict[type, np.ndarray] = {}
         self.found = np.zeros(0, np.uint8)
+        self.touched = np.array([BINS, 0], np.int64)  # bins written since the last take
 
     def fit(self, x: np.ndarray) -> np.ndarray:
         """The ``(2, *x.shape)`` derivative maps for region ``x`` (in :func:`exact_type`)."""
@@ -107,7 +108,8 @@ def plane_partials(
     x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
     shape = _ints(x.shape)
     block, maps = _first_pass(x, own, (0, 0), shape, s, True)
-    first = strong_bin(s.hist[0], 0)
+    lo, hi = (int(v) for v in s.touched)
+    first = strong_bin(s.hist[0, lo:hi], lo) if hi > lo else None
     summed_from = BINS if first is None else first
     if first is not None:
         _measure(x, own, (0, 0), shape, s, maps, first)
@@ -130,7 +132,7 @@ def _first_pass(
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     scan(
         x, own, origin, shape, ringing, steps, work(1), maps, bits, SHIFTS[work], s.found,
-        s.hist[0], blocking,
+        s.hist[0], s.touched, blocking,
     )  # fmt: skip
     return BlockingPartials(*(float(v) for v in blocking)), maps
 
@@ -144,15 +146,15 @@ def _measure(
     work = maps.dtype.type
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
-    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist)
+    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist, s.touched)
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
     """Copy the touched bins out of the scratch histogram and zero them there."""
-    touched = np.flatnonzero(s.hist[0] + s.hist[1])
-    if not len(touched):
+    lo, hi = (int(v) for v in s.touched)
+    s.touched[:] = (BINS, 0)
+    if hi <= lo:
         return RingingPartials.empty(summed_from)
-    lo, hi = int(touched[0]), int(touched[-1]) + 1
     counts, used, ripple, squares, steps = s.hist[:, lo:hi].copy()
     s.hist[:, lo:hi] = 0.0
     return RingingPartials(
