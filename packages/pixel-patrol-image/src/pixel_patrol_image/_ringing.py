@@ -100,8 +100,8 @@ def merge(*parts: RingingPartials) -> RingingPartials:
         return RingingPartials.empty(summed_from)
     lo = min(p.first_bin for p in used)
     n = max(p.first_bin + len(p.counts) for p in used) - lo
-    out = RingingPartials(lo, *(np.zeros(n, t) for t in (np.int64,) * 2 + (float,) * 3))
-    out = RingingPartials(lo, *(out.counts, out.used, out.ripple, out.squares, out.steps), summed_from)
+    counts, used_sites = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    out = RingingPartials(lo, counts, used_sites, np.zeros(n), np.zeros(n), np.zeros(n), summed_from)
     for p in used:
         at = slice(p.first_bin - lo, p.first_bin - lo + len(p.counts))
         for name in ("counts", "used", "ripple", "squares", "steps"):

@@ -21,10 +21,12 @@ from pixel_patrol_image._compression_loops import (
     BIN_SHIFT,
     BINS,
     SUPPORT,
+    float_derivatives,
     float_steps,
     int_steps,
     measure,
     scan,
+    small_int_derivatives,
 )
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
@@ -129,9 +131,11 @@ def _first_pass(
     maps = s.fit(x)
     work = maps.dtype.type
     steps = float_steps if x.dtype.kind == "f" else int_steps
+    derivatives = small_int_derivatives if work is np.float32 else float_derivatives
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     scan(
-        x, own, origin, shape, ringing, steps, work(1), maps, bits, SHIFTS[work], s.found,
+        x, own, origin, shape, ringing, steps, derivatives, work(1), maps, bits, SHIFTS[work],
+        s.found,
         s.hist[0], s.touched, blocking,
     )  # fmt: skip
     return BlockingPartials(*(float(v) for v in blocking)), maps
