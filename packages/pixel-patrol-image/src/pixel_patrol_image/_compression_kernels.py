@@ -26,11 +26,11 @@ def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[st
     Non-finite pixels need no separate path (``masked`` is not used): every step or edge site
     that reads one is left out by the scan itself.
     """
-    scratch = _scratch()
+    buffers = scratch()
     b = len(raw)
     blocking, ringing = np.full(b, np.nan), np.full(b, np.nan)
     for k in range(b):
-        block, ring = plane_partials(raw[k], scratch)
+        block, ring = plane_partials(raw[k], buffers)
         blocking[k] = _blocking.finalize(block)
         ringing[k] = _ringing.finalize(ring)
     return {"blocking_index": blocking, "ringing_index": ringing}
@@ -39,9 +39,9 @@ def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[st
 _LOCAL = threading.local()
 
 
-def _scratch() -> Scratch:
+def scratch() -> Scratch:
     """This thread's scan buffers (threads of a worker run kernels side by side)."""
-    scratch: Scratch | None = getattr(_LOCAL, "scratch", None)
-    if scratch is None:
-        scratch = _LOCAL.scratch = Scratch()
-    return scratch
+    buffers: Scratch | None = getattr(_LOCAL, "scratch", None)
+    if buffers is None:
+        buffers = _LOCAL.scratch = Scratch()
+    return buffers
