@@ -62,3 +62,41 @@ def _first_diff(a: pa.Table, b: pa.Table, col: str) -> tuple:
     x, y = a.column(col).to_pylist(), b.column(col).to_pylist()
     i = next(i for i, (u, v) in enumerate(zip(x, y, strict=True)) if u != v)
     return a.column("file_name")[i], a.column("obs_level")[i], x[i], y[i]
+
+
+METRICS = (
+    "michelson_contrast", "mscn_variance", "texture_heterogeneity", "laplacian_variance",
+    "blocking_index", "ringing_index",
+)
+
+
+def _scene(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Smooth background, bright discs and a bar, noise: every metric has a value."""
+    h, w = shape
+    yy, xx = np.mgrid[:h, :w]
+    img = 60 + 40 * xx / w + rng.normal(0, 4, shape)
+    for cy, cx, r in ((40, 50, 18), (110, 120, 25), (130, 30, 12)):
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] += 120
+    img[70:76, :] = 230
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_quality_metrics_do_not_depend_on_the_budget(tmp_path: Path) -> None:
+    """A plane larger than --mb-per-task is read in chunks with the filters' halo; its
+    metrics (and a float stack's) equal the whole-plane values."""
+    rng = np.random.default_rng(5)
+    base = tmp_path / "planes"
+    base.mkdir()
+    tifffile.imwrite(base / "u8.tif", _scene(rng, (160, 170)))
+    vol = (_scene(rng, (150, 140)).astype(np.float32) * 0.01)[None].repeat(2, axis=0)
+    vol[1] += rng.normal(0, 0.01, vol.shape[1:]).astype(np.float32)
+    vol[0, 10:14, 20:30] = np.nan
+    tifffile.imwrite(base / "f32.tif", vol, metadata={"axes": "ZYX"}, photometric="minisblack")
+    ref, _ = scan(base, tmp_path / "whole.parquet", max_workers=1)
+    assert all(v is not None for c in METRICS for v in ref.column(c).to_pylist())
+    for budget in (0.01, 0.03):  # 10 kB and 30 kB: every plane is cut into several chunks
+        table, stats = scan(base, tmp_path / f"b{budget}.parquet", max_workers=1, mb_per_task=budget)
+        assert "chunk" in stats["tasks"], stats
+        for c in METRICS:
+            for got, want in zip(table.column(c).to_pylist(), ref.column(c).to_pylist(), strict=True):
+                assert got == pytest.approx(want, rel=1e-6), (budget, c, got, want)

@@ -212,4 +212,95 @@ class MemoryProcessor(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PlaneTile:
+    """One tile of one (Y, X) plane, with the halo of pixels around it that its processor needs.
+
+    A plane too large for one piece of work (or cut by a memory chunk) is visited tile by tile.
+    ``data`` holds the tile's own pixels plus up to ``HALO`` pixels on every side, clipped at
+    the plane border only: where ``data`` ends before the halo does, the plane ends there.
+    A processor computes its sums over the own pixels only, so every pixel counts once, and
+    sees around each own pixel exactly the neighbours it would see on the whole plane.
+
+    Attributes
+    ----------
+    data
+        ``(h, w)`` pixels of the read box, in the image dtype (a view; do not modify).
+    own
+        ``(y0, y1, x0, x1)``: the tile's own pixels are ``data[y0:y1, x0:x1]``.
+    origin
+        Plane coordinates ``(y, x)`` of ``data[0, 0]`` (grid phases are global: use them).
+    shape
+        ``(height, width)`` of the whole plane.
+    """
+
+    data: np.ndarray
+    own: tuple[int, int, int, int]
+    origin: tuple[int, int]
+    shape: tuple[int, int]
+
+
+@runtime_checkable
+class PlaneProgram(Protocol):
+    """The passes a tiled processor makes over one plane, as a small picklable value.
+
+    The engine visits every tile of the plane with the same program and merges the partial
+    results (``merge`` must be associative and commutative; tiles may be visited in any
+    order, on different workers). While ``last`` is false, ``advance`` turns the merged
+    partial into the program of the next pass (e.g. exact percentiles found by a survey of
+    the whole plane); after the last pass ``finish`` turns it into the plane's column values.
+    """
+
+    @property
+    def last(self) -> bool:
+        """Whether the next pass is the final one."""
+        ...
+
+    def visit(self, tile: PlaneTile) -> Any:
+        """Partial result of one tile (own pixels only)."""
+        ...
+
+    def merge(self, partials: Sequence[Any]) -> Any:
+        """One partial standing for several (of disjoint tiles of the same plane)."""
+        ...
+
+    def advance(self, merged: Any) -> PlaneProgram:
+        """The program of the next pass, from the merged partial of every tile."""
+        ...
+
+    def finish(self, merged: Any) -> Mapping[str, float]:
+        """The plane's value of every declared column (internal ones included)."""
+        ...
+
+
+@runtime_checkable
+class TiledProcessor(Protocol):
+    """A leaf processor whose values are defined per (Y, X) plane and need neighbourhoods.
+
+    Besides ``run`` (whole leaves, used for planes that fit one piece of work), it declares
+    ``HALO``, the neighbourhood support in pixels, and builds a :class:`PlaneProgram` per
+    plane, which the engine runs over tiles of at most a few megapixels carrying that halo.
+    The values must equal those of ``run`` on the whole plane (to float rounding).
+    """
+
+    NAME: ClassVar[str]
+    KIND: ClassVar[Literal["leaf"]]
+    COLUMNS: ClassVar[tuple[Column, ...]]
+    NEEDS_RANGE: ClassVar[bool]
+    HALO: ClassVar[int]
+
+    def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
+        """Return one array per declared column, first axis = ``len(stack.data)``."""
+        ...
+
+    def program(self, image: ImageContext, shape: tuple[int, int]) -> PlaneProgram:
+        """The first pass of a plane of ``shape`` (height, width) of ``image``."""
+        ...
+
+
+def is_tiled(proc: object) -> bool:
+    """Whether a processor declares a halo and plane programs (see :class:`TiledProcessor`)."""
+    return isinstance(getattr(proc, "HALO", None), int) and callable(getattr(proc, "program", None))
+
+
 Processor = LeafProcessor | MemoryProcessor

@@ -21,17 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
-from pixel_patrol_base.blocks import (
-    STACK_ELEMENTS,
-    LeafGrid,
-    group_starts,
-    leaf_stacks,
-    normalise_region,
-    piece_groups,
-    tiled_plane_axes,
-)
+from pixel_patrol_base import rounds
+from pixel_patrol_base.blocks import STACK_ELEMENTS, LeafGrid, normalise_region, tiled_plane_axes
 from pixel_patrol_base.columns import DIM_COLUMNS, FILE_COLUMNS, IMAGE_COLUMNS, plane_dim_columns
 from pixel_patrol_base.contracts import (
     ROW_AXES,
@@ -39,10 +31,12 @@ from pixel_patrol_base.contracts import (
     ImageContext,
     ImageHeader,
     LeafProcessor,
-    LeafStack,
     MemoryProcessor,
+    PlaneProgram,
     Processor,
 )
+from pixel_patrol_base.leaves import Partials, concat, own_view, run_leaves
+from pixel_patrol_base.planes import PlaneKey
 from pixel_patrol_base.processors._pixels import check_real
 from pixel_patrol_base.rollup import (
     Groups,
@@ -81,6 +75,9 @@ class ChunkResult:
         Leaf-processor column values per piece (first axis = pieces), internal columns included.
     memory
         Memory-processor partials by processor ``NAME``.
+    planes
+        Last-pass partials of the plane programs of planes this chunk holds only part of
+        (see :mod:`pixel_patrol_base.rounds`).
     """
 
     bounds: tuple[tuple[int, int], ...]
@@ -88,6 +85,7 @@ class ChunkResult:
     sizes: np.ndarray
     leaf: dict[str, np.ndarray] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
+    planes: Partials = field(default_factory=dict)
 
 
 def finite_range(array: np.ndarray) -> ValueRange | None:
@@ -147,13 +145,15 @@ def analyse_chunk(
     slice_size: Mapping[str, int],
     processors: Sequence[Processor],
     value_range: ValueRange | None = None,
+    read: tuple[slice, ...] | None = None,
+    programs: Mapping[PlaneKey, PlaneProgram] | None = None,
 ) -> ChunkResult:
     """Run every processor on one memory chunk.
 
     Parameters
     ----------
     array
-        Pixels of ``region`` in ``header.dim_order``.
+        Pixels of ``read`` (or of ``region`` when ``read`` is ``None``) in ``header.dim_order``.
     region
         Where the chunk lies in the image (one slice per axis); ``None`` = the whole image.
     header
@@ -164,90 +164,28 @@ def analyse_chunk(
         Leaf and memory processors to run.
     value_range
         The image-wide finite range (from :func:`merge_ranges`), for processors that need it.
+    read
+        The box ``array`` holds: ``region`` grown by the tiled processors' halo along Y and X
+        (see :func:`pixel_patrol_base.tiling.halo_bounds`), so that their neighbourhoods
+        across the chunk border are exact.
+    programs
+        Last-pass plane programs of the planes ``region`` holds only part of (from the survey
+        rounds, see :mod:`pixel_patrol_base.rounds`).
     """
     grid = LeafGrid.from_header(header, slice_size)
     bounds = normalise_region(region, grid.shape)
-    if tuple(array.shape) != tuple(b - a for a, b in bounds):
-        raise ValueError(f"chunk of shape {array.shape} does not match region {bounds}")
+    held = bounds if read is None else normalise_region(read, grid.shape)
+    if tuple(array.shape) != tuple(b - a for a, b in held):
+        raise ValueError(f"chunk of shape {array.shape} does not match region {held}")
     image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
     leaf, memory = _split(processors)
-    starts, sizes, values = _run_leaves(array, bounds, grid, leaf, image)
+    starts, sizes, values, partials = run_leaves(
+        array, held, bounds, grid, leaf, image, programs or {}
+    )
     box = tuple(slice(a, b) for a, b in bounds)
-    partials = {p.NAME: p.run(array, box, image) for p in memory}
-    return ChunkResult(bounds, starts, sizes, values, partials)
-
-
-def _run_leaves(
-    array: np.ndarray,
-    bounds: Sequence[tuple[int, int]],
-    grid: LeafGrid,
-    leaf: Sequence[LeafProcessor],
-    image: ImageContext,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Cut the chunk into leaf pieces, stack equal shapes and run the leaf processors.
-
-    Outputs are written into arrays sized for all pieces of the chunk, so per-leaf results
-    (2 KB histograms for tiny leaves) are never held twice.
-    """
-    groups = list(piece_groups(grid, bounds))
-    starts = [group_starts(g) for g in groups]
-    sizes = [
-        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
-    ]
-    table = _LeafTable(sum(len(s) for s in starts))
-    for group in groups if leaf else []:
-        for data in leaf_stacks(array, group):
-            stack = LeafStack(data, image)
-            for proc in leaf:
-                table.put(proc, proc.run(stack), len(data))
-            table.advance(len(data))
-    return _concat(starts), _concat(sizes).astype(np.int64), table.columns
-
-
-class _LeafTable:
-    """Per-piece processor outputs, filled batch by batch in piece order."""
-
-    def __init__(self, n_pieces: int) -> None:
-        self.n = n_pieces
-        self.offset = 0
-        self.columns: dict[str, np.ndarray] = {}
-
-    def put(self, proc: LeafProcessor, out: Mapping[str, Any], n: int) -> None:
-        """Check one processor's output for ``n`` pieces against its declarations and store it."""
-        for col in proc.COLUMNS:
-            if col.name not in out:
-                raise ValueError(f"processor {proc.NAME!r} did not return column {col.name!r}")
-            arr = _coerce(np.asarray(out[col.name]), col.type)
-            if arr.shape[:1] != (n,):
-                raise ValueError(
-                    f"processor {proc.NAME!r} returned {arr.shape} for {col.name!r}, expected {n} rows"
-                )
-            if col.name not in self.columns:
-                self.columns[col.name] = np.empty((self.n, *arr.shape[1:]), dtype=arr.dtype)
-            self.columns[col.name][self.offset : self.offset + n] = arr
-
-    def advance(self, n: int) -> None:
-        """Move past a batch of ``n`` pieces."""
-        self.offset += n
-
-
-def _concat(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """Concatenate along the first axis without copying a single part."""
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _coerce(arr: np.ndarray, type_: pa.DataType) -> np.ndarray:
-    """Widen to the accumulator type of the declared Arrow type (float64 / int64)."""
-    if pa.types.is_floating(type_):
-        return arr.astype(np.float64, copy=False)
-    if pa.types.is_integer(type_):
-        return arr.astype(np.int64, copy=False)
-    if pa.types.is_fixed_size_list(type_) or pa.types.is_list(type_):
-        if pa.types.is_integer(type_.value_type):
-            return arr.astype(np.int64, copy=False)
-        if pa.types.is_floating(type_.value_type):
-            return arr.astype(np.float64, copy=False)
-    return arr
+    own = own_view(array, held, bounds)
+    memo = {p.NAME: p.run(own, box, image) for p in memory}
+    return ChunkResult(bounds, starts, sizes, values, memo, partials)
 
 
 def finish_image(
@@ -269,6 +207,7 @@ def finish_image(
     validate_columns(columns)
     starts, sizes, values = _merge_chunks(chunks, columns)
     _check_tiling(grid, starts, sizes)
+    rounds.finish_planes(grid, starts, sizes, values, [c.planes for c in chunks], leaf)
     block_idx = starts // np.array(grid.block, dtype=np.int64)
     public = [c for c in columns if not c.internal]
     plane_axes = tiled_plane_axes(slice_size)
@@ -324,8 +263,8 @@ def _merge_chunks(
     """Concatenate the pieces of all chunks in a canonical order (by global start)."""
     if not chunks:
         raise ValueError("finish_image needs at least one chunk")
-    starts = _concat([c.starts for c in chunks])
-    sizes = _concat([c.sizes for c in chunks])
+    starts = concat([c.starts for c in chunks])
+    sizes = concat([c.sizes for c in chunks])
     order = np.lexsort(starts.T[::-1])
     in_order = bool(np.all(order == np.arange(len(order))))
     values = {}
@@ -333,7 +272,7 @@ def _merge_chunks(
         parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]
         if len(parts) != len(chunks):
             raise ValueError(f"column {col.name!r} is missing from some chunks")
-        merged = _concat(parts)
+        merged = concat(parts)
         values[col.name] = merged if in_order else merged[order]
     if in_order:
         return starts, sizes, values

@@ -50,6 +50,12 @@ class _Image:
     ranges: list[Any] = field(default_factory=list)
     parts: list[Any] = field(default_factory=list)
     failed: bool = False
+    programs: dict[Any, Any] = field(default_factory=dict)
+    """Plane programs of the planes the chunks cut (see :mod:`pixel_patrol_base.rounds`)."""
+    merged: dict[Any, Any] = field(default_factory=dict)
+    """Per plane, the merged survey partial of the chunks done in the current round."""
+    arrived: int = 0
+    """Chunks done in the current pre-pass round."""
 
 
 class Flow:
@@ -109,18 +115,58 @@ class Flow:
         for d in result.deferred:
             tasks = plan_file(
                 d.ref, d.headers, self.ctx.slice_size, self.ctx.budget_bytes,
-                self.ctx.max_images, self.needs_range,
+                self.ctx.max_images, self.needs_range, self.ctx.halo,
             )
             self.remaining[d.ref.index] = len(d.headers)
             self.paths[d.ref.index] = d.ref.entry.key
+            chunked: dict[tuple[int, int], ChunkTask] = {}
             for t in tasks:
-                if isinstance(t, ChunkTask):
-                    key = (d.ref.index, t.image)
-                    if key not in self.images:
-                        self.images[key] = _Image(d.ref, d.headers[t.image], len(d.headers), [])
-                    self.images[key].regions.append(t.region)
-            out.tasks += tasks
+                if not isinstance(t, ChunkTask):
+                    out.tasks.append(t)
+                    continue
+                key = (d.ref.index, t.image)
+                if key not in self.images:
+                    self.images[key] = _Image(d.ref, d.headers[t.image], len(d.headers), [])
+                self.images[key].regions.append(t.region)
+                chunked.setdefault(key, t)
+            for key, first in chunked.items():
+                out.tasks += self._first_round(first, self.images[key])
         return out
+
+    def _first_round(self, task: ChunkTask, img: _Image) -> list[ChunkTask]:
+        """The first pass over a chunked image: a pre-pass when the histogram edges or the
+        plane programs of planes the chunks cut need one, else the statistics pass."""
+        from pixel_patrol_base import rounds
+
+        grid, image = self._geometry(img)
+        img.programs = rounds.initial_programs(grid, image, self.ctx.processors, img.regions)
+        phase = "range" if self.needs_range or rounds.pending(img.programs) else "stats"
+        return self._round(task, img, phase, None)
+
+    def _geometry(self, img: _Image) -> tuple[Any, Any]:
+        from pixel_patrol_base.blocks import LeafGrid
+        from pixel_patrol_base.contracts import ImageContext
+
+        grid = LeafGrid.from_header(img.header, self.ctx.slice_size)
+        return grid, ImageContext(img.header.dim_order, grid.shape, img.header.dtype)
+
+    def _round(
+        self, task: ChunkTask, img: _Image, phase: str, value_range: Any
+    ) -> list[ChunkTask]:
+        """One task per region of the image for ``phase``, each with the programs it needs."""
+        from pixel_patrol_base import rounds
+
+        grid, _ = self._geometry(img)
+        return [
+            dataclasses.replace(
+                task,
+                region=r,
+                phase=phase,
+                value_range=value_range,
+                programs=tuple(rounds.programs_in(grid, r, img.programs).items()),
+            )
+            for r in img.regions
+        ]
 
     def _images_done(self, file_index: int, n: int, out: Outcome) -> None:
         self.remaining[file_index] -= n
@@ -134,10 +180,15 @@ class Flow:
         out = Outcome(stats=result.stats)
         if img.failed:
             return out
-        if task.phase == "range":
-            img.ranges.append(result.value_range)
-            if len(img.ranges) == len(img.regions):
-                out.tasks += self._stats_pass(task, img)
+        if task.phase in ("range", "survey"):
+            if task.phase == "range":
+                img.ranges.append(result.value_range)
+            for key, part in result.partials.items():
+                known = img.merged.get(key)
+                img.merged[key] = part if known is None else img.programs[key].merge([known, part])
+            img.arrived += 1
+            if img.arrived == len(img.regions):
+                out.tasks += self._next_round(task, img)
             return out
         img.parts.append(result.chunk)
         if len(img.parts) == len(img.regions):
@@ -146,14 +197,18 @@ class Flow:
             self._images_done(task.ref.index, 1, out)
         return out
 
-    def _stats_pass(self, task: ChunkTask, img: _Image) -> list[ChunkTask]:
+    def _next_round(self, task: ChunkTask, img: _Image) -> list[ChunkTask]:
+        """After a pre-pass round: advance the plane programs, then survey again or run the
+        statistics pass with the image-wide value range."""
+        from pixel_patrol_base import rounds
         from pixel_patrol_base.engine import merge_ranges
 
-        value_range = merge_ranges(img.ranges)
-        return [
-            dataclasses.replace(task, region=r, phase="stats", value_range=value_range)
-            for r in img.regions
-        ]
+        if rounds.pending(img.programs):
+            img.programs = rounds.advance(img.programs, img.merged)
+        img.merged, img.arrived = {}, 0
+        value_range = merge_ranges(img.ranges) if img.ranges else None
+        phase = "survey" if rounds.pending(img.programs) else "stats"
+        return self._round(task, img, phase, value_range)
 
     def _assemble(self, task: ChunkTask, img: _Image, stats: TaskStats) -> pa.Table:
         from pixel_patrol_base import engine

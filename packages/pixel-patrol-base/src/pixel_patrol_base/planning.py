@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,10 @@ class ChunkTask:
     """One memory chunk of one image too large for the budget.
 
     ``phase`` is ``"range"`` for the pre-pass that finds the image-wide value range (needed for
-    shared histogram edges) and ``"stats"`` for the pass that runs the processors.
+    shared histogram edges) and makes the first survey pass of the plane programs of planes
+    the chunks cut (see :mod:`pixel_patrol_base.rounds`), ``"survey"`` for further survey
+    passes, and ``"stats"`` for the pass that runs the processors. ``programs`` are the plane
+    programs of the planes the region touches, as ``(key, program)`` pairs.
     """
 
     ref: FileRef
@@ -84,6 +88,7 @@ class ChunkTask:
     region: tuple[tuple[int, int], ...]
     phase: str
     value_range: tuple[float, float] | None = None
+    programs: tuple[tuple[Any, Any], ...] = ()
     kind: str = "chunk"
 
 
@@ -97,27 +102,45 @@ def leaf_block(dim_order: str, shape: Sequence[int], slice_size: Mapping[str, in
 
 
 def chunk_shape(
-    dim_order: str, shape: Sequence[int], itemsize: int, slice_size: Mapping[str, int], budget: int
+    dim_order: str,
+    shape: Sequence[int],
+    itemsize: int,
+    slice_size: Mapping[str, int],
+    budget: int,
+    halo: int = 0,
 ) -> list[int]:
-    """Extent of the memory chunks of an image: at most ``budget`` bytes where possible.
+    """Extent of the memory chunks of an image: at most ``budget`` bytes read where possible.
 
     Axes other than Y and X are split first, outermost first (so chunks are contiguous in
     storage), in whole leaf blocks so no leaf straddles two chunks; then Y, then X. Only a
-    single leaf block that is larger than the budget is cut through.
+    single leaf block that is larger than the budget is cut through. A chunk cut along Y or X
+    is read with ``halo`` extra pixels on each cut side (the neighbourhood support of the tiled
+    processors), and the budget counts them.
     """
     block = leaf_block(dim_order, shape, slice_size)
     chunk = [max(1, int(s)) for s in shape]
     order = [i for i, a in enumerate(dim_order) if a not in "YX"]
     order += [i for a in "YX" for i, b in enumerate(dim_order) if b == a]
     for i in order:
-        total = itemsize * math.prod(chunk)
+        total = itemsize * math.prod(
+            _held(dim_order[j], c, int(shape[j]), halo) for j, c in enumerate(chunk)
+        )
         if total <= budget:
             break
-        per_unit = total // chunk[i]
+        per_unit = total // _held(dim_order[i], chunk[i], int(shape[i]), halo)
         units = max(1, budget // max(per_unit, 1))
+        if dim_order[i] in "YX":
+            units = max(1, units - 2 * halo)
         step = block[i] if dim_order[i] not in "YX" or block[i] < shape[i] else 1
         chunk[i] = min(chunk[i], max(step, (units // step) * step))
     return chunk
+
+
+def _held(axis: str, extent: int, full: int, halo: int) -> int:
+    """Extent read along ``axis`` for a chunk of ``extent``: plus the halo where Y or X is cut."""
+    if axis in "YX" and extent < full:
+        return min(full, extent + 2 * halo)
+    return extent
 
 
 def chunk_regions(shape: Sequence[int], chunk: Sequence[int]) -> list[tuple[tuple[int, int], ...]]:
@@ -135,6 +158,7 @@ def plan_file(
     budget: int,
     max_images: int,
     needs_range: bool,
+    halo: int = 0,
 ) -> list[ContainerTask | ChunkTask]:
     """Tasks for a file handed back by a batch worker (large image or heavy container)."""
     n = len(headers)
@@ -143,7 +167,8 @@ def plan_file(
     size = 0
     for i, h in enumerate(headers):
         if h.nbytes > budget:
-            shape = chunk_shape(h.dim_order, h.shape, np.dtype(h.dtype).itemsize, slice_size, budget)
+            item = np.dtype(h.dtype).itemsize
+            shape = chunk_shape(h.dim_order, h.shape, item, slice_size, budget, halo)
             phase = "range" if needs_range else "stats"
             out += [ChunkTask(ref, i, n, r, phase) for r in chunk_regions(h.shape, shape)]
             continue

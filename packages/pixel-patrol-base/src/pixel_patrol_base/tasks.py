@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,11 +31,13 @@ from pixel_patrol_base.worker import (
 
 @dataclass(slots=True)
 class ChunkOutcome:
-    """Result of a chunk task: a value range (range phase) or engine partials (stats phase)."""
+    """Result of a chunk task: a value range and survey partials (range and survey phases)
+    or engine partials (stats phase)."""
 
     value_range: tuple[float, float] | None
     chunk: Any
     stats: TaskStats
+    partials: dict[Any, Any] = field(default_factory=dict)
 
 
 def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
@@ -73,26 +75,39 @@ def run_container(task: ContainerTask, ctx: WorkContext) -> TaskResult:
 
 
 def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
-    """Read one region and compute its value range or its engine partials.
+    """Read one region (with the tiled processors' halo) and run one phase on it.
 
+    ``range``: the region's finite value range and the first survey pass of the plane
+    programs it carries; ``survey``: a further survey pass; ``stats``: the engine partials.
     Errors propagate: the coordinator turns a failed chunk into an error row for the image.
     """
-    from pixel_patrol_base import engine
+    from pixel_patrol_base import engine, rounds
+    from pixel_patrol_base.blocks import LeafGrid
+    from pixel_patrol_base.tiling import halo_bounds
 
     assert ctx.loader is not None
     stats = TaskStats()
     t0 = time.perf_counter()
-    box = tuple(slice(a, b) for a, b in task.region)
     with ctx.loader.open(task.ref.entry.path) as f:
         header = f.images[task.image]
-        array = np.asarray(f.read(task.image, box))
+        read = halo_bounds(task.region, header.dim_order, header.shape, ctx.halo)
+        array = np.asarray(f.read(task.image, tuple(slice(a, b) for a, b in read)))
     stats.load_s = time.perf_counter() - t0
-    if task.phase == "range":
-        out = ChunkOutcome(engine.finite_range(array), None, stats)
-    else:
+    box = tuple(slice(a, b) for a, b in task.region)
+    programs = dict(task.programs)
+    if task.phase == "stats":
         procs = timed(ctx.processors, stats)
-        part = engine.analyse_chunk(array, box, header, ctx.slice_size, procs, task.value_range)
+        held = tuple(slice(a, b) for a, b in read)
+        part = engine.analyse_chunk(
+            array, box, header, ctx.slice_size, procs, task.value_range, held, programs
+        )
         out = ChunkOutcome(None, part, stats)
+    else:
+        grid = LeafGrid.from_header(header, ctx.slice_size)
+        partials = rounds.survey_chunk(array, read, task.region, grid, ctx.processors, programs)
+        own = array[tuple(slice(a - r, b - r) for (a, b), (r, _) in zip(task.region, read, strict=True))]
+        found = engine.finite_range(own) if task.phase == "range" else None
+        out = ChunkOutcome(found, None, stats, partials)
     stats.peak_rss_mb = peak_rss_mb()
     return out
 

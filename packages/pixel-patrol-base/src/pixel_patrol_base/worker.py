@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor
+from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor, is_tiled
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.planning import BatchTask, FileRef
@@ -41,6 +41,11 @@ class WorkContext:
     def part_schema(self) -> pa.Schema:
         """Report schema plus the ordering key."""
         return with_order(self.schema)
+
+    @property
+    def halo(self) -> int:
+        """Largest neighbourhood support of the tiled processors (0 without any)."""
+        return max((int(getattr(p, "HALO", 0)) for p in self.processors if is_tiled(p)), default=0)
 
     @property
     def known_extensions(self) -> frozenset[str]:
@@ -256,7 +261,10 @@ def add_error(
 
 
 class _Timed:
-    """A processor wrapper that adds the seconds spent in it to the task's counters."""
+    """A processor wrapper that adds the seconds spent in it to the task's counters.
+
+    A tiled processor's wrapper forwards its halo and times its plane programs too.
+    """
 
     def __init__(self, proc: Processor, stats: TaskStats) -> None:
         self._proc = proc
@@ -265,6 +273,8 @@ class _Timed:
         self.KIND = proc.KIND
         self.COLUMNS = proc.COLUMNS
         self.NEEDS_RANGE = getattr(proc, "NEEDS_RANGE", False)
+        if is_tiled(proc):
+            self.HALO = proc.HALO  # type: ignore[union-attr]
 
     def _add(self, t0: float) -> None:
         s = self._stats.proc_s
@@ -283,6 +293,40 @@ class _Timed:
             return self._proc.finish(*args)  # type: ignore[union-attr]
         finally:
             self._add(t0)
+
+    def program(self, *args: Any) -> Any:
+        """The wrapped processor's plane program, timed (only defined for tiled processors)."""
+        return _TimedProgram(self._proc.program(*args), self)  # type: ignore[union-attr]
+
+
+class _TimedProgram:
+    """A plane program whose passes add their seconds to the processor's counter."""
+
+    def __init__(self, program: Any, owner: _Timed) -> None:
+        self._program, self._owner = program, owner
+
+    @property
+    def last(self) -> bool:
+        return bool(self._program.last)
+
+    def _timed(self, name: str, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return getattr(self._program, name)(*args)
+        finally:
+            self._owner._add(t0)
+
+    def visit(self, tile: Any) -> Any:
+        return self._timed("visit", tile)
+
+    def merge(self, partials: Any) -> Any:
+        return self._timed("merge", partials)
+
+    def advance(self, merged: Any) -> Any:
+        return _TimedProgram(self._timed("advance", merged), self._owner)
+
+    def finish(self, merged: Any) -> Any:
+        return self._timed("finish", merged)
 
 
 def timed(procs: Sequence[Processor], stats: TaskStats) -> list[Processor]:

@@ -1,19 +1,25 @@
-"""Compiled per-plane sums behind ``mscn_variance``, ``texture_heterogeneity`` and ``laplacian_variance``.
+"""Compiled per-tile sums behind ``mscn_variance``, ``texture_heterogeneity`` and ``laplacian_variance``.
 
 Why compiled: in numpy, the two BRISQUE Gaussian filters (``G*x`` and ``G*x²``, separable,
 7 taps), the local standard deviation, the MSCN coefficients and the Laplacian stencil take
 about fifty whole-plane passes, each a separate trip through memory, and cost several times
 the plain statistics of ``raster-basic``. Here one loop per plane does all of it: X-filtered
 rows go into a ring of eight rows, and every output row then takes its Y pass, local
-moments, MSCN coefficient and Laplacian and adds them to per-column sums (float32 over a
-strip of ``STRIP`` rows, then float64).
+moments, MSCN coefficient and Laplacian and adds them to per-column sums.
 
-Arithmetic: the filters, local moments and coefficients are float32 on the centred and
-scaled planes of :func:`pixel_patrol_image._robust.prepare` (the float32 rounding rules are
-those of ``docs/metrics.md``); Laplacians are float32 (exact for 8/16-bit data); sums are
-float32 within a strip and float64 beyond. A plane's sums depend on that plane alone, in a
-fixed order, so results do not depend on batching; the loops contain no reductions that the
-compiler could reorder.
+Tiles: the planes handed over may be tiles of a larger plane with a halo (see
+:mod:`pixel_patrol_image._tiled`). Filters read the whole array, whose edges are either the
+plane border or at least the filter radius away from the own pixels; sums run over the own
+box only. A whole plane is the tile that owns all its pixels.
+
+Arithmetic: the filters, local moments and coefficients are float32 on the working values of
+:func:`pixel_patrol_image._stats.centre` (the rounding rules are those of
+``docs/metrics.md``); Laplacians are float32 (exact for 8/16-bit data). Sums of the MSCN
+coefficients and Laplacians are float32 within a strip of ``STRIP`` rows and float64 beyond;
+sums of local standard deviations are float64 per pixel, because their variance is a small
+difference of large sums (texture heterogeneity). A plane's sums depend on that plane alone,
+in a fixed order, so results do not depend on batching; loops run from index 0 over
+views, which lets the compiler vectorise them.
 
 Every function here is compiled on first use and cached on disk by numba.
 """
@@ -65,59 +71,94 @@ def _inverse_window_sums(n: int) -> np.ndarray:
 
 @compiled
 def _x_pass(
-    src: np.ndarray, row: np.ndarray, out: np.ndarray, out_sq: np.ndarray, w: int, square: bool
+    src: np.ndarray,
+    row: np.ndarray,
+    out: np.ndarray,
+    out_sq: np.ndarray,
+    w: int,
+    c0: int,
+    c1: int,
+    square: bool,
 ) -> None:
-    """7-tap X pass of one row (and, with ``square``, of its square), zero outside the row.
+    """7-tap X pass of one row (and, with ``square``, of its square) for columns c0 .. c1.
 
-    ``row`` is a scratch of ``w + 6`` elements whose three first and last are zero.
+    ``row`` is a scratch of ``w + 6`` elements whose three first and last are zero: zero
+    outside the row.
     """
     for j in range(w):
         row[j + 3] = src[j]
-    for j in range(w):
-        out[j] = (
-            K3 * (row[j] + row[j + 6])
-            + K2 * (row[j + 1] + row[j + 5])
-            + K1 * (row[j + 2] + row[j + 4])
-            + K0 * row[j + 3]
-        )
+    r = row[c0 : c1 + 6]
+    o = out[c0:c1]
+    for j in range(c1 - c0):
+        o[j] = K3 * (r[j] + r[j + 6]) + K2 * (r[j + 1] + r[j + 5]) + K1 * (r[j + 2] + r[j + 4])
+        o[j] += K0 * r[j + 3]
     if square:
-        for j in range(w):
-            out_sq[j] = (
-                K3 * (row[j] * row[j] + row[j + 6] * row[j + 6])
-                + K2 * (row[j + 1] * row[j + 1] + row[j + 5] * row[j + 5])
-                + K1 * (row[j + 2] * row[j + 2] + row[j + 4] * row[j + 4])
-                + K0 * (row[j + 3] * row[j + 3])
+        q = out_sq[c0:c1]
+        for j in range(c1 - c0):
+            q[j] = (
+                K3 * (r[j] * r[j] + r[j + 6] * r[j + 6])
+                + K2 * (r[j + 1] * r[j + 1] + r[j + 5] * r[j + 5])
+                + K1 * (r[j + 2] * r[j + 2] + r[j + 4] * r[j + 4])
+                + K0 * (r[j + 3] * r[j + 3])
             )
 
 
 @compiled
-def _y_pass(ring: np.ndarray, i: int, out: np.ndarray, w: int) -> None:
+def _y_pass(ring: np.ndarray, i: int, out: np.ndarray, c0: int, c1: int) -> None:
     """Y pass for output row ``i`` from the ring of X-filtered rows (row ``r`` in slot ``(r + 3) % 8``)."""
-    h0, h1, h2, h3 = ring[i & 7], ring[(i + 1) & 7], ring[(i + 2) & 7], ring[(i + 3) & 7]
-    h4, h5, h6 = ring[(i + 4) & 7], ring[(i + 5) & 7], ring[(i + 6) & 7]
-    for j in range(w):
-        out[j] = K3 * (h0[j] + h6[j]) + K2 * (h1[j] + h5[j]) + K1 * (h2[j] + h4[j]) + K0 * h3[j]
+    h0, h1, h2 = ring[i & 7, c0:c1], ring[(i + 1) & 7, c0:c1], ring[(i + 2) & 7, c0:c1]
+    h3, h4 = ring[(i + 3) & 7, c0:c1], ring[(i + 4) & 7, c0:c1]
+    h5, h6 = ring[(i + 5) & 7, c0:c1], ring[(i + 6) & 7, c0:c1]
+    o = out[c0:c1]
+    for j in range(c1 - c0):
+        o[j] = K3 * (h0[j] + h6[j]) + K2 * (h1[j] + h5[j]) + K1 * (h2[j] + h4[j]) + K0 * h3[j]
+
+
+@compiled
+def _load(
+    src: np.ndarray,
+    masked: bool,
+    off: np.float32,
+    unit: np.float32,
+    out: np.ndarray,
+    mask: np.ndarray,
+) -> None:
+    """Working values ``(x - off) * unit`` of one row in float32 (0 where not finite)."""
+    for j in range(src.shape[0]):
+        out[j] = (np.float32(src[j]) - off) * unit
+    if masked:
+        for j in range(src.shape[0]):
+            ok = np.isfinite(out[j])
+            mask[j] = np.float32(1.0) if ok else np.float32(0.0)
+            out[j] = out[j] if ok else np.float32(0.0)
 
 
 @compiled
 def _fill_ring(
-    xp: np.ndarray,
-    mp: np.ndarray,
+    raw: np.ndarray,
     masked: bool,
+    off: np.float32,
+    unit: np.float32,
     r: int,
     h: int,
     w: int,
+    c0: int,
+    c1: int,
     row: np.ndarray,
+    cx: np.ndarray,
+    cm: np.ndarray,
     rx: np.ndarray,
     rx2: np.ndarray,
     rm: np.ndarray,
 ) -> None:
-    """X-filter row ``r`` of the plane into its ring slot; rows outside the plane are zero."""
+    """Load row ``r`` of the plane and X-filter it into its ring slots; rows outside the
+    plane are zero."""
     slot = (r + 3) & 7
     if 0 <= r < h:
-        _x_pass(xp[r], row, rx[slot], rx2[slot], w, True)
+        _load(raw[r], masked, off, unit, cx[slot], cm[slot])
+        _x_pass(cx[slot], row, rx[slot], rx2[slot], w, c0, c1, True)
         if masked:
-            _x_pass(mp[r], row, rm[slot], rm[slot], w, False)
+            _x_pass(cm[slot], row, rm[slot], rm[slot], w, c0, c1, False)
     else:
         rx[slot, :] = 0.0
         rx2[slot, :] = 0.0
@@ -126,31 +167,34 @@ def _fill_ring(
 
 @compiled
 def quality_sums(
-    x: np.ndarray,
-    m: np.ndarray,
+    raw: np.ndarray,
     masked: bool,
-    height: int,
-    width: int,
+    own: np.ndarray,
+    off: np.ndarray,
+    unit: np.ndarray,
     stabiliser: np.ndarray,
     flat: np.ndarray,
     residue: np.float32,
     weight_floor: np.float32,
     out: np.ndarray,
 ) -> None:
-    """The :data:`SUMS` of every plane of a batch, into ``out`` (``(b, 7)`` float64).
+    """The :data:`SUMS` over the own box of every plane of a batch, into ``out`` (``(b, 7)``).
 
     Parameters
     ----------
-    x
-        ``(b, >= height, >= width)`` float32 planes, 0 at non-finite pixels.
-    m
-        Finite mask of the same shape (1.0 / 0.0), read only when ``masked``.
+    raw
+        ``(b, h, w)`` pixels: 8/16-bit integers or float32, whose working values are
+        ``(x - off) * unit`` in float32 (other types come centred as float32, ``off`` 0 and
+        ``unit`` 1). Rows are converted as the loop reaches them, so no plane-sized copy is
+        made.
     masked
         Whether the planes have non-finite pixels.
-    height, width
-        Plane size (``x`` may carry padding beyond it).
+    own
+        ``(y0, y1, x0, x1)``: the pixels to sum over (every other pixel is halo).
+    off, unit
+        Per plane, float32 offset and power-of-two unit.
     stabiliser
-        Per plane, the MSCN constant ``C`` in the units of ``x``.
+        Per plane, the MSCN constant ``C`` in working units.
     flat
         Per plane, the local variance given to flat windows.
     residue
@@ -160,12 +204,15 @@ def quality_sums(
     out
         Result, one row of :data:`SUMS` per plane.
 
-    The X-filtered rows live in rings of eight rows (row ``r`` in slot ``(r + 3) % 8``), so
-    every map a row needs stays in the core's cache.
+    The converted rows and the X-filtered rows live in rings of eight rows (row ``r`` in
+    slot ``(r + 3) % 8``), so every map a row needs stays in the core's cache.
     """
-    h, w = height, width
+    h, w = raw.shape[1], raw.shape[2]
+    r0, r1, c0, c1 = own[0], own[1], own[2], own[3]
     inv_x = _inverse_window_sums(w)
     inv_y = _inverse_window_sums(h)
+    cx = np.zeros((8, w), dtype=np.float32)
+    cm = np.ones((8, w), dtype=np.float32)
     rx = np.zeros((8, w), dtype=np.float32)
     rx2 = np.zeros((8, w), dtype=np.float32)
     rm = np.zeros((8, w), dtype=np.float32)
@@ -173,42 +220,84 @@ def quality_sums(
     mu = np.zeros(w, dtype=np.float32)
     m2 = np.zeros(w, dtype=np.float32)
     inv = np.zeros(w, dtype=np.float32)
-    acc = np.zeros((7, w), dtype=np.float32)
-    total = np.zeros((7, w), dtype=np.float64)
-    for p in range(x.shape[0]):
-        xp, mp = x[p], m[p]
-        for r in range(-3, 3):
-            _fill_ring(xp, mp, masked, r, h, w, row, rx, rx2, rm)
+    acc = np.zeros((5, w), dtype=np.float32)
+    wide = np.zeros((2, w), dtype=np.float64)
+    total = np.zeros((5, w), dtype=np.float64)
+    for p in range(raw.shape[0]):
+        rp, o, u = raw[p], off[p], unit[p]
+        for r in range(r0 - 4, r0 + 3):
+            _fill_ring(rp, masked, o, u, r, h, w, c0, c1, row, cx, cm, rx, rx2, rm)
         total[:] = 0.0
-        for i in range(h):
-            _fill_ring(xp, mp, masked, i + 3, h, w, row, rx, rx2, rm)
-            _y_pass(rx, i, mu, w)
-            _y_pass(rx2, i, m2, w)
-            if masked:
-                _y_pass(rm, i, inv, w)
-                for j in range(w):
-                    inv[j] = np.float32(1.0) / max(inv[j], weight_floor)
-            else:
-                for j in range(w):
-                    inv[j] = inv_y[i] * inv_x[j]
-            _mscn_row(xp[i], mp[i], masked, mu, m2, inv, w, stabiliser[p], flat[p], residue, acc)
+        wide[:] = 0.0
+        for i in range(r0, r1):
+            _fill_ring(rp, masked, o, u, i + 3, h, w, c0, c1, row, cx, cm, rx, rx2, rm)
+            _y_pass(rx, i, mu, c0, c1)
+            _y_pass(rx2, i, m2, c0, c1)
+            _weights(rm, i, masked, inv, inv_x, inv_y[i], weight_floor, c0, c1)
+            slot = (i + 3) & 7
+            _mscn_row(
+                cx[slot], cm[slot], masked, mu, m2, inv, c0, c1, stabiliser[p], flat[p],
+                residue, acc, wide,
+            )
             if 0 < i < h - 1:
-                _laplacian_row(xp, mp, masked, i, w, acc)
-            if i % STRIP == STRIP - 1 or i == h - 1:
-                _flush(acc, total, w)
-        for q in range(7):
-            s = 0.0
-            for j in range(w):
-                s += total[q, j]
-            out[p, q] = s
+                _laplacian_row(cx, cm, masked, i, w, c0, c1, acc)
+            if (i - r0) % STRIP == STRIP - 1 or i == r1 - 1:
+                _flush(acc, total, c0, c1)
+        _totals(total, wide, c0, c1, out[p])
 
 
 @compiled
-def _flush(acc: np.ndarray, total: np.ndarray, w: int) -> None:
+def _weights(
+    rm: np.ndarray,
+    i: int,
+    masked: bool,
+    inv: np.ndarray,
+    inv_x: np.ndarray,
+    inv_y: np.float32,
+    weight_floor: np.float32,
+    c0: int,
+    c1: int,
+) -> None:
+    """Inverse window weights of row ``i`` (filtered mask, or the truncated window)."""
+    if masked:
+        _y_pass(rm, i, inv, c0, c1)
+        v = inv[c0:c1]
+        for j in range(c1 - c0):
+            v[j] = np.float32(1.0) / max(v[j], weight_floor)
+    else:
+        v = inv[c0:c1]
+        ix = inv_x[c0:c1]
+        for j in range(c1 - c0):
+            v[j] = inv_y * ix[j]
+
+
+@compiled
+def _totals(total: np.ndarray, wide: np.ndarray, c0: int, c1: int, out: np.ndarray) -> None:
+    """Per-plane sums from the per-column float64 sums, in :data:`SUMS` order."""
+    out[0] = _row_sum(total[0, c0:c1])
+    out[1] = _row_sum(total[1, c0:c1])
+    out[2] = _row_sum(wide[0, c0:c1])
+    out[3] = _row_sum(wide[1, c0:c1])
+    out[4] = _row_sum(total[2, c0:c1])
+    out[5] = _row_sum(total[3, c0:c1])
+    out[6] = _row_sum(total[4, c0:c1])
+
+
+@compiled
+def _row_sum(v: np.ndarray) -> float:
+    """Sum of a float64 row, left to right (a fixed order)."""
+    s = 0.0
+    for j in range(v.shape[0]):
+        s += v[j]
+    return s
+
+
+@compiled
+def _flush(acc: np.ndarray, total: np.ndarray, c0: int, c1: int) -> None:
     """Add the float32 strip sums to the float64 plane sums and clear them."""
-    for q in range(7):
-        a, t = acc[q], total[q]
-        for j in range(w):
+    for q in range(5):
+        a, t = acc[q, c0:c1], total[q, c0:c1]
+        for j in range(c1 - c0):
             t[j] += a[j]
             a[j] = 0.0
 
@@ -221,51 +310,64 @@ def _mscn_row(
     mu: np.ndarray,
     m2: np.ndarray,
     inv: np.ndarray,
-    w: int,
+    c0: int,
+    c1: int,
     c: np.float32,
     flat: np.float32,
     residue: np.float32,
     acc: np.ndarray,
+    wide: np.ndarray,
 ) -> None:
-    """Sigma and MSCN coefficient along one row, added to ``acc[0:4]``.
+    """Sigma and MSCN coefficient along one row: coefficients into ``acc[0:2]`` (float32),
+    sigma into ``wide`` (float64).
 
     ``mu`` and ``m2`` hold the window sums of ``x`` and ``x²`` along the row, ``inv`` the
     inverse window weights.
     """
-    a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
-    for j in range(w):
-        mean = mu[j] * inv[j]
-        moment2 = m2[j] * inv[j]
+    a0, a1 = acc[0, c0:c1], acc[1, c0:c1]
+    s0, s1 = wide[0, c0:c1], wide[1, c0:c1]
+    x, mk, u, v, wt = xi[c0:c1], mi[c0:c1], mu[c0:c1], m2[c0:c1], inv[c0:c1]
+    for j in range(c1 - c0):
+        mean = u[j] * wt[j]
+        moment2 = v[j] * wt[j]
         var = moment2 - mean * mean
         var = flat if var < residue * moment2 else var
         sigma = np.sqrt(var)
-        coeff = (xi[j] - mean) / (sigma + c)
+        coeff = (x[j] - mean) / (sigma + c)
         if masked:
-            coeff *= mi[j]
-            sigma *= mi[j]
+            coeff *= mk[j]
+            sigma *= mk[j]
         a0[j] += coeff
         a1[j] += coeff * coeff
-        a2[j] += sigma
-        a3[j] += sigma * sigma
+        s0[j] += sigma
+        s1[j] += sigma * sigma
 
 
 @compiled
 def _laplacian_row(
-    xp: np.ndarray, mp: np.ndarray, masked: bool, i: int, w: int, acc: np.ndarray
+    cx: np.ndarray, cm: np.ndarray, masked: bool, i: int, w: int, c0: int, c1: int, acc: np.ndarray
 ) -> None:
-    """4-neighbour Laplacian on the interior of row ``i``, added to ``acc[4:7]``."""
-    up, mid, down = xp[i - 1], xp[i], xp[i + 1]
-    a4, a5, a6 = acc[4], acc[5], acc[6]
+    """4-neighbour Laplacian on the own interior of row ``i`` (rows in the ring), added to
+    ``acc[2:5]``."""
+    lo, hi = max(c0, 1), min(c1, w - 1)
+    if hi <= lo:
+        return
+    up, down = cx[(i + 2) & 7, lo:hi], cx[(i + 4) & 7, lo:hi]
+    mid = cx[(i + 3) & 7, lo - 1 : hi + 1]
+    a2, a3, a4 = acc[2, lo:hi], acc[3, lo:hi], acc[4, lo:hi]
     if masked:
-        m_up, m_mid, m_down = mp[i - 1], mp[i], mp[i + 1]
-    for j in range(1, w - 1):
-        lap = up[j] + down[j] + mid[j - 1] + mid[j + 1] - np.float32(4.0) * mid[j]
-        if masked:
-            ok = m_up[j] * m_down[j] * m_mid[j - 1] * m_mid[j + 1] * m_mid[j]
+        m_up, m_down = cm[(i + 2) & 7, lo:hi], cm[(i + 4) & 7, lo:hi]
+        m_mid = cm[(i + 3) & 7, lo - 1 : hi + 1]
+        for j in range(hi - lo):
+            lap = up[j] + down[j] + mid[j] + mid[j + 2] - np.float32(4.0) * mid[j + 1]
+            ok = m_up[j] * m_down[j] * m_mid[j] * m_mid[j + 2] * m_mid[j + 1]
             lap *= ok
-            a6[j] += ok
-        a4[j] += lap
-        a5[j] += lap * lap
-    if not masked:
-        for j in range(1, w - 1):
-            a6[j] += 1.0
+            a2[j] += lap
+            a3[j] += lap * lap
+            a4[j] += ok
+    else:
+        for j in range(hi - lo):
+            lap = up[j] + down[j] + mid[j] + mid[j + 2] - np.float32(4.0) * mid[j + 1]
+            a2[j] += lap
+            a3[j] += lap * lap
+            a4[j] += 1.0

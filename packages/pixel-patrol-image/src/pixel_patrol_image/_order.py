@@ -20,17 +20,19 @@ SELECT_MIN = 1 << 15
 
 
 def order_statistics(flat: np.ndarray, ranks: list[int]) -> np.ndarray:
-    """``(b, len(ranks))`` float64: the value of rank ``k`` (0-based) of every row.
+    """``(b, len(ranks))`` in the pixel type: the value of rank ``k`` (0-based) of every row.
 
-    Every value must be finite (NaN has no rank).
+    Every value must be finite (NaN has no rank). The values are the very values stored in
+    the rows, whichever route finds them.
     """
     counted = _counted(flat, ranks)
     if counted is not None:
         return counted
-    if flat.shape[1] >= SELECT_MIN:
-        return np.stack([_selected(row, ranks) for row in flat])
+    wide_int = flat.dtype.kind in "iu" and flat.dtype.itemsize == 8
+    if flat.shape[1] >= SELECT_MIN and not wide_int:
+        return np.stack([_selected(row, ranks) for row in flat]).astype(flat.dtype)
     part = np.partition(flat, sorted(set(ranks)), axis=1)
-    return part[:, ranks].astype(np.float64)
+    return part[:, ranks]
 
 
 def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
@@ -49,7 +51,7 @@ def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
     )
     out = np.empty_like(sorted_values)
     out[:, order] = sorted_values
-    return out - shift
+    return (out - shift).astype(flat.dtype)
 
 
 def _unsigned_keys(flat: np.ndarray) -> tuple[np.ndarray, int]:

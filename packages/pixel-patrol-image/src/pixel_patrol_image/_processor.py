@@ -1,4 +1,5 @@
-"""What the two image processors share: per-plane kernels turned into per-leaf values."""
+"""What the two image processors share: per-plane kernels turned into per-leaf values, and
+plane programs for planes seen in tiles."""
 
 from __future__ import annotations
 
@@ -7,22 +8,29 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from pixel_patrol_base.contracts import LeafStack
+from pixel_patrol_base.contracts import ImageContext, LeafStack, PlaneProgram
 from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
 
 
 class PlaneMetricProcessor:
     """A leaf processor whose metrics are defined on single (Y, X) planes.
 
-    Subclasses set ``NAME`` and ``COLUMNS`` and return their kernel from :meth:`kernels`,
-    importing it there so that listing or selecting plugins stays fast.
+    Subclasses set ``NAME``, ``COLUMNS`` and ``HALO`` (the neighbourhood support of their
+    metrics, see :class:`~pixel_patrol_base.contracts.TiledProcessor`), return their kernel
+    from :meth:`kernels` and their plane program from :meth:`program`, importing both there
+    so that listing or selecting plugins stays fast.
     """
 
     KIND: ClassVar[Literal["leaf"]] = "leaf"
     NEEDS_RANGE: ClassVar[bool] = False
+    HALO: ClassVar[int] = 0
 
     def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
         """Metric names and the per-plane kernel computing them."""
+        raise NotImplementedError
+
+    def program(self, image: ImageContext, shape: tuple[int, int]) -> PlaneProgram:
+        """The first pass of a plane of ``shape`` seen in tiles."""
         raise NotImplementedError
 
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:

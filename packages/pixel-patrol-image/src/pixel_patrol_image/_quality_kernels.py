@@ -1,22 +1,27 @@
 """Per-plane kernels of ``raster-quality`` (see ``docs/metrics.md`` for formulas and sources).
 
-Every function takes one :class:`~pixel_patrol_image._robust.FloatPlanes` batch and returns a
-``(b,)`` float64 array per metric, NaN where the metric is undefined for a plane (too small,
-constant, or without finite pixels).
+:func:`quality_metrics` handles a batch of whole planes. The same sums serve tiles of planes
+too large for one piece of work (:mod:`pixel_patrol_image._tiled`): :func:`tile_sums` adds up
+a tile's own pixels given the statistics of the whole plane, and :func:`from_sums` turns the
+sums of all tiles into the metrics, so a plane gets the same values however it was cut.
+Every metric is NaN where it is undefined for a plane (too small, constant, or without finite
+pixels).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pixel_patrol_image import _fused
 from pixel_patrol_image._filters import WEIGHT_FLOOR
-from pixel_patrol_image._robust import FloatPlanes, PlaneStats, prepare
+from pixel_patrol_image._robust import plane_stats
+from pixel_patrol_image._stats import PlaneStats, working_input
 from pixel_patrol_image._workspace import Workspace
 
 NAMES = ("michelson_contrast", "mscn_variance", "texture_heterogeneity", "laplacian_variance")
 
 MSCN_C = 1.0 / 255.0
-"""BRISQUE's stabilising constant C = 1 on 8-bit data, i.e. 1/255 of the dynamic range D."""
+"""BRISQUE's stabilising constant: C = 1 on the 0..255 scale, here 1/255 of the dynamic range D."""
 
 SIGMA_FLOOR = 1e-7
 """Least local standard deviation, in units of ``D`` (flat regions)."""
@@ -27,30 +32,74 @@ RESIDUE = 1e-6
 MIN_MSCN_SIZE = 7
 """Smallest plane side with at least one full BRISQUE window."""
 
+SUMS = (*_fused.SUMS, "count")
+"""Per-plane (or per-tile) sums behind the filter metrics; ``count`` = finite own pixels."""
+
 F32 = np.float32
 
 
 def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
-    """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch in the input dtype."""
-    fp = prepare(raw, masked, ws)
-    return {"michelson_contrast": michelson_contrast(fp.stats), **fused_metrics(fp)}
+    """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch of whole planes."""
+    if raw.dtype == np.bool_:
+        raw = raw.view(np.uint8)
+    h, w = raw.shape[1:]
+    stats = plane_stats(raw, np.isfinite(raw) if masked else None)
+    sums = tile_sums(raw, masked, stats, (0, h, 0, w), ws)
+    return from_sums(stats, sums, raw.dtype, (h, w))
 
 
-def michelson_contrast(stats: PlaneStats) -> np.ndarray:
-    """``(hi - lo) / (|hi| + |lo|)`` on the 1st/99th percentiles of the finite values.
+def tile_sums(
+    raw: np.ndarray,
+    masked: bool,
+    stats: PlaneStats,
+    own: tuple[int, int, int, int],
+    ws: Workspace,
+) -> np.ndarray:
+    """``(b, len(SUMS))`` float64 sums over the own box of ``b`` tiles (or whole planes).
 
-    For non-negative data this is Michelson's ``(Imax - Imin) / (Imax + Imin)``. The absolute
-    values extend it to signed data: an all-negative plane gets the contrast of its mirror
-    image, and a plane whose robust range reaches or crosses zero has full contrast 1.
-    ``hi == lo`` (over 98 % of pixels share one value) gives 0.
+    Parameters
+    ----------
+    raw
+        ``(b, h, w)`` pixels in the input dtype: the own box plus the halo (clipped at the
+        plane border) of each tile.
+    masked
+        Whether the *whole planes* have non-finite pixels (a plane takes one code path for
+        all its tiles).
+    stats
+        Statistics of the whole planes.
+    own
+        ``(y0, y1, x0, x1)`` of the own pixels inside ``raw``.
     """
-    c = (stats.hi - stats.lo) / (np.abs(stats.hi) + np.abs(stats.lo))
-    c = np.where(stats.hi == stats.lo, 0.0, c)
-    return np.where(stats.valid, c, np.nan)
+    if raw.dtype == np.bool_:
+        raw = raw.view(np.uint8)
+    b = len(raw)
+    array, offset, unit = working_input(raw, stats, ws.get("quality_x", raw.shape, np.float32))
+    d = stats.scaled_range(raw.dtype)
+    out = np.zeros((b, len(SUMS)))
+    _fused.quality_sums(
+        array,
+        masked,
+        np.asarray(own, dtype=np.int64),
+        offset,
+        unit,
+        (MSCN_C * d).astype(F32),
+        np.square(SIGMA_FLOOR * d).astype(F32),
+        F32(RESIDUE),
+        F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0,
+        out,
+    )
+    y0, y1, x0, x1 = own
+    if not masked:
+        out[:, -1] = (y1 - y0) * (x1 - x0)
+    else:
+        out[:, -1] = np.isfinite(raw[:, y0:y1, x0:x1]).sum(axis=(1, 2))
+    return out
 
 
-def fused_metrics(fp: FloatPlanes) -> dict[str, np.ndarray]:
-    """MSCN variance, texture heterogeneity and Laplacian variance from one compiled pass.
+def from_sums(
+    stats: PlaneStats, sums: np.ndarray, dtype: np.dtype, shape: tuple[int, int]
+) -> dict[str, np.ndarray]:
+    """The metrics of ``b`` planes of ``shape`` from their statistics and summed :data:`SUMS`.
 
     With Gaussian local mean ``mu``, local std ``sigma = sqrt(G*x² - mu²)`` and dynamic range
     ``D``, the MSCN coefficients are ``(x - mu) / (sigma + D/255)``; ``mscn_variance`` is
@@ -59,45 +108,24 @@ def fused_metrics(fp: FloatPlanes) -> dict[str, np.ndarray]:
     of the intensities. ``laplacian_variance`` is the variance of
     ``L = x[i-1,j] + x[i+1,j] + x[i,j-1] + x[i,j+1] - 4 x[i,j]`` over interior pixels whose
     stencil is finite, in squared intensity units of the input (a gain ``a`` multiplies it by
-    ``a²``).
+    ``a²``); it is NaN where that exceeds the float64 range (values beyond about 1e154).
 
     Local variances under ``RESIDUE * G*x²`` are float32 rounding residue (``x`` is counted
     from the plane median) and get the floor ``(SIGMA_FLOOR * D)²``, as flat windows would
     in exact arithmetic.
     """
-    from pixel_patrol_image import _fused
-
-    layout = fp.layout
-    b, h, w = layout.planes, layout.height, layout.width
-    grid = fp.stack.grid(fp.buf)
-    x = grid[:b]
-    m = grid[fp.mask_group * b :] if fp.mask_group is not None else x
-    d = fp.stats.scale * fp.unit
-    sums = np.zeros((b, len(_fused.SUMS)))
-    _fused.quality_sums(
-        x,
-        m,
-        fp.masked,
-        h,
-        w,
-        (MSCN_C * d).astype(F32),
-        np.square(SIGMA_FLOOR * d).astype(F32),
-        F32(RESIDUE),
-        F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0,
-        sums,
-    )
-    c, c2, s, s2, lap, lap2, lap_n = sums.T
-    n = fp.stats.count
-    valid = fp.stats.valid
-    nan = np.full(b, np.nan)
-    mscn = _variance(c, c2, n)
-    s_mean = s / n
-    texture = np.sqrt(_variance(s, s2, n)) / np.where(s_mean > 0, s_mean, np.nan)
+    h, w = shape
+    c, c2, s, s2, lap, lap2, lap_n, n = np.asarray(sums, dtype=np.float64).T
+    valid = stats.valid
+    nan = np.full(len(valid), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mscn = _variance(c, c2, n)
+        s_mean = s / n
+        texture = np.sqrt(_variance(s, s2, n)) / np.where(s_mean > 0, s_mean, np.nan)
+        lap_var = np.ldexp(_variance(lap, lap2, lap_n), -2 * stats.unit_exp(np.dtype(dtype)))
     small = h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE
-    lap_var = _variance(lap, lap2, lap_n)
-    with np.errstate(over="ignore"):  # values beyond 1e154 have a variance beyond float64
-        lap_var = lap_var / fp.unit / fp.unit  # in two steps: unit² alone may overflow
     return {
+        "michelson_contrast": stats.michelson,
         "mscn_variance": nan if small else np.where(valid, mscn, nan),
         "texture_heterogeneity": nan if small else np.where(valid, texture, nan),
         "laplacian_variance": nan if h < 3 or w < 3 else np.where(valid, lap_var, nan),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pixel_patrol_base.contracts import Column
+from pixel_patrol_base.contracts import Column, ImageContext, PlaneProgram
 from pixel_patrol_image._columns import metric_columns
 from pixel_patrol_image._processor import PlaneMetricProcessor
 
@@ -46,6 +46,15 @@ class RasterQuality(PlaneMetricProcessor):
 
     NAME: ClassVar[str] = "raster-quality"
     COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
+    HALO: ClassVar[int] = 3
+    """The BRISQUE window's radius (the Laplacian needs 1)."""
+
+    def program(self, image: ImageContext, shape: tuple[int, int]) -> PlaneProgram:
+        """Survey the plane's statistics, then sum its tiles."""
+        from pixel_patrol_image._survey import Survey
+        from pixel_patrol_image._tiled import QualityProgram
+
+        return QualityProgram(image.dtype, shape, Survey(image.dtype))
 
     def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
         """Metric names and the per-plane kernel."""
