@@ -127,3 +127,11 @@ def test_strong_deconvolution_rings_and_noise_does_not() -> None:
     noisy = ringing(blurred + rng.normal(0, 4, objects.shape))
     assert plain <= BASELINE and noisy <= BASELINE
     assert ringing(deconvolve(blurred, 2.0, lam=0.001)) > 0.1
+
+
+@pytest.mark.parametrize("kind", ["camera", "astronaut", "photons"])
+def test_blocking_rises_as_jpeg_quality_falls(kind: str) -> None:
+    img = photon_disks(0) if kind == "photons" else natural(kind)
+    values = [metrics(jpeg(img, q))["blocking_index"] for q in (95, 50, 10)]
+    assert values[0] < values[1] < values[2]
+    assert 0.9 < metrics(img)["blocking_index"] < 1.1
