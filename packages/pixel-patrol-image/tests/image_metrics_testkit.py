@@ -7,6 +7,7 @@ no code with the package, so a vectorisation bug cannot hide behind itself.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Mapping
 
@@ -62,10 +63,63 @@ def deconvolve(img: np.ndarray, sigma: float, lam: float = 0.01) -> np.ndarray:
     return np.real(np.fft.ifft2(np.fft.fft2(img.astype(np.float64)) * g / (g * g + lam)))
 
 
+def sharp_cells(seed: int = 0, n: int = 192) -> np.ndarray:
+    """Bright discs with hard edges on a dark background (float64, no blur, no noise)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:n, :n]
+    img = np.full((n, n), 30.0)
+    for _ in range(14):
+        cy, cx = rng.uniform(15, n - 15, 2)
+        r = rng.uniform(6, 14)
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = rng.uniform(130, 220)
+    return img
+
+
+def photon_disks(seed: int = 0, n: int = 192, photons: float = 150.0) -> np.ndarray:
+    """Photon-limited fluorescence: Poisson counts of blurred bright discs (uint16)."""
+    rng = np.random.default_rng(seed)
+    expected = ndi.gaussian_filter(sharp_cells(seed, n) * photons / 200.0, 1.0)
+    return rng.poisson(expected).astype(np.uint16)
+
+
+def gibbs(img: np.ndarray, fraction: float) -> np.ndarray:
+    """Band-limit by truncating the spectrum: keep frequencies below ``fraction`` of Nyquist
+    along each axis (the k-space truncation of MRI, a sharp low-pass): Gibbs ringing."""
+    return np.real(np.fft.ifft2(np.fft.fft2(np.asarray(img, np.float64)) * _band(img, fraction)))
+
+
+def band_limit(img: np.ndarray, fraction: float) -> np.ndarray:
+    """The same band limit with a smooth (Hann) roll-off: the blur of :func:`gibbs` without
+    its ringing."""
+    return np.real(
+        np.fft.ifft2(np.fft.fft2(np.asarray(img, np.float64)) * _band(img, fraction, hann=True))
+    )
+
+
+def _band(img: np.ndarray, fraction: float, hann: bool = False) -> np.ndarray:
+    window = np.ones((1, 1))
+    for axis, n in enumerate(np.shape(img)):
+        f = np.abs(np.fft.fftfreq(n)) / (0.5 * fraction)
+        w = np.where(f < 1, 0.5 + 0.5 * np.cos(np.pi * f), 0.0) if hann else (f <= 1) * 1.0
+        window = window * (w[:, None] if axis == 0 else w[None, :])
+    return window
+
+
+def natural(name: str) -> np.ndarray:
+    """A grey 8-bit natural test image shipped with scikit-image (no download)."""
+    from skimage import data
+
+    img = getattr(data, name)()
+    if img.ndim == 3:
+        img = np.round(img[..., :3] @ np.array([0.2125, 0.7154, 0.0721])).astype(np.uint8)
+    return img
+
+
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip an 8-bit grey image through Pillow's baseline JPEG at ``quality``."""
     buf = io.BytesIO()
-    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    pixels = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(buf, "JPEG", quality=quality)
     buf.seek(0)
     return np.asarray(Image.open(buf))
 
@@ -133,3 +187,91 @@ def ref_mscn(plane: np.ndarray) -> tuple[float, float]:
     coeffs = [c for c, _ in pairs]
     sigmas = [s for _, s in pairs]
     return float(np.var(coeffs)), float(np.std(sigmas) / np.mean(sigmas))
+
+
+# ---------------------------------------------------------------- ringing reference
+
+
+def _tv_excess(run: list[float]) -> float:
+    """Total variation of a run of values minus its net change."""
+    return sum(abs(b - a) for a, b in itertools.pairwise(run)) - abs(run[-1] - run[0])
+
+
+def _strength_bin(d: float) -> int:
+    """Binary exponent and top four mantissa bits of d (16 bins per octave)."""
+    m, e = math.frexp(d)
+    return (e + 1100) * 16 + int((2 * m - 1) * 16)
+
+
+def ref_ringing_sites(plane: np.ndarray) -> list[tuple[int, bool, float, float, bool]]:
+    """(strength bin, counted, across - along ripple, step, finite) of every edge site.
+
+    Written pixel by pixel from docs/metrics.md: Sobel derivatives divided by 4; a site on X
+    where |Dx| >= 2 |Dy|, 0 < |Dx| < inf and |Dx| is a strict maximum against the left and at
+    least the right neighbour; flanks 3..6 px on both sides; along-edge runs over rows
+    -2..+1 (columns, for sites on Y); counted when on a plane row that is a multiple of 4.
+    """
+    x = plane.astype(np.float64)
+    sites = []
+    for t in (False, True):  # X-axis sites, then Y-axis sites on the transposed plane
+        v = x.T if t else x
+        hh, ww = v.shape
+        for i in range(2, hh - 1):
+            for j in range(6, ww - 6):
+                site = _ref_site(v, i, j)
+                if site is not None:
+                    strength, ripple, step = site
+                    finite = math.isfinite(ripple) and math.isfinite(step)
+                    counted = (j if t else i) % 4 == 0
+                    sites.append((_strength_bin(strength), counted, ripple, step, finite))
+    return sites
+
+
+def _ref_site(v: np.ndarray, i: int, j: int) -> tuple[float, float, float] | None:
+    """Strength, ripple and step of a site on the X axis of ``v`` at (i, j), or None."""
+
+    def sobel(i: int, j: int) -> tuple[float, float]:
+        def s(r: int, c: int) -> float:
+            return v[r - 1, c] + 2 * v[r, c] + v[r + 1, c]
+
+        def q(r: int, c: int) -> float:
+            return v[r, c - 1] + 2 * v[r, c] + v[r, c + 1]
+
+        return abs(s(i, j + 1) - s(i, j - 1)) / 4, abs(q(i + 1, j) - q(i - 1, j)) / 4
+
+    a, b = sobel(i, j)
+    if not (a >= 2 * b and 0 < a < math.inf):
+        return None
+    if not (a > sobel(i, j - 1)[0] and a >= sobel(i, j + 1)[0]):
+        return None
+    across = _tv_excess([v[i, j + k] for k in range(3, 7)])
+    across += _tv_excess([v[i, j - k] for k in range(3, 7)])
+    along = sum(
+        _tv_excess([v[r, c] for r in range(i - 2, i + 2)])
+        for k in range(3, 7)
+        for c in (j - k, j + k)
+    )
+    hi = (v[i - 1, j + 6] + 2 * v[i, j + 6] + v[i + 1, j + 6]) / 4
+    lo = (v[i - 1, j - 6] + 2 * v[i, j - 6] + v[i + 1, j - 6]) / 4
+    return a, across - along / 4, abs(hi - lo)
+
+
+def ref_ringing(plane: np.ndarray) -> float:
+    """ringing_index from :func:`ref_ringing_sites`: strong = within one octave (16 bins)
+    of the bin of the counted site of rank ceil(0.999 n); the summed ripple (at least 0) of
+    the finite strong sites over their summed steps; null when their mean step is below the
+    sample standard deviation of their ripple."""
+    sites = ref_ringing_sites(plane)
+    bins = sorted(b for b, counted, _, _, _ in sites if counted)
+    if not bins:
+        return math.nan
+    reference = bins[math.ceil(0.999 * len(bins)) - 1]
+    strong = [(r, s) for b, _, r, s, ok in sites if ok and b >= reference - 16]
+    steps = sum(s for _, s in strong)
+    if not strong or not steps > 0:
+        return math.nan
+    ripples = [r for r, _ in strong]
+    spread = float(np.std(ripples, ddof=1)) if len(ripples) > 1 else 0.0
+    if steps / len(strong) < spread:
+        return math.nan  # no edge stands out of the noise
+    return max(sum(ripples), 0.0) / steps

@@ -123,11 +123,12 @@ def test_image_level_value_is_the_plane_mean_whatever_the_slicing(
 ) -> None:
     planes = np.stack([scene(s, n=48) for s in range(5)]).astype(np.float32)
     planes[3] = np.nan  # an all-NaN slice must not move the image value
+    planes[0] = np.random.default_rng(0).normal(100, 10, (48, 48))  # no edge: null ringing
     header = ImageHeader("ZYX", planes.shape, "float32")
     rows = process_image(planes, header, slice_size, PROCESSORS)
     level0 = rows["obs_level"].index(0)
     singles = [metrics(p) for p in planes]
-    assert math.isnan(singles[0]["ringing_index"])  # no far region: null, weight 0
+    assert math.isnan(singles[0]["ringing_index"])  # null, weight 0
     for name in ALL:
         defined = [v[name] for v in singles if not math.isnan(v[name])]
         assert len(defined) >= 3
@@ -196,7 +197,10 @@ def test_non_finite_pixels_do_not_poison_a_plane() -> None:
     clean, dirty = metrics(img), metrics(spoiled)
     for name in ALL:
         assert np.isfinite(dirty[name])
-        assert dirty[name] == pytest.approx(clean[name], rel=0.1)
+        if name == "ringing_index":  # near 0 here; each bad pixel drops the sites around it
+            assert dirty[name] == pytest.approx(clean[name], abs=0.02)
+        else:
+            assert dirty[name] == pytest.approx(clean[name], rel=0.1)
 
 
 def test_bool_planes_work_and_complex_planes_are_refused() -> None:

@@ -1,6 +1,7 @@
 """``raster-compression``: blocking index and ringing index, per 2-D plane.
 
-Both are ratios that are about 1 for data without the artefact and grow with it. A leaf
+The blocking index is about 1 without block coding, the ringing index 0 without ringing;
+both grow with the artefact. A leaf
 reports the mean over its valid planes and, in an internal column, how many planes that was,
 so rolled-up rows are the plain mean over all valid planes they cover. Formulas, sources and
 caveats: ``docs/metrics.md``.
@@ -25,9 +26,9 @@ _DESCRIPTIONS = (
     ),
     (
         "ringing_index",
-        "Mean squared local-extremum excess (crests/troughs) 1-4 px outside strong edges over "
-        "that farther than 8 px from them, per plane; about 1 without ringing; null without "
-        "strong edges.",
+        "Ripple parallel to the plane's strongest edges per unit edge height: non-monotone "
+        "excess of the 3-6 px flanks across the edge minus along it; 0 without ringing; null "
+        "when no edge stands out of the noise.",
     ),
 )
 
@@ -37,15 +38,15 @@ class RasterCompression(PlaneMetricProcessor):
 
     NAME: ClassVar[str] = "raster-compression"
     COLUMNS: ClassVar[tuple[Column, ...]] = metric_columns(_DESCRIPTIONS)
-    HALO: ClassVar[int] = 20
-    """Support of the ringing masks (see ``_compression_tiles.RING_HALO``); blocking needs 1."""
+    HALO: ClassVar[int] = 6
+    """Support of the ringing index's edge sites (``_compression_loops.SUPPORT``); blocking
+    needs 1."""
 
     def program(self, image: ImageContext, shape: tuple[int, int]) -> PlaneProgram:
-        """Survey the plane's statistics, collect its gradient samples, then sum its tiles."""
-        from pixel_patrol_image._survey import Survey
-        from pixel_patrol_image._tiled import CompressionProgram
+        """Count the edge sites and sum the blocking steps, then sum the strong sites' ripple."""
+        from pixel_patrol_image._compression_program import CompressionProgram
 
-        return CompressionProgram(image.dtype, shape, Survey(image.dtype))
+        return CompressionProgram()
 
     def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
         """Metric names and the per-plane kernel."""

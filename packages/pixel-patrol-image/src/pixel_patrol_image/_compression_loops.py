@@ -1,0 +1,365 @@
+"""Compiled loops of ``raster-compression``: one scan of a plane region for both metrics.
+
+The scan reads the pixels in their own dtype (no conversion pass, no percentiles) and writes
+only small accumulators: the four sums of the blocking index, a histogram of edge-site
+strengths and a list of the sites. A second loop measures the ripple of the sites that
+matter (the strong ones) and adds it to their bins. Everything is computed from the pixels
+within ``SUPPORT`` of a pixel in plane coordinates, so a tile scanned with a halo of
+``SUPPORT`` pixels adds exactly the terms the whole plane would. Formulas and sources:
+``docs/metrics.md``.
+
+Speed: rows are processed as whole-row loops without branches (derivatives, site tests,
+steps), which the compiler turns into SIMD code; the Sobel derivatives of 8- and 16-bit
+images are exact in float32 and computed so, other types in float64. Only the list of sites
+(a few percent of the pixels) is walked one by one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixel_patrol_image._jit import compiled
+
+BLOCK = 8
+"""Block size of the coding grid (JPEG, MPEG-1/2, H.261/263 luma transforms)."""
+
+FLANK_NEAR = 3
+FLANK_FAR = 6
+"""The ringing flank on each side of an edge site: pixels 3 to 6 along the edge normal."""
+
+FLANK = FLANK_FAR - FLANK_NEAR + 1
+"""Samples per flank (and per along-edge segment): equal lengths give noise equal odds."""
+
+ORIENTATION = 2.0
+"""A site on the X axis needs ``|Dx| >= 2 |Dy|`` (edge within about 27 degrees of the Y axis)."""
+
+SUPPORT = FLANK_FAR
+"""Farthest pixel (chessboard distance) a site or a step reads: the halo a tile needs."""
+
+BIN_SHIFT = 48
+"""Histogram bin of a site strength ``d >= 0``: the bits of the float64 ``d`` shifted right
+by 48, i.e. its binary exponent and the top four bits of its mantissa. Bins are exact
+intervals of floats, monotone in ``d``, 16 per octave; one octave lower is 16 bins lower."""
+
+BINS_PER_OCTAVE = 16
+
+BINS = 1 << 15
+"""Number of bins (11 exponent bits and 4 mantissa bits of a non-negative float64)."""
+
+COUNT_EVERY = 4
+"""The strength histogram counts the sites on every fourth plane row (rows 0, 4, 8, ..): a
+fixed quarter of the plane, the same in every tiling, that sets the strong-edge threshold at
+a quarter of the cost."""
+
+
+@compiled
+def float_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+    """``|Dx|`` and ``|Dy|`` of row ``r`` on columns ``c0..c1-1`` (Sobel, divided by 4).
+
+    ``Dx`` is ``s[j+1] - s[j-1]`` with ``s`` the ``[1, 2, 1] / 4`` average of rows
+    ``r-1..r+1``; ``Dy`` the same with the axes swapped. In the type of ``one``.
+
+    Every hot loop here runs over slices from index 0: with a start the compiler cannot
+    prove non-negative, numba's negative-index handling keeps it from vectorising (4 to 8
+    times slower).
+    """
+    two, quarter = one + one, one / (one + one + one + one)
+    n = c1 - c0
+    if n <= 0:
+        return
+    ul, uc, ur = x[r - 1, c0 - 1 : c1 - 1], x[r - 1, c0:c1], x[r - 1, c0 + 1 : c1 + 1]
+    ml, mr = x[r, c0 - 1 : c1 - 1], x[r, c0 + 1 : c1 + 1]
+    dl, dc, dr = x[r + 1, c0 - 1 : c1 - 1], x[r + 1, c0:c1], x[r + 1, c0 + 1 : c1 + 1]
+    out_x, out_y = dx_row[c0:c1], dy_row[c0:c1]
+    for j in range(n):
+        right = ur[j] * one + two * mr[j] + dr[j]
+        left = ul[j] * one + two * ml[j] + dl[j]
+        below = dl[j] * one + two * dc[j] + dr[j]
+        above = ul[j] * one + two * uc[j] + ur[j]
+        out_x[j] = abs(right - left) * quarter
+        out_y[j] = abs(below - above) * quarter
+
+
+@compiled
+def small_int_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+    """:func:`float_derivatives` for 8- and 16-bit pixels: exact int32 sums, stored as float32
+    (values below 2**21, exact); about twice as fast as converting every pixel to float.
+    ``one`` is unused (the maps are float32)."""
+    n = c1 - c0
+    if n <= 0:
+        return
+    ul, uc, ur = x[r - 1, c0 - 1 : c1 - 1], x[r - 1, c0:c1], x[r - 1, c0 + 1 : c1 + 1]
+    ml, mr = x[r, c0 - 1 : c1 - 1], x[r, c0 + 1 : c1 + 1]
+    dl, dc, dr = x[r + 1, c0 - 1 : c1 - 1], x[r + 1, c0:c1], x[r + 1, c0 + 1 : c1 + 1]
+    out_x, out_y = dx_row[c0:c1], dy_row[c0:c1]
+    for j in range(n):
+        right = np.int32(ur[j]) + 2 * np.int32(mr[j]) + np.int32(dr[j])
+        left = np.int32(ul[j]) + 2 * np.int32(ml[j]) + np.int32(dl[j])
+        below = np.int32(dl[j]) + 2 * np.int32(dc[j]) + np.int32(dr[j])
+        above = np.int32(ul[j]) + 2 * np.int32(uc[j]) + np.int32(ur[j])
+        out_x[j] = np.float32(abs(right - left)) * np.float32(0.25)
+        out_y[j] = np.float32(abs(below - above)) * np.float32(0.25)
+
+
+@compiled
+def int_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
+    """Sum (int64) and count of ``|b[j] - a[j]|`` for ``j`` in ``c0..c1-1``."""
+    a, b = a[c0:c1], b[c0:c1]
+    total = np.int64(0)
+    for j in range(len(a)):
+        total += abs(np.int64(b[j]) - np.int64(a[j]))
+    return total, len(a)
+
+
+@compiled
+def float_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
+    """Sum and count of the finite ``|b[j] - a[j]|`` (float64) for ``j`` in ``c0..c1-1``.
+
+    A plain sum first (SIMD); only when it is not finite, because a step is, the loop that
+    leaves such steps out.
+    """
+    a, b = a[c0:c1], b[c0:c1]
+    n = len(a)
+    s0 = s1 = s2 = s3 = 0.0  # four running sums: independent chains the CPU overlaps
+    for k in range(n // 4):
+        j = 4 * k
+        s0 += abs(np.float64(b[j]) - np.float64(a[j]))
+        s1 += abs(np.float64(b[j + 1]) - np.float64(a[j + 1]))
+        s2 += abs(np.float64(b[j + 2]) - np.float64(a[j + 2]))
+        s3 += abs(np.float64(b[j + 3]) - np.float64(a[j + 3]))
+    for j in range(n - n % 4, n):
+        s0 += abs(np.float64(b[j]) - np.float64(a[j]))
+    total = (s0 + s1) + (s2 + s3)
+    if total < np.inf:
+        return total, n
+    total = 0.0
+    count = 0
+    for j in range(len(a)):
+        step = abs(np.float64(b[j]) - np.float64(a[j]))
+        if step < np.inf:
+            total += step
+            count += 1
+    return total, count
+
+
+@compiled
+def _block_row(x, i, c0, c1, oy, ox, h, w, steps, out):  # type: ignore[no-untyped-def]
+    """|steps| from row ``i``'s own pixels to their right and lower neighbours.
+
+    A step between plane columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is
+    a multiple of ``BLOCK``. Steps with a non-finite end are left out.
+    """
+    row = x[i]
+    last = max(min(c1, w - 1 - ox), c0)  # the plane's last column has no right neighbour
+    right, n_right = steps(row[:-1], row[1:], c0, last)
+    first_on = c0 + (BLOCK - 1 - (ox + c0) % BLOCK) % BLOCK  # ox + j + 1 = 0 mod 8
+    # steps across the grid: every 8th column, as two strided views
+    on, n_on = steps(row[first_on : last : BLOCK], row[first_on + 1 : last + 1 : BLOCK], 0, len(row[first_on:last:BLOCK]))
+    out[0] += on
+    out[1] += n_on
+    out[2] += right - on
+    out[3] += n_right - n_on
+    if oy + i + 1 < h:
+        down, n_down = steps(row, x[i + 1], c0, c1)
+        k = 0 if (oy + i + 1) % BLOCK == 0 else 2
+        out[k] += down
+        out[k + 1] += n_down
+
+
+@compiled
+def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ignore[no-untyped-def]
+    """Mark the edge sites of a row with strength at least ``floor``: ``flags[j]`` is 1 for
+    an X-axis site, 2 for a Y-axis site, 0 otherwise, for ``j`` in the union of the column
+    ranges ``x_cols`` and ``y_cols`` (outside them, 0).
+
+    X: ``|Dx| >= 2 |Dy|``, ``0 < |Dx| < inf``, strictly above the left and at least the right
+    neighbour's ``|Dx|``. Y: the same with the axes swapped, against the rows above and below
+    (the two exclude each other). No branches, so the loop runs as SIMD code; callers then
+    visit the few flagged columns.
+    """
+    two, zero, inf = dx.dtype.type(2), dx.dtype.type(0), dx.dtype.type(np.inf)
+    lo, hi = min(x_cols[0], y_cols[0]), max(x_cols[1], y_cols[1])
+    if hi <= lo:
+        return lo, lo
+    a, b, left, right = dx[lo:hi], dy[lo:hi], dx[lo - 1 : hi - 1], dx[lo + 1 : hi + 1]
+    up, down, out = above[lo:hi], below[lo:hi], flags[lo:hi]
+    x0, x1, y0, y1 = x_cols[0] - lo, x_cols[1] - lo, y_cols[0] - lo, y_cols[1] - lo
+    for j in range(hi - lo):
+        u, v = a[j], b[j]
+        on_x = (u >= two * v) & (u > left[j]) & (u >= right[j]) & (u < inf) & (u > zero)
+        on_y = (v >= two * u) & (v > up[j]) & (v >= down[j]) & (v < inf) & (v > zero)
+        on_x &= (u >= floor) & (j >= x0) & (j < x1)
+        on_y &= (v >= floor) & (j >= y0) & (j < y1)
+        out[j] = np.uint8(on_x) + np.uint8(on_y) * np.uint8(2)
+    return lo, hi
+
+
+@compiled
+def _flagged(flags, lo, hi):  # type: ignore[no-untyped-def]
+    """The columns ``lo..hi-1`` whose flag is set, skipping eight zero flags at a time
+    (``flags`` is 8-byte aligned, zero beyond ``hi``)."""
+    words = flags.view(np.uint64)
+    out = []
+    for w in range(lo // 8, (hi + 7) // 8):
+        if words[w] != 0:
+            for j in range(max(8 * w, lo), min(8 * w + 8, hi)):
+                if flags[j]:
+                    out.append(j)
+    return out
+
+
+@compiled
+def _tv_excess(a, b, c, d):  # type: ignore[no-untyped-def]
+    """Total variation of the run ``a, b, c, d`` minus its net change: 0 when monotone."""
+    a, b, c, d = np.float64(a), np.float64(b), np.float64(c), np.float64(d)
+    return abs(b - a) + abs(c - b) + abs(d - c) - abs(d - a)
+
+
+@compiled
+def _flank(x, i, c):  # type: ignore[no-untyped-def]
+    """Across and along ripple of one flank of an X-axis site on row ``i``: the 4x4 block of
+    rows ``i-2..i+1`` and columns ``c..c+3``.
+
+    Across: the non-monotone excess of row ``i`` over the four columns. Along: the same for
+    each column over the four rows, summed (the caller divides by ``FLANK``).
+    """
+    r0, r1, r2, r3 = x[i - 2, c : c + 4], x[i - 1, c : c + 4], x[i, c : c + 4], x[i + 1, c : c + 4]
+    along = 0.0
+    for k in range(4):
+        along += _tv_excess(r0[k], r1[k], r2[k], r3[k])
+    return _tv_excess(r2[0], r2[1], r2[2], r2[3]), along
+
+
+@compiled
+def _site_x(x, i, j):  # type: ignore[no-untyped-def]
+    """Ripple (across - along) and step of an X-axis site at ``(i, j)``."""
+    a1, b1 = _flank(x, i, j + FLANK_NEAR)
+    a2, b2 = _flank(x, i, j - FLANK_FAR)
+    hi = x[i - 1, j + 6] + 2.0 * x[i, j + 6] + x[i + 1, j + 6]
+    lo = x[i - 1, j - 6] + 2.0 * x[i, j - 6] + x[i + 1, j - 6]
+    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
+
+
+@compiled
+def _site_y(x, i, j):  # type: ignore[no-untyped-def]
+    """:func:`_site_x` with the axes swapped (a Y-axis site: the edge runs along X)."""
+    a1, b1 = _flank(x.T, j, i + FLANK_NEAR)
+    a2, b2 = _flank(x.T, j, i - FLANK_FAR)
+    hi = x[i + 6, j - 1] + 2.0 * x[i + 6, j] + x[i + 6, j + 1]
+    lo = x[i - 6, j - 1] + 2.0 * x[i - 6, j] + x[i - 6, j + 1]
+    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
+
+
+@compiled
+def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
+    """First pass: blocking sums, the derivative maps, and the strength histogram of the
+    edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
+
+    Parameters
+    ----------
+    x
+        2-D region of a plane (any real dtype) with the own pixels and their halo.
+    own
+        ``(r0, r1, c0, c1)``: the own pixels ``x[r0:r1, c0:c1]``.
+    origin, shape
+        Plane coordinates of ``x[0, 0]``; plane ``(height, width)``.
+    find_sites
+        False for the blocking sums alone (a one-pixel halo is then enough).
+    steps
+        :func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise.
+    derivatives
+        :func:`small_int_derivatives` for 8- and 16-bit pixels, :func:`float_derivatives`
+        otherwise.
+    one
+        1 in the type the derivatives are computed in (float32 or float64).
+    maps, bits
+        ``(2, *x.shape)`` scratch in that type for ``|Dx|`` and ``|Dy|``, and the same memory
+        as int32 or int64.
+    shift
+        ``(right shift, offset)`` turning ``bits`` into the strength bin of ``BIN_SHIFT``.
+    found
+        uint8 scratch of ``x.shape[1]`` (site flags of a row).
+    counts
+        float64 histogram of site strengths, added to.
+    touched
+        int64 ``[first, last + 1]`` of the bins written so far (widened).
+    blocking
+        float64 ``[on-grid |step| sum, count, off-grid sum, count]``, added to.
+    """
+    r0, r1, c0, c1 = own
+    oy, ox = origin
+    h, w = shape
+    for i in range(r0, r1):
+        _block_row(x, i, c0, c1, oy, ox, h, w, steps, blocking)
+    if not find_sites:
+        return
+    b = _bounds(own, origin, shape)
+    if b[0] >= b[1]:
+        return
+    i0, i1, jx0, jx1, jy0, jy1, g0, g1 = b
+    dx, dy = maps[0], maps[1]
+    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
+        derivatives(x, r, g0, g1, one, dx[r], dy[r])
+    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
+        dy[i1, :] = np.inf
+    first = i0 + (COUNT_EVERY - (oy + i0) % COUNT_EVERY) % COUNT_EVERY
+    no_y = (jy0, jy0)
+    for i in range(first, i1, COUNT_EVERY):
+        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
+        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
+        bx, by = bits[0, i], bits[1, i]
+        for j in _flagged(found, lo, hi):
+            q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
+            counts[q] += 1.0
+            touched[0] = min(touched[0], q)
+            touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
+    """Rows that can hold a site, the site columns on X and on Y, and the derivative
+    columns; empty (first >= second) when no site fits."""
+    r0, r1, c0, c1 = own
+    oy, ox = origin
+    h, w = shape
+    i0, i1 = max(r0, 2 - oy), min(r1, h - 1 - oy)
+    jx0, jx1 = max(c0, SUPPORT - ox), min(c1, w - SUPPORT - ox)
+    jy0, jy1 = max(c0, 2 - ox), min(c1, w - 1 - ox)
+    g0, g1 = jy0, jy1  # derivatives of the site columns and of the X sites' neighbours
+    if jx1 > jx0:
+        g0, g1 = min(g0, jx0 - 1), max(g1, jx1 + 1)
+    if jy1 <= jy0 and jx1 <= jx0:
+        i1 = i0
+    return i0, i1, jx0, jx1, jy0, jy1, g0, g1
+
+
+@compiled
+def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
+    """Second pass: ripple and step of every edge site with strength at least ``floor``.
+
+    Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
+    number of sites with a finite ripple and step, and the sums of ripple, squared ripple
+    and step; ``touched`` is widened to the bins written.
+    """
+    b = _bounds(own, origin, shape)
+    if b[0] >= b[1]:
+        return
+    i0, i1, jx0, jx1, jy0, jy1, _, _ = b
+    oy = origin[0]
+    h = shape[0]
+    dx, dy = maps[0], maps[1]
+    for i in range(i0, i1):
+        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
+        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, floor, found)
+        bx, by = bits[0, i], bits[1, i]
+        for j in _flagged(found, lo, hi):
+            f = found[j]
+            r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
+            if np.isfinite(r) and np.isfinite(s):
+                q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
+                hist[1, q] += 1.0
+                hist[2, q] += r
+                hist[3, q] += r * r
+                hist[4, q] += s
+                touched[0] = min(touched[0], q)
+                touched[1] = max(touched[1], q + 1)

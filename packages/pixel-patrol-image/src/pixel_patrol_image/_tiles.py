@@ -1,0 +1,192 @@
+"""Scans of a tile of a plane for both ``raster-compression`` metrics, as mergeable partials.
+
+A tile is a region of a plane given with a halo: ``plane_with_halo`` holds the tile's own
+pixels (``own_region``) and the pixels around them that the metrics read, ``SUPPORT`` (6) on
+each side, fewer only where the plane ends. Every term is attributed to one own pixel and
+computed from plane coordinates (the 8-pixel grid, the plane border), so the partials of any
+tiling of a plane merge into exactly the partials of the whole plane.
+
+The ringing sums are needed only for the strong edge sites, which are known once the
+strength histogram of the whole plane is: :func:`plane_partials` scans a whole plane twice
+(count, then sum the strong bins only); a tiler can do the same with ``summed_from``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixel_patrol_image._blocking import SUPPORT as BLOCKING_SUPPORT
+from pixel_patrol_image._blocking import BlockingPartials
+from pixel_patrol_image._compression_loops import (
+    BIN_SHIFT,
+    BINS,
+    SUPPORT,
+    float_derivatives,
+    float_steps,
+    int_steps,
+    measure,
+    scan,
+    small_int_derivatives,
+)
+from pixel_patrol_image._ringing import RingingPartials, strong_bin
+
+WHOLE = (slice(None), slice(None))
+
+
+class Scratch:
+    """Buffers reused from one scan to the next (the histogram is left zeroed after a scan)."""
+
+    def __init__(self) -> None:
+        self.hist = np.zeros((5, BINS))  # counted sites, summed sites, ripple, ripple², step
+        self.maps: dict[type, np.ndarray] = {}
+        self.found = np.zeros(0, np.uint8)
+        self.touched = np.array([BINS, 0], np.int64)  # bins written since the last take
+
+    def fit(self, x: np.ndarray) -> np.ndarray:
+        """The ``(2, *x.shape)`` derivative maps for region ``x`` (in :func:`exact_type`)."""
+        if len(self.found) < x.shape[1] + 8:  # whole 8-byte words, zero beyond the row
+            self.found = np.zeros(-(-(x.shape[1] + 8) // 8) * 8, np.uint8)
+        work = exact_type(x.dtype)
+        maps = self.maps.get(work)
+        if maps is None or maps.shape[1:] != x.shape:
+            maps = self.maps[work] = np.zeros((2, *x.shape), work)
+        return maps
+
+
+def exact_type(dtype: np.dtype) -> type:
+    """float32 for pixel types whose Sobel sums float32 holds exactly (8/16-bit), else float64."""
+    return np.float32 if dtype.kind in "biu" and dtype.itemsize <= 2 else np.float64
+
+
+SHIFTS = {np.float32: (19, (1023 - 127) << 4), np.float64: (BIN_SHIFT, 0)}
+"""Bits of a non-negative float32 (float64) derivative to its float64 strength bin."""
+
+
+def scan_region(
+    plane_with_halo: np.ndarray,
+    own_region: tuple[slice, slice],
+    global_offset: tuple[int, int],
+    plane_shape: tuple[int, int],
+    scratch: Scratch | None = None,
+    ringing: bool = True,
+    summed_from: int = 0,
+) -> tuple[BlockingPartials, RingingPartials]:
+    """Blocking and ringing partials of the own pixels of a tile.
+
+    Parameters
+    ----------
+    plane_with_halo
+        2-D region of the plane, any real dtype (bool counts as 0/1).
+    own_region
+        ``(rows, columns)`` slices of ``plane_with_halo`` with the tile's own pixels.
+    global_offset
+        Plane coordinates ``(row, column)`` of ``plane_with_halo[0, 0]``.
+    plane_shape
+        ``(height, width)`` of the whole plane.
+    scratch
+        Reusable buffers (a fresh set when omitted).
+    ringing
+        False to skip the edge sites (then a one-pixel halo is enough).
+    summed_from
+        Measure the ripple only of sites in strength bins from this one on (sites are
+        counted regardless). 0 measures all; a tiler that knows the plane's strong bin (a
+        first pass with ``summed_from=BINS``, merged, then
+        :func:`pixel_patrol_image._ringing.strong_bin`) saves most of that work.
+    """
+    x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, ringing, scratch)
+    origin, shape = _ints(global_offset), _ints(plane_shape)
+    block, maps = _first_pass(x, own, origin, shape, s, ringing)
+    if not ringing:
+        return block, RingingPartials.empty()
+    if summed_from < BINS:
+        _measure(x, own, origin, shape, s, maps, summed_from)
+    return block, _take(s, summed_from)
+
+
+def plane_partials(
+    plane: np.ndarray, scratch: Scratch | None = None
+) -> tuple[BlockingPartials, RingingPartials]:
+    """Partials of a whole plane, the ripple measured only for its strong sites."""
+    x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
+    shape = _ints(x.shape)
+    block, maps = _first_pass(x, own, (0, 0), shape, s, True)
+    lo, hi = (int(v) for v in s.touched)
+    first = strong_bin(s.hist[0, lo:hi], lo) if hi > lo else None
+    summed_from = BINS if first is None else first
+    if first is not None:
+        _measure(x, own, (0, 0), shape, s, maps, first)
+    return block, _take(s, summed_from)
+
+
+def _ints(pair: tuple[int, ...]) -> tuple[int, int]:
+    return int(pair[0]), int(pair[1])
+
+
+def _first_pass(
+    x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
+    shape: tuple[int, int], s: Scratch, ringing: bool,
+) -> tuple[BlockingPartials, np.ndarray]:  # fmt: skip
+    """Blocking sums, derivative maps and the strength histogram of the counted rows."""
+    blocking = np.zeros(4)
+    maps = s.fit(x)
+    work = maps.dtype.type
+    steps = float_steps if x.dtype.kind == "f" else int_steps
+    derivatives = small_int_derivatives if work is np.float32 else float_derivatives
+    bits = maps.view(np.int32 if work is np.float32 else np.int64)
+    scan(
+        x, own, origin, shape, ringing, steps, derivatives, work(1), maps, bits, SHIFTS[work],
+        s.found,
+        s.hist[0], s.touched, blocking,
+    )  # fmt: skip
+    return BlockingPartials(*(float(v) for v in blocking)), maps
+
+
+def _measure(
+    x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
+    shape: tuple[int, int], s: Scratch, maps: np.ndarray, first: int,
+) -> None:  # fmt: skip
+    """Ripple sums of the sites in bins from ``first`` on (their strength at least the bin's
+    lower edge)."""
+    work = maps.dtype.type
+    bits = maps.view(np.int32 if work is np.float32 else np.int64)
+    floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
+    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist, s.touched)
+
+
+def _take(s: Scratch, summed_from: int) -> RingingPartials:
+    """Copy the touched bins out of the scratch histogram and zero them there."""
+    lo, hi = (int(v) for v in s.touched)
+    s.touched[:] = (BINS, 0)
+    if hi <= lo:
+        return RingingPartials.empty(summed_from)
+    counts, used, ripple, squares, steps = s.hist[:, lo:hi].copy()
+    s.hist[:, lo:hi] = 0.0
+    return RingingPartials(
+        lo, counts.astype(np.int64), used.astype(np.int64), ripple, squares, steps, summed_from
+    )
+
+
+def _prepare(
+    plane_with_halo: np.ndarray,
+    own_region: tuple[slice, slice],
+    origin: tuple[int, int],
+    plane: tuple[int, int],
+    ringing: bool,
+    scratch: Scratch | None,
+) -> tuple[np.ndarray, tuple[int, int, int, int], Scratch]:
+    """The region as a real array, the own bounds ``(r0, r1, c0, c1)`` after checking that
+    the halo is complete, and the scratch buffers."""
+    x = plane_with_halo
+    if x.dtype == np.bool_:
+        x = x.view(np.uint8)
+    if x.ndim != 2:
+        raise ValueError(f"need a 2-D region, got shape {x.shape}")
+    (r0, r1, _), (c0, c1, _) = (s.indices(n) for s, n in zip(own_region, x.shape, strict=True))
+    need = SUPPORT if ringing else BLOCKING_SUPPORT
+    for lo, hi, start, n, total in ((r0, r1, origin[0], x.shape[0], plane[0]),
+                                    (c0, c1, origin[1], x.shape[1], plane[1])):  # fmt: skip
+        if start < 0 or start + n > total or hi < lo:
+            raise ValueError("region lies outside the plane")
+        if lo < min(need, start + lo) or n - hi < min(need, total - (start + hi)):
+            raise ValueError(f"the halo around the own region must be {need} pixels")
+    return x, (r0, r1, c0, c1), scratch or Scratch()
