@@ -318,11 +318,9 @@ def blocks(total: int, block: int = 2**17, byte: int = 7) -> Iterator[bytes]:
 def zstd_frame(total: int, declared: int | None) -> bytes:
     """A Zstandard frame of RLE blocks; ``declared`` is its content size field (or none)."""
     magic = (0xFD2FB528).to_bytes(4, "little")
-    if declared is None:
-        header = bytes([0x00, 0x38])  # no content size, 128 KiB window
-    else:
-        header = bytes([0xA0]) + declared.to_bytes(4, "little")  # single segment, 4-byte size
-    return magic + header + b"".join(blocks(total))
+    unsized = bytes([0x00, 0x38])  # no content size, 128 KiB window
+    sized = bytes([0xA0]) + (declared or 0).to_bytes(4, "little")  # single segment, 4-byte size
+    return magic + (unsized if declared is None else sized) + b"".join(blocks(total))
 
 
 def test_zstd_frames_without_content_size_read_exactly(tmp_path: Path) -> None:
