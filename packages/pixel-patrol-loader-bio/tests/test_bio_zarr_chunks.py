@@ -190,6 +190,33 @@ def test_inner_chunk_shorter_than_its_bytes_is_an_error(tmp_path: Path, loader: 
     assert got.cause.startswith(f"an inner chunk of shard {key_of(store, shard)} is cut short: ")
 
 
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_run_reports_the_cut_chunk_and_keeps_the_other_store(
+    tmp_path: Path, memory_continues: dict[str, bytes], loader: str
+) -> None:
+    """Through a whole run: one error row naming the chunk; the intact store's rows are exact."""
+    from pixel_patrol_base import api
+
+    data = tmp_path / "data"
+    write_ome_zarr(data / "good.ome.zarr", "v2-blosc-lz4")
+    store = write_ome_zarr(data / "cut.ome.zarr", "v2-blosc-lz4")
+    chunk = chunk_files(store)[0]
+    whole = chunk.read_bytes()
+    memory_continues[str(chunk)] = whole
+    chunk.write_bytes(whole[: len(whole) // 2])
+    project = api.create_project("z", data, loader=loader, output_path=tmp_path / "r.parquet")
+    api.process_files(project, max_workers=1, processors_include=["raster-basic"])
+    rows = api.load(project.output_path)[0].to_pylist()
+    cut = [r for r in rows if "cut.ome.zarr" in r["imported_path"]]
+    assert len(cut) == 1 and cut[0]["error_stage"] == "load"
+    name = key_of(store, chunk)
+    assert f"chunk {name} is cut short: {len(whole) // 2} of {len(whole)} bytes" in cut[0]["error"]
+    good = [r for r in rows if "good.ome.zarr" in r["imported_path"] and r["obs_level"] == 0]
+    assert good and good[0]["error"] is None
+    assert good[0]["finite_pixel_count"] == STACK.size
+
+
 # --- every layout, cut at several points -----------------------------------------------------
 
 
@@ -416,3 +443,72 @@ def test_decompression_bomb_chunk_is_refused_in_bounded_memory(
     ), result
     assert "4096" in result["cause"]  # the size a chunk of this array holds
     assert result["grown_mib"] < 100, result
+
+
+# --- the checks refuse nothing the codecs write ----------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def sample(nbytes: int, itemsize: int, seed: int) -> np.ndarray:
+    """Half smooth, half noisy bytes: both compressible and incompressible stretches."""
+    rng = np.random.default_rng(seed)
+    smooth = (np.arange(nbytes // 2) // 7 % 251).astype(np.uint8)
+    noise = rng.integers(0, 256, nbytes - nbytes // 2, dtype=np.uint8)
+    data = np.concatenate([smooth, noise])
+    return data[: nbytes - nbytes % itemsize]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    nbytes=st.integers(1, 300_000),
+    itemsize=st.sampled_from([1, 2, 4, 8]),
+    cname=st.sampled_from(["lz4", "lz4hc", "blosclz", "zstd", "zlib"]),
+    shuffle=st.sampled_from([0, 1, 2]),
+    clevel=st.integers(0, 9),
+    blocksize=st.sampled_from([0, 256, 4096, 65536]),
+    seed=st.integers(0, 2**16),
+)
+def test_blosc_chunks_as_written_pass(nbytes, itemsize, cname, shuffle, clevel, blocksize, seed):
+    from pixel_patrol_loader_bio._chunkcheck import blosc_problem
+
+    data = sample(nbytes, itemsize, seed).view(f"u{itemsize}")
+    codec = numcodecs.Blosc(cname, clevel, shuffle, blocksize)
+    encoded = codec.encode(data)
+    assert blosc_problem(encoded, data.nbytes, exact=True) is None
+    assert blosc_problem(encoded[:-1], data.nbytes, exact=True) is not None
+    assert blosc_problem(encoded, data.nbytes - 1, exact=True) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    nbytes=st.integers(1, 600_000),
+    codec=st.sampled_from(["zstd", "gzip", "zlib", "lz4"]),
+    level=st.integers(1, 9),
+    seed=st.integers(0, 2**16),
+)
+def test_other_chunks_as_written_decode_exactly(nbytes: int, codec: str, level: int, seed: int):
+    from pixel_patrol_loader_bio._chunkcheck import ChunkProblem, Expect, checked
+
+    data = sample(nbytes, 1, seed)
+    numcodec = {"zstd": numcodecs.Zstd, "gzip": numcodecs.GZip, "zlib": numcodecs.Zlib,
+                "lz4": numcodecs.LZ4}[codec](level)  # fmt: skip
+    encoded = np.frombuffer(numcodec.encode(data), np.uint8)
+    out = checked(codec, encoded, Expect(nbytes, True), lambda: numcodec.decode(encoded))
+    assert np.array_equal(np.frombuffer(out, np.uint8), data)
+    with pytest.raises(ChunkProblem, match=r"is cut short|is damaged|cannot be decoded"):
+        checked(codec, encoded[:-5], Expect(nbytes, True), lambda: numcodec.decode(encoded[:-5]))
+    with pytest.raises(ChunkProblem, match="is damaged"):
+        checked(codec, encoded, Expect(nbytes - 1, True), lambda: numcodec.decode(encoded))
+
+
+@settings(max_examples=100, deadline=None)
+@given(total=st.integers(1, 2**20), declared=st.booleans(), cut=st.integers(1, 40))
+def test_zstd_walk_bounds_and_finds_cuts(total: int, declared: bool, cut: int) -> None:
+    from pixel_patrol_loader_bio._chunkcheck import ChunkProblem, zstd_walk
+
+    frame = zstd_frame(total, total if declared else None)
+    assert zstd_walk(frame) == total  # RLE and raw blocks: the bound is exact
+    with pytest.raises(ChunkProblem, match="is cut short"):
+        zstd_walk(frame[: max(len(frame) - cut, 0)])

@@ -20,6 +20,7 @@ The functions here know nothing of zarr; :mod:`pixel_patrol_loader_bio._zarrguar
 
 from __future__ import annotations
 
+import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,15 @@ from typing import Any
 import numpy as np
 
 BLOSC_HEADER = 16
+BLOSC_FIELDS = struct.Struct("<BBBBIII")
+"""Version, compressor version, flags, type size, decoded size, block size, stored size."""
 BLOSC_MEMCPYED = 0x02
 BLOSC_CODECS = 5
 """Blosc 1 compressor codes: blosclz, lz4/lz4hc, snappy, zlib, zstd."""
 ZSTD_MAGIC = 0xFD2FB528
+ZSTD_START = struct.Struct("<IB")
+"""Frame magic number and frame header descriptor."""
+ZSTD_FCS = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
 ZSTD_BLOCK_MAX = 2**17
 ZLIB_WBITS = {"zlib": zlib.MAX_WBITS, "gzip": 16 + zlib.MAX_WBITS}
 BOUND_FACTOR = 16
@@ -71,7 +77,7 @@ class Expect:
 
 
 def _u32(data: Any, at: int) -> int:
-    return int.from_bytes(bytes(data[at : at + 4]), "little")
+    return int(struct.unpack_from("<I", data, at)[0])
 
 
 def blosc_problem(data: Any, size: int, exact: bool) -> str | None:
@@ -79,8 +85,7 @@ def blosc_problem(data: Any, size: int, exact: bool) -> str | None:
     n = len(data)
     if n < BLOSC_HEADER:
         return f"is cut short: {n} bytes, less than a Blosc header ({BLOSC_HEADER})"
-    version, flags, typesize = int(data[0]), int(data[2]), int(data[3])
-    nbytes, blocksize, cbytes = _u32(data, 4), _u32(data, 8), _u32(data, 12)
+    version, _, flags, typesize, nbytes, blocksize, cbytes = BLOSC_FIELDS.unpack_from(data)
     if version not in (1, 2):
         return f"is damaged: Blosc header version {version}, Blosc 1 writes 1 or 2"
     if cbytes > n:
@@ -108,8 +113,8 @@ def _blosc_blocks_problem(data: Any, nbytes: int, blocksize: int, cbytes: int) -
     first = BLOSC_HEADER + 4 * blocks
     if first > cbytes:
         return f"is cut short: {cbytes} bytes cannot hold the starts of its {blocks} Blosc blocks"
-    starts = np.frombuffer(bytes(data[BLOSC_HEADER:first]), dtype="<u4")
-    if starts.min() < first or starts.max() >= cbytes:
+    starts = struct.unpack_from(f"<{blocks}I", data, BLOSC_HEADER)
+    if min(starts) < first or max(starts) >= cbytes:
         return f"is damaged: a Blosc block starts outside the chunk's {cbytes} bytes"
     return None
 
@@ -130,23 +135,21 @@ def zstd_header(data: Any, at: int = 0) -> ZstdFrame:
     n = len(data)
     if n - at < 5:
         raise ChunkProblem(f"is cut short: {n} bytes end inside a Zstandard frame header")
-    if _u32(data, at) != ZSTD_MAGIC:
+    magic, fhd = ZSTD_START.unpack_from(data, at)
+    if magic != ZSTD_MAGIC:
         raise ChunkProblem("is damaged: no Zstandard frame where one should start")
-    fhd = int(data[at + 4])
     single, checksum = bool(fhd & 0x20), bool(fhd & 0x04)
     if fhd & 0x08:
         raise ChunkProblem("is damaged: reserved bit set in its Zstandard frame header")
-    pos = at + 5
-    window = 0
-    if not single:
-        exponent, mantissa = int(data[pos]) >> 3, int(data[pos]) & 7
-        window = (1 << (10 + exponent)) + ((1 << (10 + exponent)) >> 3) * mantissa
-        pos += 1
-    pos += (0, 1, 2, 4)[fhd & 3]  # dictionary id
-    fcs_len = (1 if single else 0, 2, 4, 8)[fhd >> 6]
+    dict_len, fcs_len = (0, 1, 2, 4)[fhd & 3], (1 if single else 0, 2, 4, 8)[fhd >> 6]
+    pos = at + 5 + (0 if single else 1) + dict_len
     if pos + fcs_len > n:
         raise ChunkProblem(f"is cut short: {n} bytes end inside a Zstandard frame header")
-    fcs = int.from_bytes(bytes(data[pos : pos + fcs_len]), "little") if fcs_len else None
+    window = 0
+    if not single:
+        exponent, mantissa = int(data[at + 5]) >> 3, int(data[at + 5]) & 7
+        window = (1 << (10 + exponent)) + ((1 << (10 + exponent)) >> 3) * mantissa
+    fcs = struct.unpack_from(ZSTD_FCS[fcs_len], data, pos)[0] if fcs_len else None
     if fcs is not None and fcs_len == 2:
         fcs += 256
     return ZstdFrame(fcs, fcs if single and fcs is not None else window, checksum, pos + fcs_len)
@@ -159,7 +162,7 @@ def zstd_walk(data: Any) -> int:
     block header is invalid. Reads three bytes per block, none of the compressed data.
     """
     n, pos, bound = len(data), 0, 0
-    while pos < n:
+    while pos < n or pos == 0:
         frame = zstd_header(data, pos)
         pos, most = frame.end, 0
         block_max = min(frame.window, ZSTD_BLOCK_MAX)
@@ -167,7 +170,7 @@ def zstd_walk(data: Any) -> int:
         while not last:
             if pos + 3 > n:
                 raise ChunkProblem(f"is cut short: its Zstandard frame goes on past {n} bytes")
-            head = int.from_bytes(bytes(data[pos : pos + 3]), "little")
+            head = int(data[pos]) | int(data[pos + 1]) << 8 | int(data[pos + 2]) << 16
             last, kind, size = bool(head & 1), (head >> 1) & 3, head >> 3
             if kind == 3:
                 raise ChunkProblem("is damaged: invalid Zstandard block type")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import math
 import os
 from collections.abc import Iterable
@@ -150,10 +151,9 @@ def codec_name(codec: Any) -> str | None:
     return name if name in CHECKED else None
 
 
-def plain(buf: Buffer, prototype: BufferPrototype) -> Buffer:
-    """``buf`` as an ordinary array again (decoded bytes need no name)."""
-    data = buf.as_numpy_array()
-    return prototype.buffer.from_array_like(data.view(np.ndarray)) if type(data) is Named else buf
+def unnamed(data: np.ndarray) -> np.ndarray:
+    """``data`` as an ordinary array: what a codec is given (no name to carry along)."""
+    return data.view(np.ndarray) if type(data) is Named else data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,31 +192,43 @@ class CheckedCodec(BytesBytesCodec):
     async def _encode_single(self, chunk_bytes: Buffer, chunk_spec: ArraySpec) -> Buffer | None:
         return await self.inner._encode_single(chunk_bytes, chunk_spec)
 
+    @functools.cached_property
+    def kind(self) -> str | None:
+        """The checked format of this codec's input (see :func:`codec_name`)."""
+        return codec_name(self.inner)
+
+    @functools.cached_property
+    def _expected(self) -> dict[tuple[Any, ...], Expect]:
+        return {}
+
     def expect(self, chunk_spec: ArraySpec) -> Expect:
         """What the bytes this codec decodes to must be, for a chunk of ``chunk_spec``."""
-        itemsize = int(chunk_spec.dtype.to_native_dtype().itemsize)
-        nbytes = math.prod(chunk_spec.shape) * itemsize
-        if not self.exact:
-            return Expect.around(nbytes)
-        for codec in self.inside:
-            nbytes = codec.compute_encoded_size(nbytes, chunk_spec)
-        return Expect(nbytes, True)
+        key = (chunk_spec.shape, chunk_spec.dtype)
+        found = self._expected.get(key)
+        if found is None:
+            itemsize = int(chunk_spec.dtype.to_native_dtype().itemsize)
+            nbytes = math.prod(chunk_spec.shape) * itemsize
+            if self.exact:
+                for codec in self.inside:
+                    nbytes = codec.compute_encoded_size(nbytes, chunk_spec)
+            found = Expect(nbytes, True) if self.exact else Expect.around(nbytes)
+            self._expected[key] = found
+        return found
 
     async def _decode_single(self, chunk_bytes: Buffer, chunk_spec: ArraySpec) -> Buffer:
         data = chunk_bytes.as_numpy_array()
-        kind = codec_name(self.inner)
-        expect = self.expect(chunk_spec)
+        kind, expect, buffer = self.kind, self.expect(chunk_spec), chunk_spec.prototype.buffer
         try:
             if precheck(kind, data, expect):
                 out = await asyncio.to_thread(decode_here, str(kind), data, expect)
-                return chunk_spec.prototype.buffer.from_array_like(np.frombuffer(out, np.uint8))
+                return buffer.from_array_like(np.frombuffer(out, np.uint8))
             try:
-                decoded = await self.inner._decode_single(chunk_bytes, chunk_spec)
+                given = buffer.from_array_like(unnamed(data)) if type(data) is Named else chunk_bytes
+                return await self.inner._decode_single(given, chunk_spec)
             except Exception as exc:
                 raise ChunkProblem(explain(kind, data, exc)) from exc
         except ChunkProblem as problem:
             raise ChunkError(f"{where(self.role, data)} {problem}") from problem
-        return plain(decoded, chunk_spec.prototype)
 
 
 def checked_codecs(codecs: Iterable[Any], role: str = "chunk") -> tuple[Any, ...]:
@@ -265,7 +277,8 @@ class CheckedCompressor(numcodecs.abc.Codec):  # type: ignore[misc]
     def decode(self, buf: Any, out: Any = None) -> Any:
         data = np.asanyarray(buf)
         try:
-            return checked(self.kind, data, self.expect, lambda: self.inner.decode(buf, out))
+            decode = functools.partial(self.inner.decode, unnamed(data), out)
+            return checked(self.kind, data, self.expect, decode)
         except ChunkProblem as problem:
             raise ChunkError(f"{where('chunk', data)} {problem}") from problem
 
