@@ -2,7 +2,9 @@
 
 A store is a folder; it is one dataset whatever its name (``FOLDER_EXTENSIONS`` lets discovery
 claim ``.zarr`` folders, :meth:`ZarrLoader.is_dataset_dir` any other folder that is a store).
-Regions are read through zarr, so only the chunks that intersect a region are decoded.
+Regions are read through zarr, so only the chunks that intersect a region are decoded, each
+checked against its codec header and the array's chunk size first (:mod:`._zarrguard`): a
+chunk cut short or claiming another size is an error naming it, never other pixels.
 """
 
 from __future__ import annotations
