@@ -72,7 +72,7 @@ def name_of(data: Any) -> str | None:
 
 
 class NamingStore(WrapperStore[LocalStore]):
-    """A read-only store whose chunk bytes are :class:`Named` and never shorter than asked.
+    """A read-only store whose chunk files are never shorter than asked, their bytes named.
 
     ``prefix`` is the array's path inside the Zarr store (names are relative to its root);
     ``kind`` names what a file of the array is (``"chunk"``, ``"shard"``); ``raw_size`` is the
@@ -99,8 +99,8 @@ class NamingStore(WrapperStore[LocalStore]):
         if problem:
             raise ChunkError(f"{self.kind} {name} {problem}")
         data = buf.as_numpy_array()
-        if type(data) is not np.ndarray:
-            return buf
+        if self.raw_size is not None or type(data) is not np.ndarray:
+            return buf  # uncompressed chunks were checked here; no codec will name them
         tagged = data.view(Named)
         tagged.key = name
         return prototype.buffer.from_array_like(cast(Any, tagged))
