@@ -2,7 +2,9 @@
 
 A store is a folder; it is one dataset whatever its name (``FOLDER_EXTENSIONS`` lets discovery
 claim ``.zarr`` folders, :meth:`ZarrLoader.is_dataset_dir` any other folder that is a store).
-Regions are read through zarr, so only the chunks that intersect a region are decoded.
+Regions are read through zarr, so only the chunks that intersect a region are decoded, each
+checked against its codec header and the array's chunk size first (:mod:`._zarrguard`): a
+chunk cut short or claiming another size is an error naming it, never other pixels.
 """
 
 from __future__ import annotations
@@ -117,17 +119,15 @@ class ZarrImageFile(BaseImageFile):
         axes_of: AxesOf = zarr_axes,
         budget: Budget | None = None,
     ) -> None:
-        import zarr
-
         from pixel_patrol_loader_bio._dims import plan_axes
+        from pixel_patrol_loader_bio._zarrguard import open_checked
 
         ids = unique_ids(im.name for im in found) if len(found) > 1 else [None]
         self._budget = budget or Budget()
         self._arrays: list[Any] = []
         planned = []
         for im, child_id in zip(found, ids, strict=True):
-            store = zarr.storage.LocalStore(os.path.join(path, im.array_path), read_only=True)
-            arr = zarr.open_array(store, mode="r")
+            arr = open_checked(path, im.array_path)
             shape = tuple(int(n) for n in arr.shape)
             if len(shape) < 2:
                 raise ImageReadError(
@@ -143,11 +143,16 @@ class ZarrImageFile(BaseImageFile):
     def _read_raw(self, index: int, raw: tuple[slice, ...] | None) -> np.ndarray:
         import zarr
 
+        from pixel_patrol_loader_bio._chunkcheck import ChunkError
+
         arr = self._arrays[index]
         default = int(zarr.config.get("async.concurrency"))
         side_by_side = self._budget.workers_for(_chunk_nbytes(arr), default)
-        with zarr.config.set({"async.concurrency": side_by_side}):
-            return np.asarray(arr[...] if raw is None else arr[raw])
+        try:
+            with zarr.config.set({"async.concurrency": side_by_side}):
+                return np.asarray(arr[...] if raw is None else arr[raw])
+        except ChunkError as exc:
+            raise ImageReadError(self.path, str(exc), READER) from exc
 
     def _release(self) -> None:
         self._arrays = []
