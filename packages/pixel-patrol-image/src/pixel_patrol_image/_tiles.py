@@ -13,6 +13,8 @@ strength histogram of the whole plane is: :func:`plane_partials` scans a whole p
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from pixel_patrol_image._blocking import SUPPORT as BLOCKING_SUPPORT
@@ -166,6 +168,49 @@ def _take(s: Scratch, summed_from: int) -> RingingPartials:
     )
 
 
+EXTREME_EXPONENT = 1000
+"""Float regions with a finite magnitude beyond 2**1000, or none above 2**-1000, are rescaled."""
+RESCALE = 128
+"""The power of two they are scaled by: far enough from both ends of float64 that Sobel sums
+neither overflow nor fall into subnormals."""
+
+
+def working_values(x: np.ndarray) -> np.ndarray:
+    """A region in a type and range the compiled scan handles. Both metrics are ratios, unchanged
+    by an offset or a power-of-two scale, so this changes no value beyond float rounding.
+
+    * bool counts as 0/1 and float16 becomes float32 (exact; the scan has no half type);
+    * 64-bit integers become float64 differences from the region's minimum, formed exactly in
+      unsigned arithmetic (steps between values near 2**63 would overflow int64);
+    * float64 regions whose largest finite magnitude lies beyond 2**1000 are scaled by
+      2**-RESCALE, those whose largest is below 2**-1000 (subnormal data) by 2**RESCALE: exact,
+      and the same fixed factor for every region of such a plane, so tiles still merge.
+    """
+    if x.dtype == np.bool_:
+        return x.view(np.uint8)
+    if x.dtype == np.float16:
+        return x.astype(np.float32)
+    if x.dtype.kind in "iu" and x.dtype.itemsize == 8:
+        u = x.view(np.uint64) ^ np.uint64(1 << 63) if x.dtype.kind == "i" else x
+        return (u - u.min()).astype(np.float64) if u.size else u.astype(np.float64)
+    if x.dtype == np.float64 and x.size:  # float32 data are safe in the float64 scan
+        top = _largest_finite(x)
+        if top > 0.0 and abs(math.frexp(top)[1]) > EXTREME_EXPONENT:
+            shift = -RESCALE if top > 1.0 else RESCALE
+            return np.ldexp(x.astype(np.float64), shift)
+    return x
+
+
+def _largest_finite(x: np.ndarray) -> float:
+    """The largest finite magnitude in ``x`` (0 when there is none); two cheap reductions when
+    every value is finite."""
+    top = max(abs(float(x.min())), abs(float(x.max())))
+    if math.isfinite(top):
+        return top
+    with np.errstate(invalid="ignore"):
+        return float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0))
+
+
 def _prepare(
     plane_with_halo: np.ndarray,
     own_region: tuple[slice, slice],
@@ -176,9 +221,7 @@ def _prepare(
 ) -> tuple[np.ndarray, tuple[int, int, int, int], Scratch]:
     """The region as a real array, the own bounds ``(r0, r1, c0, c1)`` after checking that
     the halo is complete, and the scratch buffers."""
-    x = plane_with_halo
-    if x.dtype == np.bool_:
-        x = x.view(np.uint8)
+    x = working_values(plane_with_halo)
     if x.ndim != 2:
         raise ValueError(f"need a 2-D region, got shape {x.shape}")
     (r0, r1, _), (c0, c1, _) = (s.indices(n) for s, n in zip(own_region, x.shape, strict=True))
