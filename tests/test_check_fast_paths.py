@@ -109,3 +109,38 @@ def test_perceptual_hashes_do_not_depend_on_the_batch_cut(k: int) -> None:
     whole, _ = phash.perceptual_hashes(thumbs)
     one_by_one = np.array([phash.perceptual_hashes(thumbs[i : i + 1])[0][0] for i in range(k)], dtype=np.uint64)
     np.testing.assert_array_equal(whole, one_by_one)
+
+
+def _orders_table(orders: list[str]) -> Any:
+    import pyarrow as pa
+
+    n = len(orders)
+    return pa.table({
+        "imported_path": [f"/d/a/f{i:02d}.tif" for i in range(n)],
+        "obs_level": pa.array([0] * n, pa.int8()),
+        "path": ["a"] * n,
+        "dtype": ["uint16"] * n,
+        "dim_order": orders,
+    })
+
+
+def _inconsistent_messages(orders: list[str]) -> list[str]:
+    from pixel_patrol_base.findings.engine import run_check
+
+    return [f.message for f in run_check(_orders_table(orders)).findings if f.id == "inconsistent"]
+
+
+def test_inconsistent_says_most_common_value_for_a_plurality() -> None:
+    orders = ["ZYX"] * 4 + ["YX"] * 3 + ["CYX"] * 2 + ["TYX"] * 2
+    assert _inconsistent_messages(orders) == [
+        "dim_order: 7 of 11 images differ from the condition's most common value ZYX (4 of 11 images), e.g. YX"
+    ]
+
+
+def test_inconsistent_says_majority_value_for_more_than_half() -> None:
+    assert _inconsistent_messages(["ZYX"] * 9 + ["YX", "CYX"]) == [
+        "dim_order: 2 of 11 images differ from the condition's majority value ZYX (9 of 11 images), e.g. YX"
+    ]
+    assert _inconsistent_messages(["ZYX"] * 5 + ["YX"] * 4 + ["CYX"]) == [
+        "dim_order: 5 of 10 images differ from the condition's most common value ZYX (5 of 10 images), e.g. YX"
+    ]

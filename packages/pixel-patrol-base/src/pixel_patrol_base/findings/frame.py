@@ -169,6 +169,12 @@ class Frame:
                 self._codes[name] = encode(self.table.column(name))
         return self._codes[name]
 
+    def derived_codes(self, key: str, make: Callable[[], Codes]) -> Codes:
+        """Codes derived from columns (e.g. joined lists), made once per frame under ``key``."""
+        if key not in self._codes:
+            self._codes[key] = make()
+        return self._codes[key]
+
     @property
     def measured(self) -> np.ndarray:
         """Rows with statistics the rules look at: not an error, not a plane tile."""
@@ -183,6 +189,16 @@ class Frame:
         """The row key of row ``i`` (dim_* only where set)."""
         d = {f"dim_{a}": (int(self.dims[a][i]) if self.dims[a][i] >= 0 else None) for a in DIMS}
         return RowKey(self.path.at(i) or "", self.child.at(i), **d)
+
+    def keys(self, rows: np.ndarray) -> tuple[RowKey, ...]:
+        """:meth:`key` of every row of ``rows``, converting each column to Python once."""
+        paths, children = self.path.values, self.child.values
+        dims = zip(*(self.dims[a][rows].tolist() for a in DIMS), strict=True)
+        pairs = zip(self.path.codes[rows].tolist(), self.child.codes[rows].tolist(), strict=True)
+        return tuple(
+            RowKey(paths[p] if p >= 0 else "", children[c] if c >= 0 else None, *(d if d >= 0 else None for d in ds))
+            for (p, c), ds in zip(pairs, dims, strict=True)
+        )
 
     def file(self, i: int) -> str:
         """The imported_path of row ``i``."""
