@@ -78,8 +78,10 @@ def pooled_grey(thumbs: np.ndarray) -> np.ndarray:
 def _hash_batch(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = len(thumbs)
     pooled = pooled_grey(thumbs)
-    along_x = (pooled.reshape(k * _N, _N) @ _DT).reshape(k, _N, _K).transpose(0, 2, 1)
-    coeffs = (along_x.reshape(k * _K, _N) @ _DT).reshape(k, _K * _K)  # [x frequency, y frequency]
+    # one small product per thumbnail: a product this small runs on one thread, while one big
+    # product would wake every BLAS thread, whose spinning costs more CPU than the product
+    along_x = (pooled @ _DT).transpose(0, 2, 1)
+    coeffs = (along_x @ _DT).reshape(k, _K * _K)  # [x frequency, y frequency]
     # mathematically equal coefficients (symmetric images: gradients, stripes) differ by float
     # noise near 1e-8; rounding far below a one-level change keeps that noise out of the bits
     ac = np.round(coeffs[:, 1:], _DECIMALS)
