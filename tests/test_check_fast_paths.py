@@ -144,3 +144,28 @@ def test_inconsistent_says_majority_value_for_more_than_half() -> None:
     assert _inconsistent_messages(["ZYX"] * 5 + ["YX"] * 4 + ["CYX"]) == [
         "dim_order: 5 of 10 images differ from the condition's most common value ZYX (5 of 10 images), e.g. YX"
     ]
+
+
+def test_row_keys_of_many_rows_equal_one_by_one(planted_report: tuple[Path, list[Any], Path]) -> None:
+    from pixel_patrol_base.findings.frame import read_frame
+
+    frame = read_frame(planted_report[0])
+    frame.wait()
+    rows = np.arange(frame.n)[::-1]
+    assert frame.keys(rows) == tuple(frame.key(int(i)) for i in rows)
+    assert any(k.dim_z is not None for k in frame.keys(rows)) and frame.keys(rows[:0]) == ()
+
+
+def test_the_page_lists_a_cut_of_exactly_the_finding_json() -> None:
+    from pixel_patrol_base.findings.model import Finding, RowKey
+    from pixel_patrol_base.html.findings_view import LISTED_ROWS, listed
+
+    n = LISTED_ROWS + 37
+    f = Finding(
+        "focus", "warning", "slice", "m", files=tuple(f"/d/{i}.tif" for i in range(n)),
+        rows=tuple(RowKey(f"/d/{i}.tif", None, dim_z=i % 3) for i in range(n)), value=1.5, threshold=2,
+        condition="a", action="x", evidence=tuple(float(i) for i in range(n)),
+    )
+    full = f.to_json()
+    expected = {**full, "n_files": n, "n_rows": n} | {k: full[k][:LISTED_ROWS] for k in ("files", "rows", "evidence")}
+    assert listed(f) == expected
