@@ -91,6 +91,8 @@ class Frame:
     _features: dict[str, np.ndarray] = field(default_factory=dict)
     _workers: list[threading.Thread] = field(default_factory=list)
     _failure: list[BaseException] = field(default_factory=list)
+    _keys: np.ndarray | None = None
+    _has_key: np.ndarray | None = None
 
     def start_features(self, streams: list[Callable[[], Iterator[pa.RecordBatch]]]) -> None:
         """Derive percentiles and hashes in background threads, one per heavy column."""
@@ -191,16 +193,28 @@ class Frame:
         return RowKey(self.path.at(i) or "", self.child.at(i), **d)
 
     def keys(self, rows: np.ndarray) -> tuple[RowKey, ...]:
-        """:meth:`key` of every row of ``rows``, each column converted to Python once (findings
-        of a large report name hundreds of thousands of rows)."""
-        def strings(c: Codes, empty: str | None) -> list[str | None]:
-            values = [*c.values, empty]  # code -1 picks the last entry
-            return [values[k] for k in c.codes[rows].tolist()]
+        """:meth:`key` of every row of ``rows``, each column converted to Python once and every
+        key made once per frame (findings of a large report name hundreds of thousands of rows,
+        the same image rows in several findings)."""
+        if self._keys is None:
+            self._keys = np.full(self.n, None, dtype=object)
+            self._has_key = np.zeros(self.n, dtype=bool)
+        rows = np.asarray(rows, dtype=np.int64)
+        new = np.unique(rows[~self._has_key[rows]])
+        if len(new):
 
-        def dims(a: str) -> list[int | None]:
-            return [None if v < 0 else v for v in self.dims[a][rows].tolist()]
+            def strings(c: Codes, empty: str | None) -> list[str | None]:
+                values = [*c.values, empty]  # code -1 picks the last entry
+                return [values[k] for k in c.codes[new].tolist()]
 
-        return tuple(map(RowKey, strings(self.path, ""), strings(self.child, None), *(dims(a) for a in DIMS)))
+            def dims(a: str) -> list[int | None]:
+                return [None if v < 0 else v for v in self.dims[a][new].tolist()]
+
+            made = np.empty(len(new), dtype=object)
+            made[:] = list(map(RowKey, strings(self.path, ""), strings(self.child, None), *(dims(a) for a in DIMS)))
+            self._keys[new] = made
+            self._has_key[new] = True
+        return tuple(self._keys[rows].tolist())
 
     def file(self, i: int) -> str:
         """The imported_path of row ``i``."""
