@@ -169,3 +169,33 @@ def test_the_page_lists_a_cut_of_exactly_the_finding_json() -> None:
     full = f.to_json()
     expected = {**full, "n_files": n, "n_rows": n} | {k: full[k][:LISTED_ROWS] for k in ("files", "rows", "evidence")}
     assert listed(f) == expected
+
+
+def test_the_page_from_check_s_histograms_equals_the_page_from_the_file(planted_report: tuple[Path, list[Any], Path]) -> None:
+    from pixel_patrol_base.html.build import page_data
+    from pixel_patrol_base.html.heavy import TappedSource
+    from pixel_patrol_base.html.write import histogram_tap, read_light, run_check
+
+    path = planted_report[0]
+    tap = histogram_tap(path)
+    assert tap is not None
+    found, _ = run_check(path, None, tap)
+    assert tap.wait() and tap.counts.sum() > 0
+    table, meta, source, schema = read_light(path)
+    tapped = page_data(table, meta, found, heavy=TappedSource(source, tap), schema=schema)
+    from_file = page_data(table, meta, found, heavy=source, schema=schema)
+    assert tapped["views"] == from_file["views"]
+    assert tapped["images"] == from_file["images"] and tapped["thumbnails"] == from_file["thumbnails"]
+    rows = tap.image_rows[::3]
+    served = TappedSource(source, tap).take("histogram_counts", rows).to_pylist()
+    read = source.take("histogram_counts", rows).to_pylist()
+    assert served == [[0.0] * 256 if v is None else [float(x) for x in v] for v in read]
+
+
+def test_a_tap_is_told_done_when_there_is_nothing_to_stream() -> None:
+    from pixel_patrol_base.findings.engine import run_check
+    from pixel_patrol_base.html.heavy import HistogramTap
+
+    tap = HistogramTap(np.arange(3))
+    run_check(_orders_table(["YX", "YX", "YX"]), None, {"histogram_counts": tap})
+    assert tap._done.is_set() and not tap.wait()
