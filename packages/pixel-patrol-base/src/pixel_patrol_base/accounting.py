@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pixel_patrol_base.contracts import Loader
+from pixel_patrol_base.contracts import Loader, SupportsMissingReader
 from pixel_patrol_base.discovery import (
     DiscoveryProblem,
     FileEntry,
@@ -69,6 +69,9 @@ class Accounting:
     facts_only: Counter[str] = field(default_factory=Counter)
     _missing: dict[str, str | None] = field(default_factory=dict)
     _known: frozenset[str] | None = None
+    _probes: bool | None = None
+    """Whether the loader says which formats lack their reader (checked once: a runtime
+    protocol check costs tens of µs and this runs per file)."""
 
     @classmethod
     def for_run(cls, loader: Loader | None, omit_base_dir: bool) -> Accounting:
@@ -105,7 +108,9 @@ class Accounting:
         return file_extension(entry.name, self._known)
 
     def _selected_cannot_read(self, entry: FileEntry) -> str | None:
-        if getattr(self.loader, "missing_reader", None) is None:
+        if self._probes is None:
+            self._probes = isinstance(self.loader, SupportsMissingReader)
+        if not self._probes:
             return None
         ext = self._ext(entry)
         if ext not in self._missing:

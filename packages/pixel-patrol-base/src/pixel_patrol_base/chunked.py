@@ -35,7 +35,7 @@ def rows_in_chunks(
     """
     grid = LeafGrid.from_header(header, slice_size)
     regions = [normalise_region(b, grid.shape) for b in boxes]
-    halo = max((p.HALO for p in processors if is_tiled(p)), default=0)  # type: ignore[union-attr]
+    halo = max((p.HALO for p in processors if is_tiled(p)), default=0)
     reads = [halo_bounds(r, header.dim_order, header.shape, halo) for r in regions]
     ctx = ImageContext(header.dim_order, grid.shape, header.dtype)
     programs = rounds.initial_programs(grid, ctx, processors, regions)

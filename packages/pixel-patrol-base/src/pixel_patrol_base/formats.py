@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pixel_patrol_base.contracts import Loader
+from pixel_patrol_base.contracts import Loader, SupportsMissingReader
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,7 @@ def reads(loader: Any, ext: str) -> bool:
 
 def missing_reader(loader: Any, ext: str) -> str | None:
     """The distribution ``loader`` needs for ``ext`` but lacks (its optional ``missing_reader``)."""
-    probe = getattr(loader, "missing_reader", None)
-    return probe(ext) if probe is not None else None
+    return loader.missing_reader(ext) if isinstance(loader, SupportsMissingReader) else None
 
 
 def no_reader_message(ext: str, selected: Any | None, readers: Readers) -> str:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.accounting import Accounting, NoReader
-from pixel_patrol_base.contracts import BudgetedLoader
+from pixel_patrol_base.contracts import BudgetedLoader, SupportsDatasetDirs
 from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
 from pixel_patrol_base.errors import ContractError, ImageReadError
 from pixel_patrol_base.fileinfo import file_columns
@@ -90,7 +90,7 @@ def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkCo
     return Filter(
         extensions=frozenset(wanted),
         folder_extensions=ctx.loader.FOLDER_EXTENSIONS & wanted,
-        is_dataset_dir=getattr(ctx.loader, "is_dataset_dir", None),
+        is_dataset_dir=ctx.loader.is_dataset_dir if isinstance(ctx.loader, SupportsDatasetDirs) else None,
         exclude=exclude,
         report_unread=True,
         selected=settings.file_extensions,
