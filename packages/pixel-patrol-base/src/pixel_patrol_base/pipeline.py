@@ -402,7 +402,8 @@ class Coordinator:
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer (no absolute base with ``--omit-base-dir``)."""
-        return relative_json(valid_json(self._footer()), self.forms)
+        result: dict[str, Any] = relative_json(valid_json(self._footer()), self.forms)
+        return result
 
     def _footer(self) -> dict[str, Any]:
         from pixel_patrol_base.versions import package_versions

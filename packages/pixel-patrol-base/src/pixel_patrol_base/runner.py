@@ -287,7 +287,8 @@ def active_client() -> Client | None:
     from distributed import default_client
 
     try:
-        return default_client()
+        result: Client = default_client()
+        return result
     except ValueError:
         return None
 
