@@ -18,6 +18,7 @@ import numpy as np
 from pixel_patrol_base import engine, rounds
 from pixel_patrol_base.blocks import LeafGrid, normalise_region
 from pixel_patrol_base.contracts import ImageContext, ImageHeader, Processor, is_tiled
+from pixel_patrol_base.planes import PlaneKey
 from pixel_patrol_base.tiling import halo_bounds
 
 
@@ -40,10 +41,10 @@ def rows_in_chunks(
     ctx = ImageContext(header.dim_order, grid.shape, header.dtype)
     programs = rounds.initial_programs(grid, ctx, processors, regions)
     needs_range = any(p.NEEDS_RANGE for p in processors)
-    ranges: list[Any] = []
+    ranges: list[engine.ValueRange | None] = []
     first = True
     while (first and needs_range) or rounds.pending(programs):
-        merged: dict[Any, Any] = {}
+        merged: dict[PlaneKey, Any] = {}
         for region, read in zip(regions, reads, strict=True):
             array = image[tuple(slice(a, b) for a, b in read)]
             own = image[tuple(slice(a, b) for a, b in region)]

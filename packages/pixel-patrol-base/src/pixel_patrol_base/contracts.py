@@ -191,6 +191,16 @@ class SupportsDatasetDirs(Protocol):
 
 
 @runtime_checkable
+class SupportsLibraries(Protocol):
+    """A plugin class that names the libraries shaping its output (optional ``LIBRARIES``).
+
+    Without it, the report's provenance lists its distribution's direct requirements.
+    """
+
+    LIBRARIES: ClassVar[tuple[str, ...]]
+
+
+@runtime_checkable
 class SupportsMissingReader(Protocol):
     """A loader whose formats depend on optional packages (optional).
 

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -59,6 +59,15 @@ LOOKAHEAD = 10_000
 
 ProgressCallback = Callable[[int, int, bool], None]
 """``callback(files_done, files_found, discovery_finished)``."""
+
+
+@runtime_checkable
+class SupportsWatch(Protocol):
+    """A progress callback that also shows the error count as it grows (optional)."""
+
+    def watch(self, summary: RunSummary) -> None:
+        """Read the counts from ``summary`` (the run's own, updated as it goes)."""
+        ...
 
 
 def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
@@ -464,4 +473,4 @@ def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
         if files:
             yield BatchTask(files)
 
-__all__ = ["BatchTask", "Coordinator", "RunSummary", "build_context"]
+__all__ = ["BatchTask", "Coordinator", "RunSummary", "SupportsWatch", "build_context"]
