@@ -27,14 +27,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import psutil
 
-from pixel_patrol_base.executor import Done, TaskFn
+from pixel_patrol_base.executor import Done, Executor, TaskFn
 
 if TYPE_CHECKING:
     from dask.typing import Key
     from distributed import Client, Future
 
     from pixel_patrol_base.planning import Task
-    from pixel_patrol_base.pool import LocalPool
     from pixel_patrol_base.tasks import TaskOutcome
     from pixel_patrol_base.worker import WorkContext
 
@@ -152,7 +151,8 @@ class AdaptiveExecutor:
         self.task_timeout = task_timeout
         self.on_file = on_file
         self.inline = InlineExecutor(context, on_file)
-        self.pool: LocalPool | None = None
+        self.pool: Executor | None = None
+        """The forked workers (a :class:`~pixel_patrol_base.pool.LocalPool`), once started."""
         self._probed = False
 
     def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
