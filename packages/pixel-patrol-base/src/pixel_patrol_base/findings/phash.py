@@ -62,11 +62,11 @@ def pooled_grey(thumbs: np.ndarray) -> np.ndarray:
     converting the whole RGBA stack to floats first costs several times more.
     """
     k = len(thumbs)
-    grey = np.add(thumbs[..., 0], thumbs[..., 1], dtype=np.uint16)
+    grey: np.ndarray = np.add(thumbs[..., 0], thumbs[..., 1], dtype=np.uint16)
     grey += thumbs[..., 2]
     pairs = grey.reshape(k, 64, 32, 2)
     rows = (pairs[..., 0] + pairs[..., 1]).reshape(k, 32, 2, 32)
-    pooled = (rows[:, :, 0] + rows[:, :, 1]).astype(np.float64)
+    pooled: np.ndarray = (rows[:, :, 0] + rows[:, :, 1]).astype(np.float64)
     alpha = thumbs[..., 3]
     padded = np.flatnonzero(alpha.min(axis=(1, 2)) == 0)
     if len(padded):
