@@ -234,6 +234,7 @@ class Coordinator:
     def _found(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
         by_condition = self.summary.conditions
+        done = self.writer.done  # files of an interrupted run (empty unless --resume)
         for found in discover(self.project.base_dir, self.project.paths, flt):
             item = self.accounting.sort(found)
             if item is None:  # a file the loader does not read: counted, no rows
@@ -243,7 +244,7 @@ class Coordinator:
             by_condition[item.condition] = by_condition.get(item.condition, 0) + 1
             if not index % 1000:
                 self._report()
-            if item.key in self.writer.done:
+            if done and item.key in done:
                 continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)

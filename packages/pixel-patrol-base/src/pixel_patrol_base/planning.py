@@ -35,6 +35,10 @@ class FileRef:
     index: int
     entry: FileEntry
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle as a plain tuple (see :meth:`FileEntry.__reduce__`)."""
+        return FileRef, (self.index, self.entry)
+
 
 @dataclass(frozen=True, slots=True)
 class BatchTask:
