@@ -204,12 +204,10 @@ class _Walker:
         The walk keeps a stack of open listings instead of recursing through nested
         generators, so a file deep in the tree costs one ``yield``, not one per level.
         """
-        stack: list[Iterator[os.DirEntry[str]]] = []
-        listed = self._listing(directory)
-        if isinstance(listed, DiscoveryProblem):
-            yield listed
-        elif listed is not None:
-            stack.append(iter(listed))
+        problem, listed = self._enter(directory)
+        if problem is not None:
+            yield problem
+        stack = [iter(listed or ())]
         flt, base, label = self.flt, self.base_dir, self.label
         while stack:
             for entry in stack[-1]:  # runs once per file: files are handled inline
@@ -228,19 +226,29 @@ class _Walker:
                     elif flt.is_unread(name):
                         yield Unread(FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns))
                 elif stat.S_ISDIR(st.st_mode):
-                    if flt.is_dataset(entry.path, name):
-                        yield self._dataset(entry.path)
-                    elif flt.is_unread(name, folder=True):
-                        yield Unread(self._dataset(entry.path))
-                    else:
-                        listed = self._listing(entry.path)
-                        if isinstance(listed, DiscoveryProblem):
-                            yield listed
-                        elif listed is not None:
-                            stack.append(iter(listed))
-                            break  # walk into the folder; this listing resumes after it
+                    found, listed = self._folder(entry)
+                    if found is not None:
+                        yield found
+                    if listed is not None:
+                        stack.append(iter(listed))
+                        break  # walk into the folder; this listing resumes after it
             else:
                 stack.pop()
+
+    def _folder(self, entry: os.DirEntry[str]) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
+        """A folder dataset (or an unread one) to report, or the listing of a folder to walk."""
+        if self.flt.is_dataset(entry.path, entry.name):
+            return self._dataset(entry.path), None
+        if self.flt.is_unread(entry.name, folder=True):
+            return Unread(self._dataset(entry.path)), None
+        return self._enter(entry.path)
+
+    def _enter(self, directory: str) -> tuple[DiscoveryProblem | None, list[os.DirEntry[str]] | None]:
+        """The listing of a folder to walk, or the problem that stops it."""
+        listed = self._listing(directory)
+        if isinstance(listed, DiscoveryProblem):
+            return listed, None
+        return None, listed
 
     def _listing(self, directory: str) -> list[os.DirEntry[str]] | DiscoveryProblem | None:
         """A folder's entries sorted by name; ``None`` for a folder already walked (a link loop)."""
