@@ -223,8 +223,8 @@ class _Walker:
                 if stat.S_ISREG(st.st_mode):
                     if flt.wants_file(name):
                         yield FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns)
-                    elif flt.is_unread(name):
-                        yield Unread(FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns))
+                    elif (unread := self._unread_file(entry, st)) is not None:
+                        yield unread
                 elif stat.S_ISDIR(st.st_mode):
                     found, listed = self._folder(entry)
                     if found is not None:
@@ -234,6 +234,12 @@ class _Walker:
                         break  # walk into the folder; this listing resumes after it
             else:
                 stack.pop()
+
+    def _unread_file(self, entry: os.DirEntry[str], st: os.stat_result) -> Unread | None:
+        """A file the loader does not read, when it is to be accounted for."""
+        if not self.flt.is_unread(entry.name):
+            return None
+        return Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns))
 
     def _folder(self, entry: os.DirEntry[str]) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
         """A folder dataset (or an unread one) to report, or the listing of a folder to walk."""
