@@ -186,6 +186,14 @@ def discover(base_dir: Path, conditions: tuple[Path, ...], flt: Filter) -> Itera
         yield from walker.walk(str(root))
 
 
+def _stat(entry: os.DirEntry[str]) -> os.stat_result | OSError:
+    """An entry's status (links followed), or the error that prevented it."""
+    try:
+        return entry.stat(follow_symlinks=True)
+    except OSError as exc:
+        return exc
+
+
 class _Walker:
     """Depth-first, name-sorted walk that follows directory links once (loops are safe)."""
 
@@ -210,36 +218,36 @@ class _Walker:
         stack = [iter(listed or ())]
         flt, base, label = self.flt, self.base_dir, self.label
         while stack:
-            for entry in stack[-1]:  # runs once per file: files are handled inline
+            for entry in stack[-1]:  # runs once per file: the common case is handled inline
                 name = entry.name
                 if name.startswith(".") or entry.path in flt.exclude:
                     continue
-                try:
-                    st = entry.stat(follow_symlinks=True)
-                except OSError as exc:
-                    if flt.wants_file(name):
-                        yield self.problem(entry.path, f"cannot stat: {exc.strerror or exc}")
+                st = _stat(entry)
+                if not isinstance(st, OSError) and stat.S_ISREG(st.st_mode) and flt.wants_file(name):
+                    yield FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns)
                     continue
-                if stat.S_ISREG(st.st_mode):
-                    if flt.wants_file(name):
-                        yield FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns)
-                    elif (unread := self._unread_file(entry, st)) is not None:
-                        yield unread
-                elif stat.S_ISDIR(st.st_mode):
-                    found, listed = self._folder(entry)
-                    if found is not None:
-                        yield found
-                    if listed is not None:
-                        stack.append(iter(listed))
-                        break  # walk into the folder; this listing resumes after it
+                found, listed = self._other(entry, st)
+                if found is not None:
+                    yield found
+                if listed is not None:
+                    stack.append(iter(listed))
+                    break  # walk into the folder; this listing resumes after it
             else:
                 stack.pop()
 
-    def _unread_file(self, entry: os.DirEntry[str], st: os.stat_result) -> Unread | None:
-        """A file the loader does not read, when it is to be accounted for."""
-        if not self.flt.is_unread(entry.name):
-            return None
-        return Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns))
+    def _other(
+        self, entry: os.DirEntry[str], st: os.stat_result | OSError
+    ) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
+        """Anything but a wanted file: a problem, an unread file, a dataset or a folder."""
+        if isinstance(st, OSError):
+            if self.flt.wants_file(entry.name):
+                return self.problem(entry.path, f"cannot stat: {st.strerror or st}"), None
+            return None, None
+        if stat.S_ISDIR(st.st_mode):
+            return self._folder(entry)
+        if stat.S_ISREG(st.st_mode) and self.flt.is_unread(entry.name):
+            return Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns)), None
+        return None, None
 
     def _folder(self, entry: os.DirEntry[str]) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
         """A folder dataset (or an unread one) to report, or the listing of a folder to walk."""
