@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ class Journal:
                 sync_file(self.folder / name)
             sync_dir(self.folder)
         lines = [json.dumps({"part": name}) for name in self._unregistered]
-        lines += [json.dumps(p) for p in new]
+        lines += map(encode_basestring_ascii, new)  # = json.dumps(path), without its per-call work
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in lines))
             f.flush()
