@@ -69,6 +69,8 @@ class Accounting:
     facts_only: Counter[str] = field(default_factory=Counter)
     _missing: dict[str, str | None] = field(default_factory=dict)
     _known: frozenset[str] | None = None
+    _lacking: tuple[str, ...] | None = None
+    """``.ext`` of every extension the loader declares but lacks a reader for."""
 
     @classmethod
     def for_run(cls, loader: Loader | None, omit_base_dir: bool) -> Accounting:
@@ -105,7 +107,12 @@ class Accounting:
         return file_extension(entry.name, self._known)
 
     def _selected_cannot_read(self, entry: FileEntry) -> str | None:
-        if getattr(self.loader, "missing_reader", None) is None:
+        if self.loader is None or getattr(self.loader, "missing_reader", None) is None:
+            return None
+        if self._lacking is None:
+            exts = self.loader.SUPPORTED_EXTENSIONS | self.loader.FOLDER_EXTENSIONS
+            self._lacking = tuple(sorted("." + e for e in exts if missing_reader(self.loader, e) is not None))
+        if not entry.path.lower().endswith(self._lacking):  # nearly every file: one C call
             return None
         ext = self._ext(entry)
         if ext not in self._missing:
