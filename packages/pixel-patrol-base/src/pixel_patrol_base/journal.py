@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring_ascii
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.parts import read_part, sync_dir, sync_file, write_part_file
+from pixel_patrol_base.parts import TOKEN_FILE, read_part, sync_dir, sync_file, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -41,6 +42,8 @@ class Journal:
         appended to the done list on disk, so memory does not grow with the dataset)."""
         self.marked = 0
         self._unregistered: list[str] = []
+        self.token = secrets.token_hex(16)
+        """Written into the folder: workers that find it there write their own parts."""
 
     def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
         """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
@@ -52,10 +55,11 @@ class Journal:
                     " run again without --resume to start over"
                 )
             self._load()
-            return
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir()
-        _atomic_write(self.folder / RUN_FILE, json.dumps(fingerprint, default=str, sort_keys=True))
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir()
+            _atomic_write(self.folder / RUN_FILE, json.dumps(fingerprint, default=str, sort_keys=True))
+        _atomic_write(self.folder / TOKEN_FILE, self.token)
 
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,14 @@ STORE_MIN_BYTES = 1 * 2**20
 """A worker writes its rows to a part itself from this size on; smaller tables travel back."""
 
 _seq = itertools.count()
+
+_TAG = secrets.token_hex(4)
+"""Random per import: with the pid, names parts uniquely across the hosts of a cluster."""
+
+TOKEN_FILE = "token"
+"""File in the parts folder holding the run's token (see :func:`reachable`)."""
+
+_reachable: dict[tuple[str, str], bool] = {}
 
 RANGE_KEY = b"pixel_patrol.part_range"
 """Schema metadata of a part: its smallest and largest key and its row count, so the final
@@ -138,9 +147,27 @@ class StoredPart:
     """The part's error rows; ``None`` when there are none (nothing to send back)."""
 
 
+def reachable(folder: str, token: str | None) -> bool:
+    """Whether this worker sees the run's parts folder (checked once per process and run).
+
+    A local worker always does (``token`` None). A worker on another host does when the folder
+    is on a file system both share: the folder then holds this run's ``token``. Any other
+    worker sends its rows back to the coordinator instead.
+    """
+    if token is None:
+        return True
+    key = (folder, token)
+    if key not in _reachable:
+        try:
+            _reachable[key] = (Path(folder) / TOKEN_FILE).read_text() == token
+        except (OSError, UnicodeDecodeError):
+            _reachable[key] = False
+    return _reachable[key]
+
+
 def store_table(table: pa.Table, folder: str) -> StoredPart:
     """Write a task's rows as a part in ``folder`` (run on the worker)."""
-    path = Path(folder) / f"part-w{os.getpid()}-{next(_seq):06d}.arrow"
+    path = Path(folder) / f"part-w{os.getpid()}-{_TAG}-{next(_seq):06d}.arrow"
     write_part_file(sort_rows(table), path)
     column = table.column("error") if "error" in table.column_names else None
     failed = column is not None and column.null_count < len(column)

@@ -204,21 +204,29 @@ class Coordinator:
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
             ex: Any = InlineExecutor(self.ctx, self._report)
         elif s.scheduler:
-            ex = connect(s.scheduler, self.ctx, s.task_timeout)
+            ex = connect(s.scheduler, self._spilling(remote=True), s.task_timeout)
         elif (client := active_client()) is not None:
             from pixel_patrol_base.runner import DaskExecutor
 
-            ex = DaskExecutor(client, self.ctx, kind="active client", task_timeout=s.task_timeout)
+            ex = DaskExecutor(client, self._spilling(remote=True), kind="active client", task_timeout=s.task_timeout)
         else:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
             if plan.n_workers == 1:
                 ex = InlineExecutor(self.ctx, self._report)
             else:
-                local = dataclasses.replace(self.ctx, spill_dir=str(self.writer.journal.folder), private_forms=self.forms)
-                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report)
+                ex = AdaptiveExecutor(plan, self._spilling(remote=False), s.task_timeout, self._report)
         self._executor_now = ex
         return ex
+
+    def _spilling(self, remote: bool) -> WorkContext:
+        """The context for workers that write the rows of their tasks to parts themselves, so
+        the coordinator never receives, sorts or compresses them. Workers of a cluster do so
+        where they see the parts folder (a shared file system: its token is there) and send
+        their rows otherwise."""
+        journal = self.writer.journal
+        token = journal.token if remote else None
+        return dataclasses.replace(self.ctx, spill_dir=str(journal.folder), spill_token=token, private_forms=self.forms)
 
     def _refs(self) -> Iterator[FileRef]:
         """Discovered files to process, read ahead of the planner by up to ``LOOKAHEAD``

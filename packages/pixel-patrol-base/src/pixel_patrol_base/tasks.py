@@ -54,7 +54,12 @@ def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
         out = run_chunk(task, ctx)
     else:
         raise TypeError(f"unknown task {type(task).__name__}")
-    if ctx.spill_dir is not None and isinstance(out, TaskResult) and out.table.nbytes >= parts.STORE_MIN_BYTES:
+    if (
+        ctx.spill_dir is not None
+        and isinstance(out, TaskResult)
+        and out.table.nbytes >= parts.STORE_MIN_BYTES
+        and parts.reachable(ctx.spill_dir, ctx.spill_token)
+    ):
         from pixel_patrol_base.privacy import relative_table
 
         out.table = parts.store_table(relative_table(out.table, ctx.private_forms), ctx.spill_dir)
