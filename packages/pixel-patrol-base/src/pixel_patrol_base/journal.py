@@ -1,7 +1,8 @@
 """Durable progress of a run, beside the report: what ``--resume`` continues from.
 
 The parts folder (``.<report>.parts``) holds sorted part files (:mod:`pixel_patrol_base.parts`),
-a ``run.json`` with the settings that shape the rows, and ``done.txt``: one JSON line per file
+a ``run.json`` with the settings that shape the rows, a ``token`` that tells workers on other
+hosts they see this folder (:func:`pixel_patrol_base.parts.reachable`), and ``done.txt``: one JSON line per file
 whose rows are all in registered parts, and per registered part (``{"part": name}``). Parts
 are written under a temporary name and renamed; to register them, the journal syncs their data
 and the folder to disk, then records them and their files in one synced append. A crash at
