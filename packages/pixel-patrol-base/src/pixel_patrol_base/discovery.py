@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from pixel_patrol_base.pathtext import encode_path
 
@@ -43,7 +42,7 @@ class FileEntry:
     mtime_ns: int
     is_dir: bool = False
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+    def __reduce__(self) -> tuple[type[FileEntry], tuple[str, str, str, int, int, bool]]:
         """Pickle as a plain tuple: every file of every task is sent to a worker, and the
         generic pickling of a slotted dataclass costs several times more."""
         return FileEntry, (self.path, self.base_dir, self.condition, self.size, self.mtime_ns, self.is_dir)
