@@ -23,12 +23,8 @@ from pixel_patrol_image._compression_loops import (
     BIN_SHIFT,
     BINS,
     SUPPORT,
-    float_derivatives,
-    float_steps,
-    int_steps,
     measure,
     scan,
-    small_int_derivatives,
 )
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
@@ -132,11 +128,9 @@ def _first_pass(
     blocking = np.zeros(4)
     maps = s.fit(x)
     work = maps.dtype.type
-    steps = float_steps if x.dtype.kind == "f" else int_steps
-    derivatives = small_int_derivatives if work is np.float32 else float_derivatives
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     scan(
-        x, own, origin, shape, ringing, steps, derivatives, work(1), maps, bits, SHIFTS[work],
+        x, own, origin, shape, ringing, work(1), maps, bits, SHIFTS[work],
         s.found,
         s.hist[0], s.touched, blocking,
     )  # fmt: skip
