@@ -139,6 +139,8 @@ class Coordinator:
         self.progress = progress
         self.summary = RunSummary()
         self.found = 0
+        self.queued = 0
+        """Files handed to the planner to be processed (found, minus those skipped)."""
         self.discovery_done = False
         self.flow = Flow(ctx)
         self.writer = ReportWriter(
@@ -214,9 +216,14 @@ class Coordinator:
                 ex = InlineExecutor(self.ctx, self._report)
             else:
                 local = dataclasses.replace(self.ctx, spill_dir=str(self.writer.journal.folder), private_forms=self.forms)
-                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report)
+                queued = self._queued if s.max_workers is None else None
+                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report, queued)
         self._executor_now = ex
         return ex
+
+    def _queued(self) -> int | None:
+        """Files queued for processing so far; ``None`` while discovery may find more."""
+        return self.queued if self.discovery_done else None
 
     def _refs(self) -> Iterator[FileRef]:
         """Discovered files to process, read ahead of the planner by up to ``LOOKAHEAD``
@@ -252,6 +259,7 @@ class Coordinator:
             elif self.previous is not None and self.previous.match(item, self._key(item), index):
                 continue
             else:
+                self.queued += 1
                 yield FileRef(index, item)
         self.discovery_done = True
         self._phase("discovery")
