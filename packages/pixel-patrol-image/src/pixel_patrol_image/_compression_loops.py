@@ -16,6 +16,8 @@ images are exact in float32 and computed so, other types in float64. Only the li
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import types
 from numba.extending import overload
@@ -144,7 +146,7 @@ def float_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
     return total, count
 
 
-def pixel_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
+def pixel_steps(a: Any, b: Any, c0: Any, c1: Any) -> Any:
     """:func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise; chosen by
     the compiler from the pixel type.
 
@@ -163,15 +165,19 @@ def _pixel_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
     return lambda a, b, c0, c1: int_steps(a, b, c0, c1)
 
 
-def pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+def pixel_derivatives(x: Any, r: Any, c0: Any, c1: Any, one: Any, dx_row: Any, dy_row: Any) -> Any:
     """:func:`small_int_derivatives` for 8- and 16-bit integer pixels (float32 maps),
     :func:`float_derivatives` otherwise; chosen by the compiler (see :func:`pixel_steps`)."""
     raise NotImplementedError("only callable from compiled code")
 
 
+SMALL_INTS = (types.uint8, types.int8, types.uint16, types.int16)
+"""Pixel types whose Sobel sums are exact in int32 and float32."""
+
+
 @overload(pixel_derivatives, jit_options={"nogil": True, "error_model": "numpy"})
 def _pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
-    if isinstance(x.dtype, types.Integer) and x.dtype.bitwidth <= 16:
+    if x.dtype in SMALL_INTS:
         return lambda x, r, c0, c1, one, dx_row, dy_row: small_int_derivatives(x, r, c0, c1, one, dx_row, dy_row)
     return lambda x, r, c0, c1, one, dx_row, dy_row: float_derivatives(x, r, c0, c1, one, dx_row, dy_row)
 
