@@ -152,6 +152,8 @@ class Coordinator:
         self.progress = progress
         self.summary = RunSummary()
         self.found = 0
+        self.queued = 0
+        """Files handed to the planner to be processed (found, minus those skipped)."""
         self.discovery_done = False
         self.flow = Flow(ctx)
         self.fingerprint = fingerprint(project, settings, ctx)
@@ -228,9 +230,14 @@ class Coordinator:
             if plan.n_workers == 1:
                 ex = InlineExecutor(self.ctx, self._report)
             else:
-                ex = AdaptiveExecutor(plan, self._spilling(remote=False), s.task_timeout, self._report)
+                queued = self._queued if s.max_workers is None else None
+                ex = AdaptiveExecutor(plan, self._spilling(remote=False), s.task_timeout, self._report, queued)
         self._executor_now = ex
         return ex
+
+    def _queued(self) -> int | None:
+        """Files queued for processing so far; ``None`` while discovery may find more."""
+        return self.queued if self.discovery_done else None
 
     def _spilling(self, remote: bool) -> WorkContext:
         """The context for workers that write the rows of their tasks to parts themselves, so
@@ -276,6 +283,7 @@ class Coordinator:
             elif self.previous is not None and self.previous.match(item, self._key(item), index):
                 continue
             else:
+                self.queued += 1
                 yield FileRef(index, item)
         self.discovery_done = True
         self._phase("discovery")
