@@ -50,8 +50,10 @@ POLL_SECONDS = 0.25
 WATCH_SECONDS = 1.0
 """How often the coordinator checks its workers' deadlines and memory."""
 
-TICK_SECONDS = 0.1
-"""Workers report finished files at most this often (one small message, not one per file)."""
+TICK_SECONDS = 0.25
+"""Workers report finished files at most this often (one small message, not one per file):
+each report costs the coordinator a receive and a progress update, so their rate, workers ×
+1 / ``TICK_SECONDS``, is kept low; a display refreshes no faster anyway."""
 
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "BLOSC_NTHREADS")
 

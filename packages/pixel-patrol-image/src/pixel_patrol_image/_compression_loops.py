@@ -16,7 +16,11 @@ images are exact in float32 and computed so, other types in float64. Only the li
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from pixel_patrol_image._jit import compiled
 
@@ -142,8 +146,44 @@ def float_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
     return total, count
 
 
+def pixel_steps(a: Any, b: Any, c0: Any, c1: Any) -> Any:
+    """:func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise; chosen by
+    the compiler from the pixel type.
+
+    The choice is made here rather than by passing a kernel to :func:`scan`: a compiled
+    function that takes another one as an argument is never found in numba's on-disk cache
+    (the argument's type names the kernel object of one process), so every run compiled the
+    scan anew, about 3 s of CPU.
+    """
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(pixel_steps, jit_options={"nogil": True, "error_model": "numpy"})
+def _pixel_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
+    if isinstance(a.dtype, types.Float):
+        return lambda a, b, c0, c1: float_steps(a, b, c0, c1)
+    return lambda a, b, c0, c1: int_steps(a, b, c0, c1)
+
+
+def pixel_derivatives(x: Any, r: Any, c0: Any, c1: Any, one: Any, dx_row: Any, dy_row: Any) -> Any:
+    """:func:`small_int_derivatives` for 8- and 16-bit integer pixels (float32 maps),
+    :func:`float_derivatives` otherwise; chosen by the compiler (see :func:`pixel_steps`)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+SMALL_INTS = (types.uint8, types.int8, types.uint16, types.int16)
+"""Pixel types whose Sobel sums are exact in int32 and float32."""
+
+
+@overload(pixel_derivatives, jit_options={"nogil": True, "error_model": "numpy"})
+def _pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+    if x.dtype in SMALL_INTS:
+        return lambda x, r, c0, c1, one, dx_row, dy_row: small_int_derivatives(x, r, c0, c1, one, dx_row, dy_row)
+    return lambda x, r, c0, c1, one, dx_row, dy_row: float_derivatives(x, r, c0, c1, one, dx_row, dy_row)
+
+
 @compiled
-def _block_row(x, i, c0, c1, oy, ox, h, w, steps, out):  # type: ignore[no-untyped-def]
+def _block_row(x, i, c0, c1, oy, ox, h, w, out):  # type: ignore[no-untyped-def]
     """|steps| from row ``i``'s own pixels to their right and lower neighbours.
 
     A step between plane columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is
@@ -151,16 +191,16 @@ def _block_row(x, i, c0, c1, oy, ox, h, w, steps, out):  # type: ignore[no-untyp
     """
     row = x[i]
     last = max(min(c1, w - 1 - ox), c0)  # the plane's last column has no right neighbour
-    right, n_right = steps(row[:-1], row[1:], c0, last)
+    right, n_right = pixel_steps(row[:-1], row[1:], c0, last)
     first_on = c0 + (BLOCK - 1 - (ox + c0) % BLOCK) % BLOCK  # ox + j + 1 = 0 mod 8
     # steps across the grid: every 8th column, as two strided views
-    on, n_on = steps(row[first_on : last : BLOCK], row[first_on + 1 : last + 1 : BLOCK], 0, len(row[first_on:last:BLOCK]))
+    on, n_on = pixel_steps(row[first_on : last : BLOCK], row[first_on + 1 : last + 1 : BLOCK], 0, len(row[first_on:last:BLOCK]))
     out[0] += on
     out[1] += n_on
     out[2] += right - on
     out[3] += n_right - n_on
     if oy + i + 1 < h:
-        down, n_down = steps(row, x[i + 1], c0, c1)
+        down, n_down = pixel_steps(row, x[i + 1], c0, c1)
         k = 0 if (oy + i + 1) % BLOCK == 0 else 2
         out[k] += down
         out[k + 1] += n_down
@@ -251,7 +291,7 @@ def _site_y(x, i, j):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
+def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
 
@@ -265,11 +305,6 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
         Plane coordinates of ``x[0, 0]``; plane ``(height, width)``.
     find_sites
         False for the blocking sums alone (a one-pixel halo is then enough).
-    steps
-        :func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise.
-    derivatives
-        :func:`small_int_derivatives` for 8- and 16-bit pixels, :func:`float_derivatives`
-        otherwise.
     one
         1 in the type the derivatives are computed in (float32 or float64).
     maps, bits
@@ -290,7 +325,7 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
     oy, ox = origin
     h, w = shape
     for i in range(r0, r1):
-        _block_row(x, i, c0, c1, oy, ox, h, w, steps, blocking)
+        _block_row(x, i, c0, c1, oy, ox, h, w, blocking)
     if not find_sites:
         return
     b = _bounds(own, origin, shape)
@@ -299,7 +334,7 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
     i0, i1, jx0, jx1, jy0, jy1, g0, g1 = b
     dx, dy = maps[0], maps[1]
     for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
-        derivatives(x, r, g0, g1, one, dx[r], dy[r])
+        pixel_derivatives(x, r, g0, g1, one, dx[r], dy[r])
     if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
         dy[i1, :] = np.inf
     first = i0 + (COUNT_EVERY - (oy + i0) % COUNT_EVERY) % COUNT_EVERY

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._order_kernels import SELECT_BINS, counted_ranks, selected_ranks
 
 COUNTED_DTYPES = frozenset("bBhH?")
@@ -47,7 +48,7 @@ def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
     order = np.argsort(ranks, kind="stable")
     sorted_values = np.empty((b, len(ranks)))
     counted_ranks(
-        np.ascontiguousarray(keys), span, np.asarray(ranks, dtype=np.int64)[order], sorted_values
+        np.ascontiguousarray(kernel_input(keys)), span, np.asarray(ranks, dtype=np.int64)[order], sorted_values
     )
     out = np.empty_like(sorted_values)
     out[:, order] = sorted_values

@@ -14,6 +14,7 @@ import numpy as np
 
 from pixel_patrol_image import _fused
 from pixel_patrol_image._filters import WEIGHT_FLOOR
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._robust import plane_stats
 from pixel_patrol_image._stats import PlaneStats, working_input
 from pixel_patrol_image._workspace import Workspace
@@ -77,7 +78,7 @@ def tile_sums(
     d = stats.scaled_range(raw.dtype)
     out = np.zeros((b, len(SUMS)))
     _fused.quality_sums(
-        array,
+        kernel_input(array),
         masked,
         np.asarray(own, dtype=np.int64),
         offset,

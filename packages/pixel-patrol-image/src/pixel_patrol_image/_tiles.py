@@ -23,13 +23,10 @@ from pixel_patrol_image._compression_loops import (
     BIN_SHIFT,
     BINS,
     SUPPORT,
-    float_derivatives,
-    float_steps,
-    int_steps,
     measure,
     scan,
-    small_int_derivatives,
 )
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
 WHOLE = (slice(None), slice(None))
@@ -132,11 +129,9 @@ def _first_pass(
     blocking = np.zeros(4)
     maps = s.fit(x)
     work = maps.dtype.type
-    steps = float_steps if x.dtype.kind == "f" else int_steps
-    derivatives = small_int_derivatives if work is np.float32 else float_derivatives
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     scan(
-        x, own, origin, shape, ringing, steps, derivatives, work(1), maps, bits, SHIFTS[work],
+        x, own, origin, shape, ringing, work(1), maps, bits, SHIFTS[work],
         s.found,
         s.hist[0], s.touched, blocking,
     )  # fmt: skip
@@ -179,15 +174,16 @@ def working_values(x: np.ndarray) -> np.ndarray:
     """A region in a type and range the compiled scan handles. Both metrics are ratios, unchanged
     by an offset or a power-of-two scale, so this changes no value beyond float rounding.
 
-    * bool counts as 0/1 and float16 becomes float32 (exact; the scan has no half type);
+    * bool counts as 0/1, 8-bit integers become 16-bit ones (:func:`~pixel_patrol_image._jit.kernel_input`)
+      and float16 becomes float32 (exact; the scan has no half type);
     * 64-bit integers become float64 differences from the region's minimum, formed exactly in
       unsigned arithmetic (steps between values near 2**63 would overflow int64);
     * float64 regions whose largest finite magnitude lies beyond 2**1000 are scaled by
       2**-RESCALE, those whose largest is below 2**-1000 (subnormal data) by 2**RESCALE: exact,
       and the same fixed factor for every region of such a plane, so tiles still merge.
     """
-    if x.dtype == np.bool_:
-        return x.view(np.uint8)
+    if x.dtype.itemsize == 1:
+        return kernel_input(x)
     if x.dtype == np.float16:
         return x.astype(np.float32)
     if x.dtype.kind in "iu" and x.dtype.itemsize == 8:
