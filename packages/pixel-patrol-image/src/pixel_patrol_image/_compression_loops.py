@@ -293,15 +293,10 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
         _block_row(x, i, c0, c1, oy, ox, h, w, steps, blocking)
     if not find_sites:
         return
-    b = _bounds(own, origin, shape)
-    if b[0] >= b[1]:
+    if not derive(x, own, origin, shape, derivatives, one, maps):
         return
-    i0, i1, jx0, jx1, jy0, jy1, g0, g1 = b
+    i0, i1, jx0, jx1, jy0, jy1, _, _ = _bounds(own, origin, shape)
     dx, dy = maps[0], maps[1]
-    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
-        derivatives(x, r, g0, g1, one, dx[r], dy[r])
-    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
-        dy[i1, :] = np.inf
     first = i0 + (COUNT_EVERY - (oy + i0) % COUNT_EVERY) % COUNT_EVERY
     no_y = (jy0, jy0)
     for i in range(first, i1, COUNT_EVERY):
@@ -313,6 +308,26 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
             counts[q] += 1.0
             touched[0] = min(touched[0], q)
             touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def derive(x, own, origin, shape, derivatives, one, maps):  # type: ignore[no-untyped-def]
+    """The derivative maps of the rows and columns the edge sites of the own pixels read
+    (see :func:`scan` for the arguments); False when no site fits in the own pixels.
+
+    :func:`scan` calls it; a second pass over a tile whose maps were overwritten since (see
+    :func:`pixel_patrol_image._tiles.measure_region`) calls it alone before :func:`measure`.
+    """
+    b = _bounds(own, origin, shape)
+    if b[0] >= b[1]:
+        return False
+    i0, i1, _, _, _, _, g0, g1 = b
+    dx, dy = maps[0], maps[1]
+    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
+        derivatives(x, r, g0, g1, one, dx[r], dy[r])
+    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
+        dy[i1, :] = np.inf
+    return True
 
 
 @compiled

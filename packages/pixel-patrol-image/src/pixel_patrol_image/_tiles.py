@@ -23,6 +23,7 @@ from pixel_patrol_image._compression_loops import (
     BIN_SHIFT,
     BINS,
     SUPPORT,
+    derive,
     float_derivatives,
     float_steps,
     int_steps,
@@ -103,6 +104,31 @@ def scan_region(
     if summed_from < BINS:
         _measure(x, own, origin, shape, s, maps, summed_from)
     return block, _take(s, summed_from)
+
+
+def measure_region(
+    plane_with_halo: np.ndarray,
+    own_region: tuple[slice, slice],
+    global_offset: tuple[int, int],
+    plane_shape: tuple[int, int],
+    scratch: Scratch | None,
+    summed_from: int,
+) -> RingingPartials:
+    """The second pass of a tiler: ripple sums of the sites in bins from ``summed_from`` on.
+
+    The arguments are those of :func:`scan_region`. Unlike a second :func:`scan_region`, it
+    neither counts the sites nor sums the blocking steps again (the first pass did): the
+    partials' ``counts`` are zero, and the caller adds the first pass's counts to them.
+    """
+    x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, True, scratch)
+    if summed_from < BINS:
+        origin, shape = _ints(global_offset), _ints(plane_shape)
+        maps = s.fit(x)
+        work = maps.dtype.type
+        derivatives = small_int_derivatives if work is np.float32 else float_derivatives
+        if derive(x, own, origin, shape, derivatives, work(1), maps):
+            _measure(x, own, origin, shape, s, maps, summed_from)
+    return _take(s, summed_from)
 
 
 def plane_partials(
