@@ -135,12 +135,34 @@ def memory_output(proc: MemoryProcessor, result: Any) -> dict[str, Any]:
     out = {}
     for col in public:
         value = plain_scalar(result[col.name])
+        if _plainly_fits(value, col.type):
+            out[col.name] = value
+            continue
         try:
             pa.array([value], type=col.type)
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
             raise _broken(proc, f"column {col.name!r} value {_short(value)} does not fit {col.type}") from exc
         out[col.name] = value
     return out
+
+
+def _plainly_fits(value: Any, type_: pa.DataType) -> bool:
+    """Values that fit their column without asking Arrow (which costs more per image than
+    most processors, and imports pandas on first use): nulls, Python floats in float64,
+    bytes in binary, ASCII text in string, ints within int64. Anything else is checked by
+    building an Arrow array."""
+    kind = type(value)
+    if value is None:
+        return True
+    if kind is float:
+        return bool(pa.types.is_float64(type_))
+    if kind is bytes:
+        return bool(pa.types.is_binary(type_) or pa.types.is_large_binary(type_))
+    if kind is str:
+        return bool(value.isascii() and (pa.types.is_string(type_) or pa.types.is_large_string(type_)))
+    if kind is int:
+        return bool(pa.types.is_int64(type_) and -(2**63) <= value < 2**63)
+    return False
 
 
 def plain_scalar(value: Any) -> Any:

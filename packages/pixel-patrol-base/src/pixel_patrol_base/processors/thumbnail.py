@@ -20,6 +20,7 @@ constant image maps to 128. ``v ≈ norm_min + byte / 255 *
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,8 +51,14 @@ class ThumbnailLayout:
 
     @classmethod
     def of(cls, image: ImageContext) -> ThumbnailLayout:
-        """Layout for the image described by ``image``."""
-        dims = dict(zip(image.dim_order, image.shape, strict=True))
+        """Layout for the image described by ``image`` (shared by images of one geometry:
+        treat its arrays as read-only)."""
+        return _layout(image.dim_order, tuple(int(n) for n in image.shape))
+
+    @classmethod
+    def build(cls, dim_order: str, shape: tuple[int, ...]) -> ThumbnailLayout:
+        """Layout for an image of ``shape`` with axes ``dim_order``."""
+        dims = dict(zip(dim_order, shape, strict=True))
         height, width = dims.get("Y", 1), dims.get("X", 1)
         longest = max(height, width)
         h = max(1, (2 * SIZE * height + longest) // (2 * longest))
@@ -68,6 +75,15 @@ class ThumbnailLayout:
             picks=picks,
             colour=colour,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(dim_order: str, shape: tuple[int, ...]) -> ThumbnailLayout:
+    """Layouts of recent image geometries: a folder of images of one size computes it once."""
+    layout = ThumbnailLayout.build(dim_order, shape)
+    layout.rows.setflags(write=False)
+    layout.cols.setflags(write=False)
+    return layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +152,11 @@ class Thumbnail:
         filled = np.zeros((SIZE, SIZE, channels), dtype=bool)
         covered = np.zeros((SIZE, SIZE), dtype=bool)
         for p in parts:
-            canvas[np.ix_(p.rows, p.cols, p.channels)] = p.values
-            filled[np.ix_(p.rows, p.cols, p.channels)] = True
-            covered[np.ix_(p.rows, p.cols)] = True
-        lo, hi = _finite_bounds(canvas, filled)
+            rows, cols = _span(p.rows), _span(p.cols)
+            canvas[rows, cols, p.channels] = p.values
+            filled[rows, cols, p.channels] = True
+            covered[rows, cols] = True
+        lo, hi = _finite_bounds([p.values for p in parts])
         levels = scaled_levels(canvas, filled, lo, hi)
         return {
             "thumbnail": encode_rgba(levels, covered),
@@ -185,9 +202,18 @@ def _plane(
     return plane
 
 
-def _finite_bounds(canvas: np.ndarray, filled: np.ndarray) -> tuple[Any, Any]:
-    """Finite minimum and maximum of the shown samples, in the pixel type (``None`` if none)."""
-    shown = canvas[filled]
+def _span(index: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive thumbnail rows (or columns) as a slice (cheaper to assign to than
+    index arrays); other index arrays as they are. A chunk's samples always form runs."""
+    if len(index) and int(index[-1]) - int(index[0]) == len(index) - 1:
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def _finite_bounds(values: Sequence[np.ndarray]) -> tuple[Any, Any]:
+    """Finite minimum and maximum of the shown samples (the chunks' sampled values, which
+    never overlap), in the pixel type (``None`` if none)."""
+    shown = values[0].reshape(-1) if len(values) == 1 else np.concatenate([v.reshape(-1) for v in values])
     finite = shown[np.isfinite(shown)] if shown.dtype.kind == "f" else shown
     if finite.size == 0:
         return None, None
