@@ -46,6 +46,10 @@ BINS_PER_OCTAVE = 16
 BINS = 1 << 15
 """Number of bins (11 exponent bits and 4 mantissa bits of a non-negative float64)."""
 
+SKIP = 64
+"""Columns per span that :func:`measure` tests for a strong derivative before looking for
+sites in it: most spans of a row hold none."""
+
 COUNT_EVERY = 4
 """The strength histogram counts the sites on every fourth plane row (rows 0, 4, 8, ..): a
 fixed quarter of the plane, the same in every tiling, that sets the strong-edge threshold at
@@ -349,8 +353,11 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
+def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
+
+    ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
+    derivative that reaches it are skipped (they hold no such site).
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -364,17 +371,34 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touche
     h = shape[0]
     dx, dy = maps[0], maps[1]
     for i in range(i0, i1):
-        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
-        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, floor, found)
+        yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
+        lo, hi = min(jx0, yc0), max(jx1, yc1)
         bx, by = bits[0, i], bits[1, i]
-        for j in _flagged(found, lo, hi):
-            f = found[j]
-            r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
-            if np.isfinite(r) and np.isfinite(s):
-                q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
-                hist[1, q] += 1.0
-                hist[2, q] += r
-                hist[3, q] += r * r
-                hist[4, q] += s
-                touched[0] = min(touched[0], q)
-                touched[1] = max(touched[1], q + 1)
+        for b0 in range(lo, hi, SKIP):  # the strong sites are few: skip the spans without any
+            b1 = min(b0 + SKIP, hi)
+            if not _reaches(dx[i, b0:b1], dy[i, b0:b1], screen):
+                continue
+            x_cols = (max(jx0, b0), min(jx1, b1))
+            y_cols = (max(yc0, b0), min(yc1, b1))
+            a, b = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            for j in _flagged(found, a, b):
+                f = found[j]
+                r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
+                if np.isfinite(r) and np.isfinite(s):
+                    q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
+                    hist[1, q] += 1.0
+                    hist[2, q] += r
+                    hist[3, q] += r * r
+                    hist[4, q] += s
+                    touched[0] = min(touched[0], q)
+                    touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def _reaches(dx, dy, screen):  # type: ignore[no-untyped-def]
+    """Whether some ``|Dx|`` or ``|Dy|`` of a span is at least ``screen`` (in the maps' type,
+    so the compares run as SIMD code; a count vectorises where a flag does not)."""
+    n = np.int32(0)
+    for j in range(len(dx)):
+        n += np.int32(dx[j] >= screen) + np.int32(dy[j] >= screen)
+    return n > 0

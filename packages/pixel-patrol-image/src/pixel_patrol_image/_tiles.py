@@ -178,7 +178,12 @@ def _measure(
     work = maps.dtype.type
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
-    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist, s.touched)
+    screen = work(floor)
+    if float(screen) > floor:  # float32 rounded up: one step down keeps every site
+        screen = np.nextafter(screen, work(-np.inf))
+    measure(
+        x, own, origin, shape, maps, bits, SHIFTS[work], floor, screen, s.found, s.hist, s.touched
+    )
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
