@@ -11,7 +11,8 @@ Cases (``--quick`` makes the large ones smaller):
 * large planes: one 2048x2048 uint16 plane (tiled route of the neighbourhood metrics) and a
   16x512x512 uint16 stack (16 leaves, stacked route); ns of CPU per pixel;
 * small images: 256x256 uint8 and uint16 single-plane images, each its own ``process_image``
-  call; µs of CPU per image (the per-image overhead is what is left at this size).
+  call; µs of CPU per image, and the overhead: that minus the cost of the image's pixels at
+  the stacked case's ns per pixel.
 
 Pixel content: a smooth random field with a few sharp-edged discs and shot-like noise on a
 12-bit camera scale (8-bit: divided by 16), so the edge and texture metrics have structure.
@@ -133,8 +134,15 @@ def measure(case: Case, procs: dict[str, Processor], repeats: int) -> dict[str, 
     return {n: statistics.median(t) for n, t in times.items()}
 
 
-def report(case: Case, seconds: dict[str, float]) -> None:
-    """One table: cost per processor beyond the engine, and its ratio to raster-basic."""
+def report(
+    case: Case, seconds: dict[str, float], per_pixel: dict[str, float] | None = None
+) -> dict[str, float]:
+    """One table: cost per processor beyond the engine, and its ratio to raster-basic.
+
+    Returns ns per pixel (large cases) or µs per image (small ones) by processor. With
+    ``per_pixel`` (ns per pixel of the stacked uint16 case), small-image tables also show
+    the overhead: µs per image minus what the image's pixels cost on large planes.
+    """
     engine = seconds["engine"]
     costs = {n: max(s - engine, 0.0) for n, s in seconds.items() if n != "engine"}
     base = costs.get(BASE)
@@ -142,11 +150,18 @@ def report(case: Case, seconds: dict[str, float]) -> None:
         unit, scale, limit = "µs/image", 1e6 / len(case.images), IMAGE_TARGET_US
     else:
         unit, scale, limit = "ns/pixel", 1e9 / case.pixels, None
+    pixels = case.pixels / len(case.images)
+    show_overhead = case.per_image and per_pixel is not None
     print(f"\n{case.label}: {len(case.images)} image(s), {case.pixels / 1e6:.1f} Mpx")
-    print(f"  {'processor':22s} {unit:>10s} {'x ' + BASE:>16s}  target")
+    extra = f" {'overhead µs':>12s}" if show_overhead else ""
+    print(f"  {'processor':22s} {unit:>10s} {'x ' + BASE:>16s}{extra}  target")
     print(f"  {'engine (no processor)':22s} {engine * scale:10.2f}")
     for name, cost in costs.items():
         ratio = f"{cost / base:16.2f}" if base else f"{'-':>16s}"
+        if show_overhead and per_pixel is not None and name in per_pixel:
+            ratio += f" {cost * scale - per_pixel[name] * pixels / 1e3:12.1f}"
+        elif show_overhead:
+            ratio += f" {'-':>12s}"
         if limit is not None:
             ok = cost * scale <= limit
             verdict = f"<= {limit:g} µs: {'meets' if ok else 'misses'}"
@@ -155,6 +170,7 @@ def report(case: Case, seconds: dict[str, float]) -> None:
         else:
             verdict = ""
         print(f"  {name:22s} {cost * scale:10.2f} {ratio}  {verdict}")
+    return {n: c * scale for n, c in costs.items()}
 
 
 def profile(case: Case, proc: Processor, seconds: float) -> None:
@@ -193,8 +209,11 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f} (1 min); CPU time of this process, single "
         f"thread, median of {args.repeats} interleaved rounds after a warm-up"
     )
+    stacked: dict[str, float] | None = None
     for case in chosen:
-        report(case, measure(case, procs, args.repeats))
+        figures = report(case, measure(case, procs, args.repeats), stacked)
+        if case.dim_order == "ZYX":
+            stacked = figures
 
 
 if __name__ == "__main__":
