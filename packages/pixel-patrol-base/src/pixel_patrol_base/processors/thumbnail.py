@@ -152,10 +152,10 @@ class Thumbnail:
         filled = np.zeros((SIZE, SIZE, channels), dtype=bool)
         covered = np.zeros((SIZE, SIZE), dtype=bool)
         for p in parts:
-            rows, cols = _span(p.rows), _span(p.cols)
-            canvas[rows, cols, p.channels] = p.values
-            filled[rows, cols, p.channels] = True
-            covered[rows, cols] = True
+            samples, pixels = _where(p)
+            canvas[samples] = p.values
+            filled[samples] = True
+            covered[pixels] = True
         lo, hi = _finite_bounds([p.values for p in parts])
         levels = scaled_levels(canvas, filled, lo, hi)
         return {
@@ -202,12 +202,16 @@ def _plane(
     return plane
 
 
-def _span(index: np.ndarray) -> slice | np.ndarray:
-    """A run of consecutive thumbnail rows (or columns) as a slice (cheaper to assign to than
-    index arrays); other index arrays as they are. A chunk's samples always form runs."""
-    if len(index) and int(index[-1]) - int(index[0]) == len(index) - 1:
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
+def _where(part: ThumbnailPart) -> tuple[Any, Any]:
+    """Indices of a part's samples in the canvas ``(Y, X, channel)`` and of its pixels in
+    ``(Y, X)``: slices when its rows and columns are runs, as a chunk's always are (cheaper
+    to assign through than index arrays), ``numpy.ix_`` otherwise."""
+    rows, cols = part.rows, part.cols
+    runs = all(len(i) and int(i[-1]) - int(i[0]) == len(i) - 1 for i in (rows, cols))
+    if not runs:
+        return np.ix_(rows, cols, part.channels), np.ix_(rows, cols)
+    ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    return (ys, xs, part.channels), (ys, xs)
 
 
 def _finite_bounds(values: Sequence[np.ndarray]) -> tuple[Any, Any]:
