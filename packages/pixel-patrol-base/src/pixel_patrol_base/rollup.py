@@ -238,7 +238,8 @@ def _frames(g: Groups, valid: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
         big = np.fmax(big, np.where(valid, np.abs(a), 0.0))
     top = g.reduce(np.fmax, big)
     frame = -np.frexp(np.where(top > 0, top, 1.0))[1]
-    return frame[g.ids]
+    result: np.ndarray = frame[g.ids]
+    return result
 
 
 def _agg_mean(
@@ -300,7 +301,8 @@ def _agg_std(
     lo = np.zeros(len(mu)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
     means = _precise(g, np.ldexp(mu, frame), np.ldexp(lo, frame), w, valid)
     pooled = _pooled(g, np.ldexp(sd, frame), w, means.deviation, valid, centred=True)
-    return np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)
+    result: np.ndarray = np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ from pixel_patrol_loader_bio._errors import read_error
 
 def dtype_name(dtype: Any) -> str:
     """NumPy name of ``dtype`` in native byte order (``'>u2'`` and ``'<u2'`` are both uint16)."""
-    return np.dtype(dtype).newbyteorder("=").name
+    result: str = np.dtype(dtype).newbyteorder("=").name
+    return result
 
 
 @dataclass(frozen=True, slots=True)

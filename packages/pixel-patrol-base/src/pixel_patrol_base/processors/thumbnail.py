@@ -199,7 +199,8 @@ def _plane(
     for position, axis in enumerate("YXS"):
         if axis not in kept:
             plane = np.expand_dims(plane, position)
-    return plane
+    result: np.ndarray = plane
+    return result
 
 
 def _where(part: ThumbnailPart) -> tuple[Any, Any]:
