@@ -297,7 +297,8 @@ def _agg_std(
         return _pooled(g, sd, w, mu, valid)
     frame = _frames(g, valid, sd, mu)
     if g.singletons:  # _pooled of one framed piece: its framed std
-        return np.ldexp(np.where(valid, np.ldexp(sd, frame), np.nan), -frame)
+        single: np.ndarray = np.ldexp(np.where(valid, np.ldexp(sd, frame), np.nan), -frame)
+        return single
     lo = np.zeros(len(mu)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
     means = _precise(g, np.ldexp(mu, frame), np.ldexp(lo, frame), w, valid)
     pooled = _pooled(g, np.ldexp(sd, frame), w, means.deviation, valid, centred=True)
