@@ -153,14 +153,15 @@ _STRING = (pa.string(), pa.large_string())
 
 def _plainly_fits(value: Any, type_: pa.DataType) -> bool:
     """Values Arrow certainly takes for the column, decided without building an array (which
-    cost 0.3 ms per image for a 16 kB thumbnail); anything else is left to Arrow."""
+    cost 0.3 ms per image for a 16 kB thumbnail, and imports pandas on first use); anything
+    else, non-ASCII text included (a lone surrogate cannot be encoded), is left to Arrow."""
     if value is None:
         return True
     kind = type(value)
     if kind is bytes:
         return len(value) < 2**31 and type_ in _BINARY
     if kind is str:
-        return len(value) < 2**29 and type_ in _STRING
+        return len(value) < 2**29 and value.isascii() and type_ in _STRING
     if kind is float:
         return bool(type_ == pa.float64())
     if kind is int:

@@ -50,6 +50,10 @@ BINS_PER_OCTAVE = 16
 BINS = 1 << 15
 """Number of bins (11 exponent bits and 4 mantissa bits of a non-negative float64)."""
 
+SKIP = 64
+"""Columns per span that :func:`measure` tests for a strong derivative before looking for
+sites in it: most spans of a row hold none."""
+
 COUNT_EVERY = 4
 """The strength histogram counts the sites on every fourth plane row (rows 0, 4, 8, ..): a
 fixed quarter of the plane, the same in every tiling, that sets the strong-edge threshold at
@@ -328,15 +332,10 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
         _block_row(x, i, c0, c1, oy, ox, h, w, blocking)
     if not find_sites:
         return
-    b = _bounds(own, origin, shape)
-    if b[0] >= b[1]:
+    if not derive(x, own, origin, shape, one, maps):
         return
-    i0, i1, jx0, jx1, jy0, jy1, g0, g1 = b
+    i0, i1, jx0, jx1, jy0, jy1, _, _ = _bounds(own, origin, shape)
     dx, dy = maps[0], maps[1]
-    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
-        pixel_derivatives(x, r, g0, g1, one, dx[r], dy[r])
-    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
-        dy[i1, :] = np.inf
     first = i0 + (COUNT_EVERY - (oy + i0) % COUNT_EVERY) % COUNT_EVERY
     no_y = (jy0, jy0)
     for i in range(first, i1, COUNT_EVERY):
@@ -348,6 +347,26 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
             counts[q] += 1.0
             touched[0] = min(touched[0], q)
             touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def derive(x, own, origin, shape, one, maps):  # type: ignore[no-untyped-def]
+    """The derivative maps of the rows and columns the edge sites of the own pixels read
+    (see :func:`scan` for the arguments); False when no site fits in the own pixels.
+
+    :func:`scan` calls it; a second pass over a tile whose maps were overwritten since (see
+    :func:`pixel_patrol_image._tiles.measure_region`) calls it alone before :func:`measure`.
+    """
+    b = _bounds(own, origin, shape)
+    if b[0] >= b[1]:
+        return False
+    i0, i1, _, _, _, _, g0, g1 = b
+    dx, dy = maps[0], maps[1]
+    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
+        pixel_derivatives(x, r, g0, g1, one, dx[r], dy[r])
+    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
+        dy[i1, :] = np.inf
+    return True
 
 
 @compiled
@@ -369,8 +388,11 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
+def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
+
+    ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
+    derivative that reaches it are skipped (they hold no such site).
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -384,17 +406,34 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touche
     h = shape[0]
     dx, dy = maps[0], maps[1]
     for i in range(i0, i1):
-        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
-        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, floor, found)
+        yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
+        lo, hi = min(jx0, yc0), max(jx1, yc1)
         bx, by = bits[0, i], bits[1, i]
-        for j in _flagged(found, lo, hi):
-            f = found[j]
-            r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
-            if np.isfinite(r) and np.isfinite(s):
-                q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
-                hist[1, q] += 1.0
-                hist[2, q] += r
-                hist[3, q] += r * r
-                hist[4, q] += s
-                touched[0] = min(touched[0], q)
-                touched[1] = max(touched[1], q + 1)
+        for b0 in range(lo, hi, SKIP):  # the strong sites are few: skip the spans without any
+            b1 = min(b0 + SKIP, hi)
+            if not _reaches(dx[i, b0:b1], dy[i, b0:b1], screen):
+                continue
+            x_cols = (max(jx0, b0), min(jx1, b1))
+            y_cols = (max(yc0, b0), min(yc1, b1))
+            a, b = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            for j in _flagged(found, a, b):
+                f = found[j]
+                r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
+                if np.isfinite(r) and np.isfinite(s):
+                    q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
+                    hist[1, q] += 1.0
+                    hist[2, q] += r
+                    hist[3, q] += r * r
+                    hist[4, q] += s
+                    touched[0] = min(touched[0], q)
+                    touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def _reaches(dx, dy, screen):  # type: ignore[no-untyped-def]
+    """Whether some ``|Dx|`` or ``|Dy|`` of a span is at least ``screen`` (in the maps' type,
+    so the compares run as SIMD code; a count vectorises where a flag does not)."""
+    n = np.int32(0)
+    for j in range(len(dx)):
+        n += np.int32(dx[j] >= screen) + np.int32(dy[j] >= screen)
+    return n > 0

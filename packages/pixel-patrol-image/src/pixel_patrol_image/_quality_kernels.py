@@ -74,7 +74,7 @@ def tile_sums(
     if raw.dtype == np.bool_:
         raw = raw.view(np.uint8)
     b = len(raw)
-    array, offset, unit = working_input(raw, stats, ws.get("quality_x", raw.shape, np.float32))
+    array, offset, unit = working_input(raw, stats, ws)
     d = stats.scaled_range(raw.dtype)
     out = np.zeros((b, len(SUMS)))
     _fused.quality_sums(
