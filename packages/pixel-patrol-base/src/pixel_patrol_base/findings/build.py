@@ -132,13 +132,29 @@ def finding(
 
 def by_condition_and_scope(frame: Frame, rows: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """Split ``rows`` into (condition, rows) groups, whole images apart from slices."""
+    return [(cond, group) for cond, group, _ in ranked_by_condition(frame, rows, rows)]
+
+
+def ranked_by_condition(
+    frame: Frame,
+    rows: np.ndarray,
+    values: np.ndarray,
+    rank: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(condition, rows, values) groups of flagged ``rows`` and their ``values``, split as in
+    :func:`by_condition_and_scope`; within a group ordered by ``rank(values)`` ascending
+    (stable), so a finding lists its worst rows first and reports the worst value."""
     out = []
+    pos = np.arange(len(rows))
     whole = frame.obs[rows] == 0
-    for part in (rows[whole], rows[~whole]):
-        cond = frame.cond.codes[part]
+    for part in (pos[whole], pos[~whole]):
+        cond = frame.cond.codes[rows[part]]
         for c in np.unique(cond):
+            sel = part[cond == c]
+            if rank is not None:
+                sel = sel[np.argsort(rank(values[sel]), kind="stable")]
             label = frame.cond.values[c] if c >= 0 else "."
-            out.append((label, part[cond == c]))
+            out.append((label, rows[sel], values[sel]))
     return out
 
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from pixel_patrol_base.findings.build import (
     Text,
-    by_condition_and_scope,
     count_phrase,
     finding,
     plural,
+    ranked_by_condition,
 )
 from pixel_patrol_base.findings.context import Context
 from pixel_patrol_base.findings.groups import channel_rows, compare_groups
@@ -54,12 +54,8 @@ def outlier(ctx: Context) -> list[Finding]:
 
 def _metric_findings(ctx: Context, metric: str, flagged: np.ndarray, z: np.ndarray) -> list[Finding]:
     f = ctx.frame
-    lookup = dict(zip(flagged.tolist(), z.tolist(), strict=True))
     out = []
-    for cond, grp in by_condition_and_scope(f, flagged):
-        vals = np.array([lookup[int(i)] for i in grp])
-        order = np.argsort(-np.abs(vals), kind="stable")
-        grp, vals = grp[order], vals[order]
+    for cond, grp, vals in ranked_by_condition(f, flagged, z, rank=lambda v: -np.abs(v)):
         limit = ctx.settings.get("outlier", "modz", cond)
         text = Text(
             lambda r, v=vals, lim=limit: f"{count_phrase(f, r)} have an unusual {metric} for their condition (modified z {v[0]:+.1f}, limit ±{lim})",

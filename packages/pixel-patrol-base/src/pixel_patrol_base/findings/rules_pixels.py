@@ -10,6 +10,7 @@ from pixel_patrol_base.findings.build import (
     count_phrase,
     finding,
     pct,
+    ranked_by_condition,
     uncovered,
 )
 from pixel_patrol_base.findings.context import Context
@@ -61,11 +62,7 @@ def _clip_findings(
     keep = np.isin(flagged, uncovered(f, flagged, cover))
     flagged, frac = flagged[keep], frac[keep]
     out = []
-    lookup = dict(zip(flagged.tolist(), frac.tolist(), strict=True))
-    for cond, rows in by_condition_and_scope(f, flagged):
-        vals = np.array([lookup[int(i)] for i in rows])
-        order = np.argsort(-vals, kind="stable")
-        rows, vals = rows[order], vals[order]
+    for cond, rows, vals in ranked_by_condition(f, flagged, frac, rank=np.negative):
         limit = ctx.settings.get("clipped", severity, cond)
         where = _level(ctx, rows, end)
         text = Text(
@@ -123,11 +120,7 @@ def low_range(ctx: Context) -> list[Finding]:
     hit = np.isfinite(span) & (span < limit)
     flagged, span = rows[hit], span[hit]
     out = []
-    lookup = dict(zip(flagged.tolist(), span.tolist(), strict=True))
-    for cond, group in by_condition_and_scope(f, flagged):
-        vals = np.array([lookup[int(i)] for i in group])
-        order = np.argsort(vals, kind="stable")
-        group, vals = group[order], vals[order]
+    for cond, group, vals in ranked_by_condition(f, flagged, span, rank=lambda v: v):
         limit_c = ctx.settings.get("low-range", "fraction", cond)
         text = Text(
             lambda r, v=vals, lc=limit_c: (

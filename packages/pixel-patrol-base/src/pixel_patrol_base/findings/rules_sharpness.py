@@ -14,13 +14,14 @@ import numpy as np
 
 from pixel_patrol_base.findings.build import (
     Text,
-    by_condition_and_scope,
     count_phrase,
     finding,
     plural,
+    ranked_by_condition,
 )
 from pixel_patrol_base.findings.context import Context
-from pixel_patrol_base.findings.groups import BIT, along, channel_rows, compare_groups
+from pixel_patrol_base.findings.frame import Frame
+from pixel_patrol_base.findings.groups import BIT, Grouped, along, channel_rows, compare_groups
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.findings.stats import grouped_median, modz_and_median
 
@@ -40,12 +41,10 @@ def focus(ctx: Context) -> list[Finding]:
 
 def _edges(ctx: Context) -> list[Finding]:
     f = ctx.frame
-    g = along(f, "z", (BIT["z"], BIT["z"] | BIT["c"]))
-    if not len(g.rows):
+    profile = _profile(f, "z")
+    if profile is None:
         return []
-    lap = f.num(LAP)[g.rows]
-    ok = np.isfinite(lap)
-    med = grouped_median(lap[ok], g.group[ok], g.n_groups)
+    g, lap, med = profile
     order = np.lexsort((-np.nan_to_num(lap, nan=-np.inf), g.group))
     first = order[np.r_[True, g.group[order][1:] != g.group[order][:-1]]]
     best = first[np.isfinite(lap[first])]
@@ -62,11 +61,7 @@ def _edges(ctx: Context) -> list[Finding]:
         & (ratio >= ctx.per_row("focus", "peak_ratio", rows))
     )
     out = []
-    lookup = dict(zip(rows[hit].tolist(), ratio[hit].tolist(), strict=True))
-    for cond, group in by_condition_and_scope(f, rows[hit]):
-        vals = np.array([lookup[int(i)] for i in group])
-        order_v = np.argsort(-vals, kind="stable")
-        group, vals = group[order_v], vals[order_v]
+    for cond, group, vals in ranked_by_condition(f, rows[hit], ratio[hit], rank=np.negative):
         n_stacks = len(np.unique(f.image[group]))
         text = Text(
             lambda r, n=n_stacks: f"best focus is at the first or last Z slice in {plural(n, 'stack')} ({count_phrase(f, r)}): the focal plane lies outside the Z range",
@@ -79,21 +74,17 @@ def _edges(ctx: Context) -> list[Finding]:
 
 def _collapse(ctx: Context) -> list[Finding]:
     f = ctx.frame
-    g = along(f, "t", (BIT["t"], BIT["t"] | BIT["c"]))
-    if not len(g.rows):
+    profile = _profile(f, "t")
+    if profile is None:
         return []
-    lap = f.num(LAP)[g.rows]
-    ok = np.isfinite(lap)
-    med = grouped_median(lap[ok], g.group[ok], g.n_groups)
+    g, lap, med = profile
     rel = lap / np.where(med[g.group] > 0, med[g.group], np.nan)
     hit = (
         (g.sizes() >= ctx.per_row("focus", "min_frames", g.rows))
         & (rel < ctx.per_row("focus", "collapse_ratio", g.rows))
     )
     out = []
-    lookup = dict(zip(g.rows[hit].tolist(), rel[hit].tolist(), strict=True))
-    for cond, group in by_condition_and_scope(f, g.rows[hit]):
-        vals = np.array([lookup[int(i)] for i in group])
+    for cond, group, vals in ranked_by_condition(f, g.rows[hit], rel[hit]):
         limit = ctx.settings.get("focus", "collapse_ratio", cond)
         text = Text(
             lambda r, v=vals: f"sharpness collapses along T: {count_phrase(f, r)} fall to {min(v):.0%} of their series' median laplacian_variance",
@@ -101,6 +92,17 @@ def _collapse(ctx: Context) -> list[Finding]:
         )
         out.append(finding(f, "focus", "warning", group, text, value=float(vals.min()), threshold=limit, evidence=vals, condition=cond))
     return out
+
+
+def _profile(f: Frame, axis: str) -> tuple[Grouped, np.ndarray, np.ndarray] | None:
+    """The slice rows of every stack along ``axis`` (per channel where it has several), their
+    ``laplacian_variance`` and each stack's median of it; None without such rows."""
+    g = along(f, axis, (BIT[axis], BIT[axis] | BIT["c"]))
+    if not len(g.rows):
+        return None
+    lap = f.num(LAP)[g.rows]
+    ok = np.isfinite(lap)
+    return g, lap, grouped_median(lap[ok], g.group[ok], g.n_groups)
 
 
 def blurry(ctx: Context) -> list[Finding]:
@@ -123,11 +125,7 @@ def blurry(ctx: Context) -> list[Finding]:
         & (ratio < ctx.per_row("blurry", "max_ratio", rows))
     )
     out = []
-    lookup = dict(zip(rows[hit].tolist(), z[hit].tolist(), strict=True))
-    for cond, grp in by_condition_and_scope(f, rows[hit]):
-        vals = np.array([lookup[int(i)] for i in grp])
-        order = np.argsort(vals, kind="stable")
-        grp, vals = grp[order], vals[order]
+    for cond, grp, vals in ranked_by_condition(f, rows[hit], z[hit], rank=lambda v: v):
         limit = ctx.settings.get("blurry", "modz", cond)
         text = Text(
             lambda r, v=vals, lim=limit: f"{count_phrase(f, r)} are much less sharp than the rest of their condition (modified z of log laplacian_variance down to {v[0]:.1f}, limit {lim})",
