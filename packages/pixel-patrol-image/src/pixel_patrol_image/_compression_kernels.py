@@ -9,10 +9,9 @@ that run parallel to them. One compiled scan of each plane, in its own dtype, fe
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
+from pixel_patrol_base.scratch import per_thread
 from pixel_patrol_image import _blocking, _ringing
 from pixel_patrol_image._tiles import Scratch, plane_partials
 from pixel_patrol_image._workspace import Workspace
@@ -36,12 +35,6 @@ def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[st
     return {"blocking_index": blocking, "ringing_index": ringing}
 
 
-_LOCAL = threading.local()
-
-
 def scratch() -> Scratch:
     """This thread's scan buffers (threads of a worker run kernels side by side)."""
-    buffers: Scratch | None = getattr(_LOCAL, "scratch", None)
-    if buffers is None:
-        buffers = _LOCAL.scratch = Scratch()
-    return buffers
+    return per_thread("raster-compression", Scratch)

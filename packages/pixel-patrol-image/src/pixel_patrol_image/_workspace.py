@@ -8,9 +8,9 @@ and are reused by every batch of the same shape.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
+
+from pixel_patrol_base.scratch import per_thread
 
 
 class Workspace:
@@ -42,9 +42,6 @@ class Workspace:
         return buf
 
 
-_LOCAL = threading.local()
-
-
 def thread_workspace(owner: str) -> Workspace:
     """This thread's :class:`Workspace` for ``owner`` (a kernel's name), kept between calls.
 
@@ -55,10 +52,4 @@ def thread_workspace(owner: str) -> Workspace:
     given shape, so parts never written stay zero as in a new one. Threads of a worker
     each get their own.
     """
-    spaces: dict[str, Workspace] | None = getattr(_LOCAL, "spaces", None)
-    if spaces is None:
-        spaces = _LOCAL.spaces = {}
-    ws = spaces.get(owner)
-    if ws is None:
-        ws = spaces[owner] = Workspace()
-    return ws
+    return per_thread(owner, Workspace)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
+
+from pixel_patrol_base.scratch import per_thread
 
 PIECE_ELEMENTS = 1 << 16
 """Values per kernel step: float64 temporaries of this size stay in the CPU cache."""
@@ -69,9 +69,6 @@ class Workspace:
         return buf[:size].reshape(shape)
 
 
-_LOCAL = threading.local()
-
-
 def thread_workspace(owner: str) -> Workspace:
     """This thread's :class:`Workspace` for ``owner`` (a kernel's name), kept between calls.
 
@@ -80,10 +77,4 @@ def thread_workspace(owner: str) -> Workspace:
     bounded by the piece size, and their contents are undefined anyway, so keeping them
     changes no value. Threads of a worker each get their own.
     """
-    spaces: dict[str, Workspace] | None = getattr(_LOCAL, "spaces", None)
-    if spaces is None:
-        spaces = _LOCAL.spaces = {}
-    ws = spaces.get(owner)
-    if ws is None:
-        ws = spaces[owner] = Workspace()
-    return ws
+    return per_thread(owner, Workspace)
