@@ -28,8 +28,12 @@ def test_no_compiled_kernel_takes_a_function_argument() -> None:
     rng = np.random.default_rng(0)
     for dtype in (np.uint8, np.uint16, np.float32):
         plane_partials((rng.random((40, 40)) * 200).astype(dtype))
+    # Kernels called from Python record their signatures whether compiled now or loaded from
+    # the disk cache; kernels called only from other kernels do so only when compiled, so
+    # whether _block_row shows up depends on the cache's state: only the entry points are
+    # required (a function argument in their signatures is what breaks the cache's key).
     used = [k for k in _kernels() if k.signatures]
-    assert loops.scan in used and loops._block_row in used
+    assert loops.scan in used
     for kernel in used:
         for sig in kernel.signatures:
             bad = [a for a in sig if isinstance(a, FUNCTION_TYPES)]
