@@ -65,7 +65,9 @@ def test_png_named_tif(tmp_path: Path, loader, reader: str) -> None:
     path = tmp_path / "really_a_png.tif"
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(path, format="PNG")
     err = assert_read_error(loader, path, reader)
-    assert "TiffFileError" in err.cause or "not a TIFF" in err.cause.lower() or err.cause
+    # the cause names the failing check and the bytes found (a PNG signature, not a TIFF header)
+    assert err.cause.startswith("TiffFileError: not a TIFF file")
+    assert "PNG" in err.cause
 
 
 @pytest.mark.parametrize(
