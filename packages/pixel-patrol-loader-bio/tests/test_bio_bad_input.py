@@ -10,7 +10,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_base.errors import MAX_CAUSE, ImageReadError, MissingDependencyError
 from pixel_patrol_base.formats import install_hint
 from pixel_patrol_loader_bio import _errors
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
@@ -30,7 +30,7 @@ def assert_read_error(loader, path: Path, reader: str) -> ImageReadError:
     err = info.value
     assert err.reader == reader
     assert err.path == str(path)
-    assert "\n" not in str(err) and len(err.cause) <= 300
+    assert "\n" not in str(err) and len(err.cause) <= MAX_CAUSE
     return err
 
 
