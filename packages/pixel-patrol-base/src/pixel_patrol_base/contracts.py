@@ -332,3 +332,25 @@ def is_tiled(proc: object) -> bool:
 
 
 Processor = LeafProcessor | MemoryProcessor
+
+
+__all__ = [
+    "AXES",
+    "ROW_AXES",
+    "Agg",
+    "BudgetedLoader",
+    "Column",
+    "ImageContext",
+    "ImageFile",
+    "ImageHeader",
+    "LeafProcessor",
+    "LeafStack",
+    "Loader",
+    "MemoryProcessor",
+    "PlaneProgram",
+    "PlaneTile",
+    "Processor",
+    "Region",
+    "TiledProcessor",
+    "is_tiled",
+]

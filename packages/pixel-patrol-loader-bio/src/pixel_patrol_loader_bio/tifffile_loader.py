@@ -108,3 +108,6 @@ def _metadata(tf: Any, series: Any, ome: list[Any], dim_order: str) -> dict[str,
 
     match = match_ome(series, ome)
     return clean({**series_metadata(tf, series, match), "reader": READER}, dim_order)
+
+
+__all__ = ["TifffileLoader"]

@@ -156,3 +156,6 @@ class ZarrImageFile(PlannedImageFile):
 
     def _release(self) -> None:
         self._arrays = []
+
+
+__all__ = ["ZarrLoader"]
