@@ -18,7 +18,6 @@ from pixel_patrol_base.testing import (
     sample_regions,
 )
 
-
 LEAKED: list[Any] = []
 """Handles the leaking loader left open, closed by its test once the kit has seen them."""
 
