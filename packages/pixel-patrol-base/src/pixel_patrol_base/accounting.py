@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pixel_patrol_base.contracts import Loader
+from pixel_patrol_base.contracts import Loader, SupportsMissingReader
 from pixel_patrol_base.discovery import (
     DiscoveryProblem,
     FileEntry,
@@ -69,6 +69,9 @@ class Accounting:
     facts_only: Counter[str] = field(default_factory=Counter)
     _missing: dict[str, str | None] = field(default_factory=dict)
     _known: frozenset[str] | None = None
+    _probes: bool | None = None
+    """Whether the loader says which formats lack their reader (checked once: a runtime
+    protocol check costs tens of µs and this runs per file)."""
 
     @classmethod
     def for_run(cls, loader: Loader | None, omit_base_dir: bool) -> Accounting:
@@ -105,12 +108,15 @@ class Accounting:
         return file_extension(entry.name, self._known)
 
     def _selected_cannot_read(self, entry: FileEntry) -> str | None:
-        if getattr(self.loader, "missing_reader", None) is None:
+        loader = self.loader
+        if self._probes is None:
+            self._probes = isinstance(loader, SupportsMissingReader)
+        if loader is None or not self._probes:
             return None
         ext = self._ext(entry)
         if ext not in self._missing:
-            lacking = supports(self.loader, ext) and missing_reader(self.loader, ext) is not None
-            self._missing[ext] = no_reader_message(ext, self.loader, self.readers) if lacking else None
+            lacking = supports(loader, ext) and missing_reader(loader, ext) is not None
+            self._missing[ext] = no_reader_message(ext, loader, self.readers) if lacking else None
         return self._missing[ext]
 
     def _unread(self, entry: FileEntry) -> NoReader | None:
@@ -121,7 +127,7 @@ class Accounting:
         if len(self.listed) < LIST_CAP:
             shown = safe_text(entry.rel_path if self.omit_base_dir else entry.path)
             self.listed.append(shown)
-            log.debug("not read by the %s loader: %s", getattr(self.loader, "NAME", "?"), shown)
+            log.debug("not read by the %s loader: %s", self.loader.NAME if self.loader else "?", shown)
         return None
 
     def to_json(self) -> dict[str, Any]:
@@ -134,7 +140,7 @@ class Accounting:
         by_ext = dict(sorted(self.not_read.items(), key=lambda kv: (-kv[1], kv[0])))
         readers = {e: r for e in by_ext if (r := self.readers.reader(e)) is not None}
         return {
-            "loader": getattr(self.loader, "NAME", None),
+            "loader": self.loader.NAME if self.loader else None,
             "files": sum(by_ext.values()),
             "by_extension": by_ext,
             "readers": readers,

@@ -21,7 +21,13 @@ import pyarrow as pa
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.outputs import check_run_outputs
 from pixel_patrol_base.pathtext import decode_path
-from pixel_patrol_base.pipeline import Coordinator, ProgressCallback, RunSummary, build_context
+from pixel_patrol_base.pipeline import (
+    Coordinator,
+    ProgressCallback,
+    RunSummary,
+    SupportsWatch,
+    build_context,
+)
 from pixel_patrol_base.plugins import get_loader
 from pixel_patrol_base.project import (
     Project,
@@ -153,9 +159,8 @@ def run(
     check_run_outputs(project, settings)
     ctx = build_context(project, settings)
     coordinator = Coordinator(project, settings, ctx, progress)
-    watch = getattr(progress, "watch", None)
-    if callable(watch):  # a display that also shows the error count as it grows
-        watch(coordinator.summary)
+    if isinstance(progress, SupportsWatch):  # a display that also shows the error count as it grows
+        progress.watch(coordinator.summary)
     summary = coordinator.run()
     _LAST[:] = [summary]
     return summary

@@ -161,7 +161,8 @@ def group_starts(group: Sequence[PieceRun]) -> np.ndarray:
     """Global start of every piece of a group, ``(pieces, ndim)`` in C order of the piece grid."""
     counts = [r.count for r in group]
     grid = np.indices(counts, dtype=np.int64).reshape(len(group), -1).T
-    return grid * np.array([r.length for r in group]) + np.array([r.start for r in group])
+    result: np.ndarray = grid * np.array([r.length for r in group]) + np.array([r.start for r in group])
+    return result
 
 
 def leaf_stacks(array: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:

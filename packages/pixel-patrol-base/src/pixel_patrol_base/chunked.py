@@ -18,6 +18,7 @@ import numpy as np
 from pixel_patrol_base import engine, rounds
 from pixel_patrol_base.blocks import LeafGrid
 from pixel_patrol_base.contracts import ImageContext, ImageHeader, Processor, is_tiled
+from pixel_patrol_base.planes import PlaneKey
 from pixel_patrol_base.regions import normalise_region
 from pixel_patrol_base.tiling import halo_bounds
 
@@ -36,15 +37,15 @@ def rows_in_chunks(
     """
     grid = LeafGrid.from_header(header, slice_size)
     regions = [normalise_region(b, grid.shape) for b in boxes]
-    halo = max((p.HALO for p in processors if is_tiled(p)), default=0)  # type: ignore[union-attr]
+    halo = max((p.HALO for p in processors if is_tiled(p)), default=0)
     reads = [halo_bounds(r, header.dim_order, header.shape, halo) for r in regions]
     ctx = ImageContext(header.dim_order, grid.shape, header.dtype)
     programs = rounds.initial_programs(grid, ctx, processors, regions)
     needs_range = any(p.NEEDS_RANGE for p in processors)
-    ranges: list[Any] = []
+    ranges: list[engine.ValueRange | None] = []
     first = True
     while (first and needs_range) or rounds.pending(programs):
-        merged: dict[Any, Any] = {}
+        merged: dict[PlaneKey, Any] = {}
         for region, read in zip(regions, reads, strict=True):
             array = image[tuple(slice(a, b) for a, b in read)]
             own = image[tuple(slice(a, b) for a, b in region)]

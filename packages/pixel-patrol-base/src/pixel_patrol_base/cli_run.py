@@ -194,7 +194,7 @@ def _logging(log_file: Path | None, private_base: Path | None = None) -> Iterato
     """
     ours = logging.getLogger("pixel_patrol_base")
     top = logging.getLogger()
-    term = logging.StreamHandler(_Stderr())  # type: ignore[arg-type]
+    term = logging.StreamHandler(_Stderr())
     term.setLevel(logging.INFO)
     term.setFormatter(_formatter("pixel-patrol: %(message)s", private_base))
     # Libraries (readers, Dask) log through the root logger; their messages belong in the debug

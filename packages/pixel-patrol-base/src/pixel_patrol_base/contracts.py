@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -177,6 +177,43 @@ class BudgetedLoader(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsDatasetDirs(Protocol):
+    """A loader that claims directories besides its ``FOLDER_EXTENSIONS`` (optional).
+
+    Discovery asks it about each folder it meets (e.g. a zarr store without the ``.zarr``
+    suffix) and treats a claimed folder as one file.
+    """
+
+    def is_dataset_dir(self, path: str) -> bool:
+        """Whether the folder ``path`` is one dataset this loader reads."""
+        ...
+
+
+@runtime_checkable
+class SupportsLibraries(Protocol):
+    """A plugin class that names the libraries shaping its output (optional ``LIBRARIES``).
+
+    Without it, the report's provenance lists its distribution's direct requirements.
+    """
+
+    LIBRARIES: ClassVar[tuple[str, ...]]
+
+
+@runtime_checkable
+class SupportsMissingReader(Protocol):
+    """A loader whose formats depend on optional packages (optional).
+
+    ``missing_reader`` names the distribution that files with ``extension`` need but that is
+    not installed (``None`` when they can be read), so such files are reported with what to
+    install instead of being opened.
+    """
+
+    def missing_reader(self, extension: str) -> str | None:
+        """The missing distribution for ``extension``, or ``None``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ImageContext:
     """Facts about the whole image that processors may need while seeing only part of it.
@@ -326,8 +363,13 @@ class TiledProcessor(Protocol):
         ...
 
 
-def is_tiled(proc: object) -> bool:
-    """Whether a processor declares a halo and plane programs (see :class:`TiledProcessor`)."""
+def is_tiled(proc: object) -> TypeGuard[TiledProcessor]:
+    """Whether a processor declares a halo and plane programs (see :class:`TiledProcessor`).
+
+    It probes the two attributes rather than calling ``isinstance(proc, TiledProcessor)``: a
+    runtime protocol check costs ~30 µs on Python 3.11 (this, under 1 µs) and it runs per image
+    and processor; it also insists that ``HALO`` is an ``int``.
+    """
     return isinstance(getattr(proc, "HALO", None), int) and callable(getattr(proc, "program", None))
 
 

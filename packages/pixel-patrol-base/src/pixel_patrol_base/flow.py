@@ -14,16 +14,36 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import ContractError
 from pixel_patrol_base.fileinfo import file_columns
-from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask, FileRef, plan_file
+from pixel_patrol_base.parts import StoredPart
+from pixel_patrol_base.planning import (
+    BatchTask,
+    ChunkTask,
+    ContainerTask,
+    FileRef,
+    Phase,
+    Task,
+    plan_file,
+)
 from pixel_patrol_base.rows import RowBuffer, row_key
-from pixel_patrol_base.worker import TaskStats, WorkContext, add_error, image_constants
+from pixel_patrol_base.tasks import ChunkOutcome, TaskOutcome
+from pixel_patrol_base.worker import TaskResult, TaskStats, WorkContext, add_error, image_constants
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.blocks import LeafGrid
+    from pixel_patrol_base.contracts import ImageContext, PlaneProgram
+    from pixel_patrol_base.engine import ChunkResult, ValueRange
+    from pixel_patrol_base.planes import PlaneKey
+
+AttemptKey = tuple[int, int] | tuple[int, int, tuple[tuple[int, int], ...], Phase]
+"""What a retry is counted for: (file, image), image ``-1`` for a whole file, or a chunk's
+(file, image, region, phase)."""
 
 ATTEMPTS = 2
 """Tries of a task that runs alone (one file, image or chunk) before it becomes an error row."""
@@ -33,10 +53,10 @@ ATTEMPTS = 2
 class Outcome:
     """What the coordinator does after a task: write tables, count, submit more."""
 
-    tables: list[Any] = field(default_factory=list)
+    tables: list[pa.Table | StoredPart] = field(default_factory=list)
     """Arrow tables, or part files a worker wrote (:class:`~pixel_patrol_base.parts.StoredPart`)."""
     stats: TaskStats = field(default_factory=TaskStats)
-    tasks: list[Any] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)
     """Absolute paths of files whose rows are now all in ``tables`` or written before."""
 
@@ -49,12 +69,12 @@ class _Image:
     header: ImageHeader
     n_images: int
     regions: list[tuple[tuple[int, int], ...]]
-    ranges: list[Any] = field(default_factory=list)
-    parts: list[Any] = field(default_factory=list)
+    ranges: list[ValueRange | None] = field(default_factory=list)
+    parts: list[ChunkResult] = field(default_factory=list)
     failed: bool = False
-    programs: dict[Any, Any] = field(default_factory=dict)
+    programs: dict[PlaneKey, PlaneProgram] = field(default_factory=dict)
     """Plane programs of the planes the chunks cut (see :mod:`pixel_patrol_base.rounds`)."""
-    merged: dict[Any, Any] = field(default_factory=dict)
+    merged: dict[PlaneKey, Any] = field(default_factory=dict)
     """Per plane, the merged survey partial of the chunks done in the current round."""
     arrived: int = 0
     """Chunks done in the current pre-pass round."""
@@ -65,52 +85,70 @@ class Flow:
 
     def __init__(self, ctx: WorkContext) -> None:
         self.ctx = ctx
-        self.needs_range = any(getattr(p, "NEEDS_RANGE", False) for p in ctx.processors)
+        self.needs_range = any(p.NEEDS_RANGE for p in ctx.processors)
         self.remaining: dict[int, int] = {}
         self.paths: dict[int, str] = {}
         self.images: dict[tuple[int, int], _Image] = {}
-        self.attempts: dict[Any, int] = {}
+        self.attempts: dict[AttemptKey, int] = {}
 
-    def done(self, task: Any, result: Any) -> Outcome:
-        """Handle a finished task."""
-        if isinstance(task, BatchTask):
-            return self._batch_done(task, result)
-        if isinstance(task, ContainerTask):
-            out = Outcome([result.table], result.stats)
-            self._images_done(task.ref.index, len(task.images), out)
-            return out
-        return self._chunk_done(task, result)
+    def done(self, task: Task, result: TaskOutcome) -> Outcome:
+        """Handle a finished task (``result`` is what :func:`~pixel_patrol_base.tasks.execute`
+        returns for its kind)."""
+        match task:
+            case BatchTask():
+                assert isinstance(result, TaskResult)
+                return self._batch_done(task, result)
+            case ContainerTask():
+                assert isinstance(result, TaskResult)
+                out = Outcome([result.table], result.stats)
+                self._images_done(task.ref.index, len(task.images), out)
+                return out
+            case ChunkTask():
+                assert isinstance(result, ChunkOutcome)
+                return self._chunk_done(task, result)
+            case _:
+                assert_never(task)
 
-    def failed(self, task: Any, exc: BaseException) -> Outcome:
+    def failed(self, task: Task, exc: BaseException) -> Outcome:
         """Handle a task that raised or whose worker died."""
-        if isinstance(task, BatchTask):
-            if len(task.files) > 1:
-                return Outcome(tasks=[BatchTask((ref,)) for ref in task.files])
-            if self._retry((task.files[0].index, -1)):
-                return Outcome(tasks=[task])
-            ref = task.files[0]
-            out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
-            out.stats.files, out.stats.errors = 1, 1
-            out.completed.append(ref.entry.key)
-            return out
-        if isinstance(task, ContainerTask):
-            if len(task.images) > 1:
-                return Outcome(tasks=[dataclasses.replace(task, images=(i,)) for i in task.images])
-            if self._retry((task.ref.index, task.images[0])):
-                return Outcome(tasks=[task])
-            out = Outcome([self._error(task.ref, task.images[0], {}, "process", _worker_failed(exc))])
-            out.stats.errors = 1
-            self._images_done(task.ref.index, 1, out)
-            return out
-        return self._chunk_failed(task, exc)
+        match task:
+            case BatchTask():
+                return self._batch_failed(task, exc)
+            case ContainerTask():
+                return self._container_failed(task, exc)
+            case ChunkTask():
+                return self._chunk_failed(task, exc)
+            case _:
+                assert_never(task)
 
-    def _retry(self, key: Any) -> bool:
+    def _batch_failed(self, task: BatchTask, exc: BaseException) -> Outcome:
+        if len(task.files) > 1:
+            return Outcome(tasks=[BatchTask((ref,)) for ref in task.files])
+        if self._retry((task.files[0].index, -1)):
+            return Outcome(tasks=[task])
+        ref = task.files[0]
+        out = Outcome([self._error(ref, 0, {}, "process", _worker_failed(exc))])
+        out.stats.files, out.stats.errors = 1, 1
+        out.completed.append(ref.entry.key)
+        return out
+
+    def _container_failed(self, task: ContainerTask, exc: BaseException) -> Outcome:
+        if len(task.images) > 1:
+            return Outcome(tasks=[dataclasses.replace(task, images=(i,)) for i in task.images])
+        if self._retry((task.ref.index, task.images[0])):
+            return Outcome(tasks=[task])
+        out = Outcome([self._error(task.ref, task.images[0], {}, "process", _worker_failed(exc))])
+        out.stats.errors = 1
+        self._images_done(task.ref.index, 1, out)
+        return out
+
+    def _retry(self, key: AttemptKey) -> bool:
         """Whether an isolated task gets one more try (its first failure may have been a
         neighbour's fault, e.g. a worker killed for memory while it waited there)."""
         self.attempts[key] = self.attempts.get(key, 0) + 1
         return self.attempts[key] < ATTEMPTS
 
-    def _batch_done(self, task: BatchTask, result: Any) -> Outcome:
+    def _batch_done(self, task: BatchTask, result: TaskResult) -> Outcome:
         out = Outcome([result.table], result.stats)
         later = {d.ref.index for d in result.deferred}
         out.completed = [r.entry.key for r in task.files if r.index not in later]
@@ -142,10 +180,10 @@ class Flow:
 
         grid, image = self._geometry(img)
         img.programs = rounds.initial_programs(grid, image, self.ctx.processors, img.regions)
-        phase = "range" if self.needs_range or rounds.pending(img.programs) else "stats"
+        phase: Phase = "range" if self.needs_range or rounds.pending(img.programs) else "stats"
         return self._round(task, img, phase, None)
 
-    def _geometry(self, img: _Image) -> tuple[Any, Any]:
+    def _geometry(self, img: _Image) -> tuple[LeafGrid, ImageContext]:
         from pixel_patrol_base.blocks import LeafGrid
         from pixel_patrol_base.contracts import ImageContext
 
@@ -153,7 +191,7 @@ class Flow:
         return grid, ImageContext(img.header.dim_order, grid.shape, img.header.dtype)
 
     def _round(
-        self, task: ChunkTask, img: _Image, phase: str, value_range: Any
+        self, task: ChunkTask, img: _Image, phase: Phase, value_range: ValueRange | None
     ) -> list[ChunkTask]:
         """One task per region of the image for ``phase``, each with the programs it needs."""
         from pixel_patrol_base import rounds
@@ -177,7 +215,7 @@ class Flow:
             out.stats.files += 1
             out.completed.append(self.paths.pop(file_index))
 
-    def _chunk_done(self, task: ChunkTask, result: Any) -> Outcome:
+    def _chunk_done(self, task: ChunkTask, result: ChunkOutcome) -> Outcome:
         img = self.images[(task.ref.index, task.image)]
         out = Outcome(stats=result.stats)
         if img.failed:
@@ -192,6 +230,7 @@ class Flow:
             if img.arrived == len(img.regions):
                 out.tasks += self._next_round(task, img)
             return out
+        assert result.chunk is not None  # the stats phase returns the chunk's pieces
         img.parts.append(result.chunk)
         if len(img.parts) == len(img.regions):
             out.tables.append(self._assemble(task, img, out.stats))
@@ -209,7 +248,7 @@ class Flow:
             img.programs = rounds.advance(img.programs, img.merged)
         img.merged, img.arrived = {}, 0
         value_range = merge_ranges(img.ranges) if img.ranges else None
-        phase = "survey" if rounds.pending(img.programs) else "stats"
+        phase: Phase = "survey" if rounds.pending(img.programs) else "stats"
         return self._round(task, img, phase, value_range)
 
     def _assemble(self, task: ChunkTask, img: _Image, stats: TaskStats) -> pa.Table:

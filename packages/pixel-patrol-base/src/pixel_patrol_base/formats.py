@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-from pixel_patrol_base.contracts import Loader
+from pixel_patrol_base.contracts import Loader, SupportsMissingReader
 
 log = logging.getLogger(__name__)
 
@@ -83,28 +82,28 @@ class Readers:
         return self._cache[ext]
 
 
-def supports(loader: Any, ext: str) -> bool:
+def supports(loader: Loader, ext: str) -> bool:
     """Whether ``loader`` declares ``ext`` (a file or folder extension)."""
     return ext in loader.SUPPORTED_EXTENSIONS or ext in loader.FOLDER_EXTENSIONS
 
 
-def reads(loader: Any, ext: str) -> bool:
+def reads(loader: Loader, ext: str) -> bool:
     """Whether ``loader`` declares ``ext`` and has what it needs installed to read it."""
     return supports(loader, ext) and missing_reader(loader, ext) is None
 
 
-def missing_reader(loader: Any, ext: str) -> str | None:
+def missing_reader(loader: Loader, ext: str) -> str | None:
     """The distribution ``loader`` needs for ``ext`` but lacks (its optional ``missing_reader``)."""
-    probe = getattr(loader, "missing_reader", None)
-    return probe(ext) if probe is not None else None
+    return loader.missing_reader(ext) if isinstance(loader, SupportsMissingReader) else None
 
 
-def no_reader_message(ext: str, selected: Any | None, readers: Readers) -> str:
+def no_reader_message(ext: str, selected: Loader | None, readers: Readers) -> str:
     """Error text for a file of a known image format that no installed loader reads.
 
     Names the loader that would read it and what that loader lacks, or, when no installed
     loader even declares the format, this project's loader package.
     """
+    candidate: Loader | None
     if selected is not None and supports(selected, ext):
         candidate = selected
     else:

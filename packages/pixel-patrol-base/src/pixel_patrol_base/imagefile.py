@@ -23,7 +23,8 @@ __all__ = ["BaseImageFile", "dtype_name"]
 
 def dtype_name(dtype: Any) -> str:
     """NumPy name of ``dtype`` in native byte order (``'>u2'`` and ``'<u2'`` are both uint16)."""
-    return np.dtype(dtype).newbyteorder("=").name
+    result: str = np.dtype(dtype).newbyteorder("=").name
+    return result
 
 
 class BaseImageFile:

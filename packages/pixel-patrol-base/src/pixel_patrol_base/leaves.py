@@ -97,7 +97,7 @@ def run_leaves(
         for proc in leaf if direct else []:
             if is_tiled(proc):
                 job = _Planes(array, where, bounds, grid, image, programs, partials)
-                values = [job.piece(proc, a, b) for a, b in zip(st, sz, strict=True)]  # type: ignore[arg-type]
+                values = [job.piece(proc, a, b) for a, b in zip(st, sz, strict=True)]
                 out = {c.name: np.concatenate([v[c.name] for v in values]) for c in proc.COLUMNS}
                 table.put(proc, out, offset, len(st))
         offset += len(st)

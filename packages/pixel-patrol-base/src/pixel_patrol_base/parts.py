@@ -42,7 +42,8 @@ _seq = itertools.count()
 def batch_rows(table: pa.Table) -> int:
     """Rows per record batch so that a batch holds about ``BATCH_BYTES``."""
     per_row = max(1, table.nbytes // max(table.num_rows, 1))
-    return max(16, BATCH_BYTES // per_row)
+    result: int = max(16, BATCH_BYTES // per_row)
+    return result
 
 
 def write_part_file(table: pa.Table, path: Path, sync: bool = False) -> None:

@@ -14,22 +14,23 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.accounting import Accounting, NoReader
-from pixel_patrol_base.contracts import BudgetedLoader
-from pixel_patrol_base.discovery import DiscoveryProblem, Filter, discover, safe_text
+from pixel_patrol_base.contracts import BudgetedLoader, SupportsDatasetDirs
+from pixel_patrol_base.discovery import DiscoveryProblem, FileEntry, Filter, discover, safe_text
 from pixel_patrol_base.errors import ContractError, ImageReadError
+from pixel_patrol_base.executor import Executor, SupportsCpuSeconds
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
 from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.pathtext import valid_json
-from pixel_patrol_base.planning import BatchTask, ChunkTask, FileRef, batch_files
+from pixel_patrol_base.planning import BatchTask, ChunkTask, FileRef, Task, batch_files
 from pixel_patrol_base.plugins import get_loader, select_processors
 from pixel_patrol_base.privacy import base_forms, relative_json, relative_table
 from pixel_patrol_base.project import Project
@@ -45,8 +46,11 @@ from pixel_patrol_base.runner import (
 from pixel_patrol_base.schema import report_columns, to_schema
 from pixel_patrol_base.settings import ProcessingSettings
 from pixel_patrol_base.summary import RunSummary
-from pixel_patrol_base.tasks import execute
+from pixel_patrol_base.tasks import TaskOutcome, execute
 from pixel_patrol_base.worker import WorkContext, add_error
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.incremental import Previous
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,15 @@ LOOKAHEAD = 10_000
 
 ProgressCallback = Callable[[int, int, bool], None]
 """``callback(files_done, files_found, discovery_finished)``."""
+
+
+@runtime_checkable
+class SupportsWatch(Protocol):
+    """A progress callback that also shows the error count as it grows (optional)."""
+
+    def watch(self, summary: RunSummary) -> None:
+        """Read the counts from ``summary`` (the run's own, updated as it goes)."""
+        ...
 
 
 def build_context(project: Project, settings: ProcessingSettings) -> WorkContext:
@@ -90,7 +103,7 @@ def discovery_filter(project: Project, settings: ProcessingSettings, ctx: WorkCo
     return Filter(
         extensions=frozenset(wanted),
         folder_extensions=ctx.loader.FOLDER_EXTENSIONS & wanted,
-        is_dataset_dir=getattr(ctx.loader, "is_dataset_dir", None),
+        is_dataset_dir=ctx.loader.is_dataset_dir if isinstance(ctx.loader, SupportsDatasetDirs) else None,
         exclude=exclude,
         report_unread=True,
         selected=settings.file_extensions,
@@ -130,7 +143,7 @@ class Coordinator:
         ctx: WorkContext,
         progress: ProgressCallback | None = None,
     ) -> None:
-        self._executor_now: Any = None
+        self._executor_now: Executor | None = None
         self._shown = 0
         self._t0 = time.perf_counter()
         self.project = project
@@ -150,7 +163,7 @@ class Coordinator:
             resume=settings.resume,
         )
         self.summary.resumed = len(self.writer.done)
-        self.previous = None
+        self.previous: Previous | None = None
         self.forms = base_forms(project.base_dir) if settings.omit_base_dir else ()
         self.accounting = Accounting.for_run(ctx.loader, settings.omit_base_dir)
         if settings.incremental:
@@ -174,7 +187,7 @@ class Coordinator:
                 self._loop(executor, tasks)
             finally:
                 self._executor_now = None
-                self.summary.inline_cpu_s = getattr(executor, "cpu_s", 0.0)
+                self.summary.inline_cpu_s = executor.cpu_s if isinstance(executor, SupportsCpuSeconds) else 0.0
                 executor.close()
             self.summary.accounting = self.accounting.to_json()
             self._phase("processing")
@@ -193,14 +206,14 @@ class Coordinator:
             raise
         return self.summary
 
-    def _executor(self, small: bool) -> Any:
+    def _executor(self, small: bool) -> Executor:
         """In-process for file-info scans, ``--max-workers 1`` and, unless workers were asked
         for, runs of a single small task; else the first task in-process and forked workers for the
         rest (see :class:`~pixel_patrol_base.runner.AdaptiveExecutor`)."""
         s = self.settings
         tiny = small and s.max_workers is None and not s.scheduler
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
-            ex: Any = InlineExecutor(self.ctx, self._report)
+            ex: Executor = InlineExecutor(self.ctx, self._report)
         elif s.scheduler:
             ex = connect(s.scheduler, self.ctx, s.task_timeout)
         elif (client := active_client()) is not None:
@@ -269,7 +282,7 @@ class Coordinator:
             name, at, self.found, ru.ru_utime + ru.ru_stime,
         )
 
-    def _key(self, entry: Any) -> str:
+    def _key(self, entry: FileEntry) -> str:
         return safe_text(entry.rel_path if self.settings.omit_base_dir else entry.path)
 
     def _up_to_date(self) -> bool:
@@ -305,8 +318,6 @@ class Coordinator:
         self.summary.incremental = {"reused": len(prev.reuse), "new": prev.new, "changed": prev.changed, "removed": prev.removed}
 
     def _problem(self, index: int, item: DiscoveryProblem) -> None:
-        from pixel_patrol_base.discovery import FileEntry
-
         entry = FileEntry(item.path, item.base_dir, item.condition, 0, 0)
         buf = RowBuffer(self.ctx.part_schema)
         base = file_columns(entry, self.ctx.omit_base_dir, self.ctx.known_extensions)
@@ -326,9 +337,9 @@ class Coordinator:
         self.summary.stats.files += 1
         self.summary.stats.errors += 1
 
-    def _loop(self, ex: Any, fresh: Iterator[Any]) -> None:
+    def _loop(self, ex: Executor, fresh: Iterator[Task]) -> None:
         window = 2 * ex.n_workers + 2
-        queue: deque[Any] = deque()
+        queue: deque[Task] = deque()
         in_flight = 0
         while True:
             while in_flight < window:
@@ -350,13 +361,14 @@ class Coordinator:
         self._note_errors(table)
         self.writer.add(table)
 
-    def _handle(self, task: Any, result: Any, exc: BaseException | None) -> list[Any]:
+    def _handle(self, task: Task, result: TaskOutcome | None, exc: BaseException | None) -> list[Task]:
         if isinstance(exc, ContractError):  # a broken plugin stops the run (docs/plugins.md)
             raise exc.at(task.ref.entry.path) if isinstance(task, ChunkTask) else exc
         if exc is not None:
-            log.debug("task %s failed: %r", getattr(task, "kind", task), exc)
+            log.debug("task %s failed: %r", task.kind, exc)
             out = self.flow.failed(task, exc)
         else:
+            assert result is not None  # an executor sets the result of a task that did not fail
             out = self.flow.done(task, result)
         for table in out.tables:
             if isinstance(table, StoredPart):  # already relative: written by a worker
@@ -399,7 +411,8 @@ class Coordinator:
 
     def footer(self) -> dict[str, Any]:
         """Project metadata for the report footer (no absolute base with ``--omit-base-dir``)."""
-        return relative_json(valid_json(self._footer()), self.forms)
+        result: dict[str, Any] = relative_json(valid_json(self._footer()), self.forms)
+        return result
 
     def _footer(self) -> dict[str, Any]:
         from pixel_patrol_base.versions import package_versions
@@ -460,4 +473,4 @@ def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
         if files:
             yield BatchTask(files)
 
-__all__ = ["BatchTask", "Coordinator", "RunSummary", "build_context"]
+__all__ = ["BatchTask", "Coordinator", "RunSummary", "SupportsWatch", "build_context"]

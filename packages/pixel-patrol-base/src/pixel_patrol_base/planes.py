@@ -95,7 +95,8 @@ def plane_view(array: np.ndarray, read: Bounds, spot: PlaneSpot, dim_order: str)
         slice(None) if a in (iy, ix) else spot.coords[a] - read[a][0] for a in range(len(read))
     ]
     view = array[tuple(index)]
-    return view if iy < ix else view.T
+    result: np.ndarray = view if iy < ix else view.T
+    return result
 
 
 def tiles(

@@ -17,12 +17,16 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.discovery import FileEntry
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.contracts import PlaneProgram
+    from pixel_patrol_base.planes import PlaneKey
 
 BATCH_DISK_BYTES = 64 * 1024 * 1024
 """Batches also close at this many bytes on disk, so even a few large files spread over workers."""
@@ -41,7 +45,7 @@ class BatchTask:
     """Whole files processed one after the other by one worker."""
 
     files: tuple[FileRef, ...]
-    kind: str = "batch"
+    kind: Literal["batch"] = "batch"
 
 
 def batch_files(
@@ -68,7 +72,11 @@ class ContainerTask:
     ref: FileRef
     images: tuple[int, ...]
     n_images: int
-    kind: str = "container"
+    kind: Literal["container"] = "container"
+
+
+Phase = Literal["range", "survey", "stats"]
+"""The pass a chunk task makes (see :class:`ChunkTask`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +94,14 @@ class ChunkTask:
     image: int
     n_images: int
     region: tuple[tuple[int, int], ...]
-    phase: str
+    phase: Phase
     value_range: tuple[float, float] | None = None
-    programs: tuple[tuple[Any, Any], ...] = ()
-    kind: str = "chunk"
+    programs: tuple[tuple[PlaneKey, PlaneProgram], ...] = ()
+    kind: Literal["chunk"] = "chunk"
+
+
+Task = BatchTask | ContainerTask | ChunkTask
+"""Every kind of task; dispatch on it with ``match`` and end with ``assert_never``."""
 
 
 def leaf_block(dim_order: str, shape: Sequence[int], slice_size: Mapping[str, int]) -> list[int]:
@@ -169,7 +181,7 @@ def plan_file(
         if h.nbytes > budget:
             item = np.dtype(h.dtype).itemsize
             shape = chunk_shape(h.dim_order, h.shape, item, slice_size, budget, halo)
-            phase = "range" if needs_range else "stats"
+            phase: Phase = "range" if needs_range else "stats"
             out += [ChunkTask(ref, i, n, r, phase) for r in chunk_regions(h.shape, shape)]
             continue
         if group and (size + h.nbytes > budget or len(group) >= max_images):

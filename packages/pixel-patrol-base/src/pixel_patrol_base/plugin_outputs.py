@@ -68,7 +68,7 @@ def split_kinds(processors: Sequence[Processor]) -> tuple[list[LeafProcessor], l
             raise _broken(p, f"KIND is {p.KIND!r}, not 'leaf' or 'memory'")
     leaf = [p for p in processors if p.KIND == "leaf"]
     memory = [p for p in processors if p.KIND == "memory"]
-    return leaf, memory  # type: ignore[return-value]
+    return leaf, memory
 
 
 def _same_keys(proc: Processor, out: Any, declared: Sequence[Column]) -> None:

@@ -27,15 +27,20 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from multiprocessing.context import ForkContext, SpawnContext
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
+
+from pixel_patrol_base.executor import Done, TaskFn
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.planning import Task
+    from pixel_patrol_base.worker import WorkContext
 
 log = logging.getLogger(__name__)
-
-Done = tuple[Any, Any, BaseException | None]
-"""(tag, result, exception) of a finished task."""
 
 POLL_SECONDS = 0.25
 """How often a waiting coordinator lets progress refresh."""
@@ -55,16 +60,17 @@ class WorkerDied(RuntimeError):
 
 @dataclass(slots=True)
 class _Worker:
-    process: Any
+    process: BaseProcess
     conn: Connection
-    task: tuple[Any, Any, Any] | None = None  # (fn, task, tag)
+    task: tuple[TaskFn, Task, Task] | None = None  # (fn, task, tag)
     started: float = 0.0
     ticks: int = 0
 
 
-def _context() -> Any:
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
+def _context() -> ForkContext | SpawnContext:
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 class LocalPool:
@@ -79,7 +85,7 @@ class LocalPool:
     def __init__(
         self,
         n_workers: int,
-        context: Any,
+        context: WorkContext,
         task_timeout: float | None = None,
         memory_limit: int | None = None,
         heartbeat: Callable[[], None] | None = None,
@@ -91,7 +97,7 @@ class LocalPool:
         self.heartbeat = heartbeat
         self._mp = _context()
         self._workers: list[_Worker] = []
-        self._queue: deque[tuple[Any, Any, Any]] = deque()
+        self._queue: deque[tuple[TaskFn, Task, Task]] = deque()
         self._done: deque[Done] = deque()
         self._last_watch = time.monotonic()
         for _ in range(n_workers):
@@ -105,7 +111,7 @@ class LocalPool:
         child.close()
         return _Worker(proc, parent)
 
-    def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
+    def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
         """Queue ``fn(task, context)``; it runs on the next idle worker."""
         self._queue.append((fn, task, tag))
         self._dispatch()
@@ -221,8 +227,10 @@ def _kill(w: _Worker) -> None:
         w.conn.close()
 
 
-def _rss(pid: int) -> int:
+def _rss(pid: int | None) -> int:
     """Resident bytes of a worker (``/proc`` where there is one, psutil elsewhere)."""
+    if pid is None:  # not started
+        return 0
     try:
         with open(f"/proc/{pid}/statm", "rb", buffering=0) as f:
             return int(f.read().split()[1]) * _PAGE
@@ -239,7 +247,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @contextlib.contextmanager
-def _single_threaded_libraries() -> Any:
+def _single_threaded_libraries() -> Iterator[None]:
     """Children see one BLAS/OpenMP/Blosc thread each: the workers already fill the cores."""
     old = {k: os.environ.get(k) for k in ONE_THREAD}
     os.environ.update({k: "1" for k in ONE_THREAD})
@@ -253,7 +261,7 @@ def _single_threaded_libraries() -> Any:
                 os.environ[k] = v
 
 
-def _serve(conn: Connection, ctx: Any) -> None:
+def _serve(conn: Connection, ctx: WorkContext) -> None:
     """Worker main loop: run tasks until told to stop (``None``) or the pipe closes."""
     from pixel_patrol_base import worker
 

@@ -20,7 +20,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.summary import RunSummary
 
 LINE_SECONDS = 10.0
 """Default interval of the plain progress lines."""
@@ -50,7 +53,7 @@ class _State:
         self.done = 0
         self.found = 0
         self.finished = False
-        self.summary: Any = None
+        self.summary: RunSummary | None = None
         self.first_done_at: float | None = None
 
     def __call__(self, done: int, found: int, finished: bool) -> None:
@@ -58,7 +61,7 @@ class _State:
             self.first_done_at = time.monotonic()
         self.done, self.found, self.finished = done, found, finished
 
-    def watch(self, summary: Any) -> None:
+    def watch(self, summary: RunSummary) -> None:
         """Read the error count from the run's summary as it grows."""
         self.summary = summary
 

@@ -230,7 +230,8 @@ def _frames(g: Groups, valid: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
         big = np.fmax(big, np.where(valid, np.abs(a), 0.0))
     top = g.reduce(np.fmax, big)
     frame = -np.frexp(np.where(top > 0, top, 1.0))[1]
-    return frame[g.ids]
+    result: np.ndarray = frame[g.ids]
+    return result
 
 
 def _agg_mean(
@@ -266,7 +267,8 @@ def _agg_std(
     frame = _frames(g, valid, sd, mu)
     means = _precise(g, np.ldexp(mu, frame), np.ldexp(lo, frame), w, valid)
     pooled = _pooled(g, np.ldexp(sd, frame), w, means.deviation, valid, centred=True)
-    return np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)
+    result: np.ndarray = np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

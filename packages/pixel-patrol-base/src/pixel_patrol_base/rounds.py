@@ -22,7 +22,13 @@ import numpy as np
 
 from pixel_patrol_base import planes
 from pixel_patrol_base.blocks import LeafGrid
-from pixel_patrol_base.contracts import ImageContext, PlaneProgram, TiledProcessor, is_tiled
+from pixel_patrol_base.contracts import (
+    ImageContext,
+    PlaneProgram,
+    Processor,
+    TiledProcessor,
+    is_tiled,
+)
 from pixel_patrol_base.planes import PlaneKey, PlaneSpot
 from pixel_patrol_base.tiling import Box
 
@@ -60,7 +66,7 @@ def cut_spots(grid: LeafGrid, regions: Sequence[Bounds]) -> list[PlaneSpot]:
 def initial_programs(
     grid: LeafGrid,
     image: ImageContext,
-    processors: Sequence[Any],
+    processors: Sequence[Processor],
     regions: Sequence[Bounds],
 ) -> dict[PlaneKey, PlaneProgram]:
     """The first program of every cut plane, for every tiled processor."""
@@ -110,7 +116,7 @@ def survey_chunk(
     read: Bounds,
     bounds: Bounds,
     grid: LeafGrid,
-    processors: Sequence[Any],
+    processors: Sequence[Processor],
     programs: Mapping[PlaneKey, PlaneProgram],
 ) -> dict[PlaneKey, Any]:
     """One survey pass of the chunk ``bounds`` (``array`` holds ``read``): partial per plane."""
@@ -138,7 +144,7 @@ def finish_planes(
     sizes: np.ndarray,
     values: dict[str, np.ndarray],
     partials: Sequence[Mapping[PlaneKey, tuple[PlaneProgram, Any]]],
-    processors: Sequence[Any],
+    processors: Sequence[Processor],
 ) -> None:
     """Finish the cut planes and write their values into the pieces (``values`` in place)."""
     collected: dict[PlaneKey, tuple[PlaneProgram, list[Any]]] = {}

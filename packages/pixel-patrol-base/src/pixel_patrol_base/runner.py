@@ -23,9 +23,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import psutil
+
+from pixel_patrol_base.executor import Done, Executor, TaskFn
+
+if TYPE_CHECKING:
+    from dask.typing import Key
+    from distributed import Client, Future
+
+    from pixel_patrol_base.planning import Task
+    from pixel_patrol_base.tasks import TaskOutcome
+    from pixel_patrol_base.worker import WorkContext
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +77,6 @@ def plan_workers(mb_per_task: float, max_workers: int | None = None) -> WorkerPl
     return WorkerPlan(n, cpus, avail_mb / 1024, need_mb / 1024, why)
 
 
-Done = tuple[Any, Any, BaseException | None]
-"""(tag, result, exception) of a finished task."""
-
-
 class InlineExecutor:
     """Runs each task in the calling process when it is submitted.
 
@@ -80,7 +86,7 @@ class InlineExecutor:
 
     kind = "in-process"
 
-    def __init__(self, context: Any, on_file: Callable[[], None] | None = None) -> None:
+    def __init__(self, context: WorkContext, on_file: Callable[[], None] | None = None) -> None:
         self.context = context
         self.n_workers = 1
         self.on_file = on_file
@@ -89,7 +95,7 @@ class InlineExecutor:
         """CPU seconds spent running tasks in this process."""
         self._done: deque[Done] = deque()
 
-    def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
+    def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
         """Run ``fn(task, context)`` now; its outcome is returned by :meth:`next_done`."""
         from pixel_patrol_base import worker
 
@@ -135,7 +141,7 @@ class AdaptiveExecutor:
     def __init__(
         self,
         plan: WorkerPlan,
-        context: Any,
+        context: WorkContext,
         task_timeout: float | None = None,
         on_file: Callable[[], None] | None = None,
     ) -> None:
@@ -145,10 +151,11 @@ class AdaptiveExecutor:
         self.task_timeout = task_timeout
         self.on_file = on_file
         self.inline = InlineExecutor(context, on_file)
-        self.pool: Any = None
+        self.pool: Executor | None = None
+        """The forked workers (a :class:`~pixel_patrol_base.pool.LocalPool`), once started."""
         self._probed = False
 
-    def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
+    def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
         """Run the first task here; start the workers on the second and queue it there."""
         if not self._probed:
             self._probed = True
@@ -173,7 +180,7 @@ class AdaptiveExecutor:
 
     def next_done(self) -> Done:
         """The in-process task's outcome first, then the workers'."""
-        if self.inline._done:
+        if self.inline._done or self.pool is None:
             return self.inline.next_done()
         return self.pool.next_done()
 
@@ -200,9 +207,9 @@ class DaskExecutor:
 
     def __init__(
         self,
-        client: Any,
-        context: Any,
-        owned: Any = None,
+        client: Client,
+        context: WorkContext,
+        owned: SupportsClose | None = None,
         kind: str = "scheduler",
         task_timeout: float | None = None,
     ) -> None:
@@ -212,10 +219,10 @@ class DaskExecutor:
         self.task_timeout = task_timeout
         self.n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
         self._ctx = context
-        self._running: dict[str, tuple[Any, Any, float]] = {}
-        self._expired: set[str] = set()
+        self._running: dict[Key, tuple[Future[TaskOutcome], Task, float]] = {}
+        self._expired: set[Key] = set()
 
-    def submit(self, fn: Callable[..., Any], task: Any, tag: Any) -> None:
+    def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
         """Submit ``fn(task, context)``; failures are not retried by Dask but by the caller."""
         fut = self.client.submit(fn, task, self._ctx, pure=False, retries=0)
         self._running[fut.key] = (fut, tag, time.monotonic())
@@ -239,7 +246,7 @@ class DaskExecutor:
             except TimeoutError:
                 self._restart_overdue()
 
-    def _outcome(self, key: str, fut: Any, tag: Any) -> Done:
+    def _outcome(self, key: Key, fut: Future[TaskOutcome], tag: Task) -> Done:
         try:
             return tag, fut.result(), None
         except Exception as exc:  # noqa: BLE001 - worker death or task error: handled by caller
@@ -273,19 +280,20 @@ class DaskExecutor:
             self.owned.close()
 
 
-def active_client() -> Any:
+def active_client() -> Client | None:
     """The ``dask.distributed`` client active in this process, if any (no import otherwise)."""
     if "distributed" not in sys.modules:
         return None
     from distributed import default_client
 
     try:
-        return default_client()
+        result: Client = default_client()
+        return result
     except ValueError:
         return None
 
 
-def connect(address: str, context: Any, task_timeout: float | None = None) -> DaskExecutor:
+def connect(address: str, context: WorkContext, task_timeout: float | None = None) -> DaskExecutor:
     """Use an existing scheduler as it is."""
     from distributed import Client
 
@@ -304,10 +312,18 @@ def connect(address: str, context: Any, task_timeout: float | None = None) -> Da
     return ex
 
 
+class SupportsClose(Protocol):
+    """What an executor owns and closes with it (a cluster it started, or only its client)."""
+
+    def close(self) -> None:
+        """Release it."""
+        ...
+
+
 class _ClientOnly:
     """Closing an external scheduler's executor closes only our client."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
 
     def close(self) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 import numpy as np
+import pyarrow as pa
 
 from pixel_patrol_base import parts
 from pixel_patrol_base.fileinfo import file_columns
-from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask
+from pixel_patrol_base.planning import BatchTask, ChunkTask, ContainerTask, Task
 from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.worker import (
     TaskResult,
@@ -28,6 +29,10 @@ from pixel_patrol_base.worker import (
     timed,
 )
 
+if TYPE_CHECKING:
+    from pixel_patrol_base.engine import ChunkResult
+    from pixel_patrol_base.planes import PlaneKey
+
 
 @dataclass(slots=True)
 class ChunkOutcome:
@@ -35,24 +40,35 @@ class ChunkOutcome:
     or engine partials (stats phase)."""
 
     value_range: tuple[float, float] | None
-    chunk: Any
+    chunk: ChunkResult | None
     stats: TaskStats
-    partials: dict[Any, Any] = field(default_factory=dict)
+    partials: dict[PlaneKey, Any] = field(default_factory=dict)
+    """Survey partials per plane (of the plugin's plane programs: any picklable value)."""
 
 
-def execute(task: Any, ctx: WorkContext) -> TaskResult | ChunkOutcome:
+TaskOutcome = TaskResult | ChunkOutcome
+"""What :func:`execute` returns: a batch or container task's rows, or a chunk task's pieces."""
+
+
+def execute(task: Task, ctx: WorkContext) -> TaskOutcome:
     """Run any task kind on a worker."""
     cpu0 = time.process_time()
-    out: TaskResult | ChunkOutcome
-    if isinstance(task, BatchTask):
-        out = run_batch(task, ctx)
-    elif isinstance(task, ContainerTask):
-        out = run_container(task, ctx)
-    elif isinstance(task, ChunkTask):
-        out = run_chunk(task, ctx)
-    else:
-        raise TypeError(f"unknown task {type(task).__name__}")
-    if ctx.spill_dir is not None and isinstance(out, TaskResult) and out.table.nbytes >= parts.STORE_MIN_BYTES:
+    out: TaskOutcome
+    match task:
+        case BatchTask():
+            out = run_batch(task, ctx)
+        case ContainerTask():
+            out = run_container(task, ctx)
+        case ChunkTask():
+            out = run_chunk(task, ctx)
+        case _:
+            assert_never(task)
+    if (
+        ctx.spill_dir is not None
+        and isinstance(out, TaskResult)
+        and isinstance(out.table, pa.Table)
+        and out.table.nbytes >= parts.STORE_MIN_BYTES
+    ):
         from pixel_patrol_base.privacy import relative_table
 
         out.table = parts.store_table(relative_table(out.table, ctx.private_forms), ctx.spill_dir)
@@ -120,4 +136,4 @@ def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
     return out
 
 
-__all__ = ["ChunkOutcome", "execute", "run_chunk", "run_container"]
+__all__ = ["ChunkOutcome", "TaskOutcome", "execute", "run_chunk", "run_container"]

@@ -17,7 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, requires, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.contracts import Loader, Processor
 
 CORE = "pixel-patrol-base"
 """The distribution whose code turns plugin values into rows."""
@@ -56,12 +59,13 @@ def direct_requirements(dist: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def plugin_libraries(cls: Any, distribution: str | None) -> tuple[str, ...]:
+def plugin_libraries(cls: type, distribution: str | None) -> tuple[str, ...]:
     """Libraries that shape a plugin's output: its ``LIBRARIES``, else its distribution's
     direct requirements (none for a class registered in the running process)."""
-    declared = getattr(cls, "LIBRARIES", None)
-    if declared is not None:
-        return tuple(canonical(n) for n in declared)
+    from pixel_patrol_base.contracts import SupportsLibraries
+
+    if isinstance(cls, SupportsLibraries) and cls.LIBRARIES is not None:
+        return tuple(canonical(n) for n in cls.LIBRARIES)
     return direct_requirements(distribution) if distribution else ()
 
 
@@ -71,7 +75,7 @@ def _versions(names: Iterable[str]) -> dict[str, str]:
     return {n: v for n, v in found.items() if v is not None}
 
 
-def plugin_record(group: str, plugin: Any) -> dict[str, Any]:
+def plugin_record(group: str, plugin: Loader | Processor) -> dict[str, Any]:
     """Distribution, version and library versions of one selected plugin instance."""
     from pixel_patrol_base.plugins import origin
 
@@ -85,7 +89,7 @@ def plugin_record(group: str, plugin: Any) -> dict[str, Any]:
     }
 
 
-def provenance(loader: Any | None, processors: Sequence[Any]) -> dict[str, Any]:
+def provenance(loader: Loader | None, processors: Sequence[Processor]) -> dict[str, Any]:
     """What shaped the rows of a run with these plugins (footer ``plugins``, fingerprint).
 
     ``{"core": {name: version}, "loader": {id: record}, "processors": {id: record}}`` where a

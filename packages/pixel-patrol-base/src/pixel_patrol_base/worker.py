@@ -10,14 +10,26 @@ import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 
-from pixel_patrol_base.contracts import ImageFile, ImageHeader, Loader, Processor, is_tiled
+from pixel_patrol_base.contracts import (
+    ImageContext,
+    ImageFile,
+    ImageHeader,
+    Loader,
+    MemoryProcessor,
+    PlaneProgram,
+    PlaneTile,
+    Processor,
+    TiledProcessor,
+    is_tiled,
+)
 from pixel_patrol_base.errors import ContractError, ImageReadError, exception_text, one_line
 from pixel_patrol_base.fileinfo import file_columns
+from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.pathtext import message_text
 from pixel_patrol_base.planning import BatchTask, FileRef
 from pixel_patrol_base.plugin_outputs import loader_headers
@@ -50,7 +62,7 @@ class WorkContext:
     @property
     def halo(self) -> int:
         """Largest neighbourhood support of the tiled processors (0 without any)."""
-        return max((int(getattr(p, "HALO", 0)) for p in self.processors if is_tiled(p)), default=0)
+        return max((int(p.HALO) for p in self.processors if is_tiled(p)), default=0)
 
     @property
     def known_extensions(self) -> frozenset[str]:
@@ -99,7 +111,7 @@ class TaskResult:
     the worker wrote them to a part file.
     """
 
-    table: Any
+    table: pa.Table | StoredPart
     deferred: list[Deferred]
     stats: TaskStats
 
@@ -296,9 +308,9 @@ class _Timed:
         self.NAME = proc.NAME
         self.KIND = proc.KIND
         self.COLUMNS = proc.COLUMNS
-        self.NEEDS_RANGE = getattr(proc, "NEEDS_RANGE", False)
+        self.NEEDS_RANGE = proc.NEEDS_RANGE
         if is_tiled(proc):
-            self.HALO = proc.HALO  # type: ignore[union-attr]
+            self.HALO = proc.HALO
 
     def _add(self, t0: float) -> None:
         s = self._stats.proc_s
@@ -312,47 +324,52 @@ class _Timed:
             self._add(t0)
 
     def finish(self, *args: Any) -> Any:
+        """The wrapped memory processor's ``finish``, timed (only called on memory processors)."""
+        proc = cast("MemoryProcessor", self._proc)  # the engine calls finish on no other kind
         t0 = time.perf_counter()
         try:
-            return self._proc.finish(*args)  # type: ignore[union-attr]
+            return proc.finish(*args)
         finally:
             self._add(t0)
 
-    def program(self, *args: Any) -> Any:
+    def program(self, image: ImageContext, shape: tuple[int, int]) -> PlaneProgram:
         """The wrapped processor's plane program, timed (only defined for tiled processors)."""
-        return _TimedProgram(self._proc.program(*args), self)  # type: ignore[union-attr]
+        proc = cast("TiledProcessor", self._proc)  # only a tiled processor's wrapper is asked
+        return _TimedProgram(proc.program(image, shape), self)
 
 
 class _TimedProgram:
     """A plane program whose passes add their seconds to the processor's counter."""
 
-    def __init__(self, program: Any, owner: _Timed) -> None:
+    def __init__(self, program: PlaneProgram, owner: _Timed) -> None:
         self._program, self._owner = program, owner
 
     @property
     def last(self) -> bool:
         return bool(self._program.last)
 
-    def _timed(self, name: str, *args: Any) -> Any:
+    def _timed(self, step: Callable[[Any], Any], arg: Any) -> Any:
         t0 = time.perf_counter()
         try:
-            return getattr(self._program, name)(*args)
+            return step(arg)
         finally:
             self._owner._add(t0)
 
-    def visit(self, tile: Any) -> Any:
-        return self._timed("visit", tile)
+    def visit(self, tile: PlaneTile) -> Any:
+        return self._timed(self._program.visit, tile)
 
-    def merge(self, partials: Any) -> Any:
-        return self._timed("merge", partials)
+    def merge(self, partials: Sequence[Any]) -> Any:
+        return self._timed(self._program.merge, partials)
 
-    def advance(self, merged: Any) -> Any:
-        return _TimedProgram(self._timed("advance", merged), self._owner)
+    def advance(self, merged: Any) -> PlaneProgram:
+        return _TimedProgram(self._timed(self._program.advance, merged), self._owner)
 
-    def finish(self, merged: Any) -> Any:
-        return self._timed("finish", merged)
+    def finish(self, merged: Any) -> Mapping[str, float]:
+        result: Mapping[str, float] = self._timed(self._program.finish, merged)
+        return result
 
 
 def timed(procs: Sequence[Processor], stats: TaskStats) -> list[Processor]:
     """The processors wrapped so that their seconds add up in ``stats.proc_s``."""
+    # the wrapper copies its processor's class-level declarations onto the instance
     return [_Timed(p, stats) for p in procs]  # type: ignore[misc]

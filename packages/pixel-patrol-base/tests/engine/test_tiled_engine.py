@@ -96,7 +96,7 @@ def test_timed_processors_keep_their_tiled_path() -> None:
 
     stats = TaskStats()
     (wrapped,) = timed([Stencil()], stats)
-    assert is_tiled(wrapped) and wrapped.HALO == Stencil.HALO  # type: ignore[attr-defined]
+    assert is_tiled(wrapped) and wrapped.HALO == Stencil.HALO
     image = np.random.default_rng(1).integers(0, 50, (2, 17, 23)).astype(np.int16)
     header = ImageHeader("ZYX", image.shape, "int16")
     with mock.patch("pixel_patrol_base.planes.TILE_PIXELS", 60):

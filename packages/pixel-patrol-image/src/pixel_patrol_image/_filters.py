@@ -105,7 +105,8 @@ def normaliser(height: int, width: int, kernel: tuple[float, ...]) -> np.ndarray
     out = np.zeros_like(weights)
     out[:height, :width] = 1.0 / weights[:height, :width]
     out.flags.writeable = False
-    return out.reshape(-1)
+    result: np.ndarray = out.reshape(-1)
+    return result
 
 
 def local_means(

@@ -140,4 +140,5 @@ def from_sums(
 def _variance(total: np.ndarray, squares: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Population variance ``E[v²] - E[v]²`` from float64 sums (NaN for no values)."""
     mean = total / count
-    return np.maximum(squares / count - mean * mean, 0.0)
+    result: np.ndarray = np.maximum(squares / count - mean * mean, 0.0)
+    return result

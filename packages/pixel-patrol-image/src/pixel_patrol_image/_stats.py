@@ -153,7 +153,8 @@ def _unit(
         return np.zeros(len(frame), dtype=np.int64)
     near = frame - np.frexp(np.where(valid, span, 1.0))[1]
     cap = frame + MAX_MAGNITUDE_EXP - np.frexp(np.where(reach > 0, reach, 1.0))[1]
-    return np.minimum(near, cap).astype(np.int64)
+    result: np.ndarray = np.minimum(near, cap).astype(np.int64)
+    return result
 
 
 def fractions_for(count: np.ndarray) -> np.ndarray:
@@ -241,7 +242,8 @@ def difference(a: np.ndarray, b: np.ndarray, frame: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "biu":
         return a.astype(np.float64) - b.astype(np.float64)
     f = np.broadcast_to(frame, np.broadcast_shapes(np.shape(a), np.shape(frame)))
-    return np.ldexp(a.astype(np.float64), f) - np.ldexp(b.astype(np.float64), f)
+    result: np.ndarray = np.ldexp(a.astype(np.float64), f) - np.ldexp(b.astype(np.float64), f)
+    return result
 
 
 def _wide_int_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

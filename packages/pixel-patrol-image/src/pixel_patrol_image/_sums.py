@@ -20,10 +20,12 @@ def plane_sums(v: np.ndarray) -> np.ndarray:
     float32 here); each row's order depends on that row only.
     """
     rows = np.einsum("ijk->ij", v)
-    return np.add.reduce(rows.astype(np.float64), axis=1)
+    result: np.ndarray = np.add.reduce(rows.astype(np.float64), axis=1)
+    return result
 
 
 def plane_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``sum(a * b)`` of every plane of two ``(b, H, W)`` float32 arrays or views, as float64."""
     rows = np.einsum("ijk,ijk->ij", a, b)
-    return np.add.reduce(rows.astype(np.float64), axis=1)
+    result: np.ndarray = np.add.reduce(rows.astype(np.float64), axis=1)
+    return result

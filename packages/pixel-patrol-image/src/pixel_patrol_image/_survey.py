@@ -78,7 +78,8 @@ def to_keys(values: np.ndarray) -> np.ndarray:
     sign = unsigned.type(1 << (8 * v.dtype.itemsize - 1))
     raw = v.view(np.dtype(f"u{v.dtype.itemsize}")).astype(unsigned)
     if v.dtype.kind == "i":
-        return raw ^ sign
+        result: np.ndarray = raw ^ sign
+        return result
     return np.where((raw & sign) != 0, ~raw, raw | sign)  # floats are 16, 32 or 64 bits wide
 
 

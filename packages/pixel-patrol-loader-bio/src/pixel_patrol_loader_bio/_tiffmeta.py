@@ -43,7 +43,8 @@ def match_ome(series: Any, ome: list[OmeImage]) -> OmeImage | None:
     if len(named) == 1:
         return named[0]
     if index is not None and 0 <= index < len(ome):
-        return ome[index]
+        result: OmeImage = ome[index]
+        return result
     return named[0] if named else None
 
 
@@ -73,7 +74,8 @@ def _ratio(page: Any, tag: str) -> float | None:
     value = page.tags.valueof(tag)
     if not isinstance(value, tuple) or len(value) != 2 or not value[0] or not value[1]:
         return None
-    return value[0] / value[1]
+    result: float = value[0] / value[1]
+    return result
 
 
 def _sizes_from_resolution(page: Any) -> dict[str, float]:

@@ -100,7 +100,8 @@ def read_series(tf: Any, series: Any, raw: tuple[slice, ...] | None) -> np.ndarr
 
 
 def _file_dtype(kf: Any) -> np.dtype[Any]:
-    return np.dtype(kf.parent.byteorder + np.dtype(kf.dtype).char)
+    result: np.dtype[Any] = np.dtype(kf.parent.byteorder + np.dtype(kf.dtype).char)
+    return result
 
 
 def _lead_axes(series: Any) -> int | None:

@@ -175,7 +175,7 @@ class CheckedCodec(BytesBytesCodec):
         return self.inner.is_fixed_size
 
     def to_dict(self) -> dict[str, Any]:
-        return self.inner.to_dict()  # type: ignore[return-value]
+        return self.inner.to_dict()
 
     def evolve_from_array_spec(self, array_spec: ArraySpec) -> CheckedCodec:
         return dataclasses.replace(self, inner=self.inner.evolve_from_array_spec(array_spec))

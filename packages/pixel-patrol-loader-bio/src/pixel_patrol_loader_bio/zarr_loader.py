@@ -95,7 +95,8 @@ def zarr_axes(image: ZarrImage, shape: tuple[int, ...]) -> Sequence[str]:
 
 def _chunk_nbytes(arr: Any) -> int:
     """Bytes one chunk of ``arr`` decodes to (the inner chunk of a sharded array)."""
-    return math.prod(int(n) for n in arr.chunks) * np.dtype(arr.dtype).itemsize
+    result: int = math.prod(int(n) for n in arr.chunks) * np.dtype(arr.dtype).itemsize
+    return result
 
 
 def _chunk_refusal(arr: Any, budget: Budget) -> str | None:

@@ -18,7 +18,8 @@ from pixel_patrol_slurm.options import ClusterOptions
 from pixel_patrol_slurm.walltime import parse_walltime, worker_lifetime
 
 if TYPE_CHECKING:
-    from dask_jobqueue import SLURMCluster
+    from dask_jobqueue.slurm import SLURMCluster
+    from dask_jobqueue.slurm import SLURMJob as _BaseJob
 
 JOB_NAME_PREFIX = "pixel-patrol"
 PLACEHOLDER_SCHEDULER = "tcp://<scheduler-address>:8786"
@@ -103,28 +104,28 @@ def import_jobqueue() -> ModuleType:
 
 
 @cache
-def _job_classes() -> tuple[type, type]:
+def _job_classes() -> tuple[type[_BaseJob], type[SLURMCluster]]:
     """The SLURM job/cluster classes, extended to keep the ``sbatch`` error of a job.
 
     dask-jobqueue only logs a failed submission from a background task; keeping the
     message on the job lets the command report it in one line and stop waiting.
     """
-    jobqueue = import_jobqueue()
-    base_job: Any = jobqueue.slurm.SLURMJob
-    base_cluster: Any = jobqueue.SLURMCluster
+    import_jobqueue()
+    from dask_jobqueue.slurm import SLURMCluster as BaseCluster
+    from dask_jobqueue.slurm import SLURMJob as BaseJob
 
     # Same class names as dask-jobqueue's: they show up in worker names and logs.
-    class SLURMJob(base_job):
+    class SLURMJob(BaseJob):
         submit_error: str | None = None
 
         async def start(self) -> None:
             try:
-                await super().start()
+                await super().start()  # type: ignore[no-untyped-call]  # dask-jobqueue leaves it unannotated
             except RuntimeError as exc:
                 self.submit_error = str(exc)
                 raise
 
-    class SLURMCluster(base_cluster):
+    class SLURMCluster(BaseCluster):
         job_cls = SLURMJob
 
     return SLURMJob, SLURMCluster

@@ -19,7 +19,7 @@ from pixel_patrol_slurm import slurm
 from pixel_patrol_slurm.cluster import job_ids
 
 if TYPE_CHECKING:
-    from dask_jobqueue import SLURMCluster
+    from dask_jobqueue.slurm import SLURMCluster
 
 MAX_REPLACEMENTS_PER_JOB = 20
 """Stop replacing after this many per requested job: jobs that keep dying need a human."""

@@ -36,7 +36,7 @@ from pixel_patrol_slurm.options import ClusterOptions, validate
 from pixel_patrol_slurm.precheck import check_forwarded
 
 if TYPE_CHECKING:
-    from dask_jobqueue import SLURMCluster
+    from dask_jobqueue.slurm import SLURMCluster
 
 WAIT_SLICE_S = 5.0
 """Between slices of ``wait_for_workers`` the jobs are checked, to fail early when they died."""

@@ -33,7 +33,8 @@ class Context:
         """A setting's value for each of ``rows`` (per-condition overrides applied)."""
         values = [self.settings.get(rule, name, c) for c in self.conditions]
         table = np.array([*values, self.settings.get(rule, name)], dtype=np.float64)
-        return table[self.frame.cond.codes[rows]]
+        result: np.ndarray = table[self.frame.cond.codes[rows]]
+        return result
 
     def cond_label(self, code: int) -> str:
         """The label of condition ``code`` ('.' for none)."""

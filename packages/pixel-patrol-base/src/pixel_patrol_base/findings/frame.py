@@ -144,7 +144,8 @@ class Frame:
     @property
     def n(self) -> int:
         """Number of rows."""
-        return self.table.num_rows
+        result: int = self.table.num_rows
+        return result
 
     def has(self, *names: str) -> bool:
         """Whether every named column is in the report."""
@@ -265,7 +266,8 @@ def _ints(table: pa.Table, name: str, fill: int) -> np.ndarray:
     if name not in table.column_names or pa.types.is_null(table.column(name).type):
         return np.full(table.num_rows, fill, dtype=np.int64)
     col = pc.fill_null(table.column(name), fill)
-    return col.to_numpy(zero_copy_only=False).astype(np.int64)
+    result: np.ndarray = col.to_numpy(zero_copy_only=False).astype(np.int64)
+    return result
 
 
 def _optional(table: pa.Table, name: str) -> Codes:

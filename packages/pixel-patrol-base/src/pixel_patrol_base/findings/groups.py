@@ -31,7 +31,8 @@ class Grouped:
 
     def sizes(self) -> np.ndarray:
         """Number of rows of each row's group."""
-        return np.bincount(self.group, minlength=self.n_groups)[self.group]
+        result: np.ndarray = np.bincount(self.group, minlength=self.n_groups)[self.group]
+        return result
 
 
 def along(frame: Frame, axis: str, signatures: tuple[int, ...] | None = None) -> Grouped:

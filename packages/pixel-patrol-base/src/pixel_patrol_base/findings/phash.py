@@ -87,9 +87,11 @@ def _fill_margin(data: np.ndarray) -> np.ndarray:
 def popcount(x: np.ndarray) -> np.ndarray:
     """Number of set bits of each uint64."""
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x).astype(np.int64)
+        result: np.ndarray = np.bitwise_count(x).astype(np.int64)
+        return result
     table = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
-    return table[x.astype(np.uint64).view(np.uint8).reshape(-1, 8)].sum(axis=1)
+    result = table[x.astype(np.uint64).view(np.uint8).reshape(-1, 8)].sum(axis=1)
+    return result
 
 
 def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -28,8 +28,10 @@ def _allowed(expected: Any) -> list[Any]:
 def _in_range(values: np.ndarray, expected: Any) -> np.ndarray:
     """Whether each value is the expected number or inside [min, max] (NaN: never)."""
     if isinstance(expected, list):
-        return (values >= expected[0]) & (values <= expected[1])
-    return values == expected
+        result: np.ndarray = (values >= expected[0]) & (values <= expected[1])
+        return result
+    result = values == expected
+    return result
 
 
 def _show(expected: Any) -> str:

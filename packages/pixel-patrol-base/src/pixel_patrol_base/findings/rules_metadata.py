@@ -166,7 +166,8 @@ def _exports(ctx: Context, rows: np.ndarray) -> np.ndarray:
     raw = wide[dtype.codes[rows]] & ~rgb
     cond = f.cond.codes[rows]
     raw_share = np.bincount(cond + 1, weights=raw, minlength=len(f.cond.values) + 1) / np.maximum(np.bincount(cond + 1, minlength=len(f.cond.values) + 1), 1)
-    return (rgb | narrow) & (raw_share[cond + 1] > 0.5)
+    result: np.ndarray = (rgb | narrow) & (raw_share[cond + 1] > 0.5)
+    return result
 
 
 def _export_findings(ctx: Context, rows: np.ndarray) -> list[Finding]:

@@ -69,7 +69,8 @@ def grouped_median_all(values: np.ndarray, groups: np.ndarray, n_groups: int) ->
     """Each value's group median over the group's finite values (NaN where none)."""
     ok = np.isfinite(values)
     med = grouped_median(values[ok], groups[ok], n_groups) if ok.any() else np.full(n_groups, np.nan)
-    return med[groups]
+    result: np.ndarray = med[groups]
+    return result
 
 
 def grouped_modz(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

@@ -122,7 +122,8 @@ def rebin(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray, edges: np.ndarray)
     out = np.diff(at, axis=1)
     out[:, 0] += at[:, 0]
     out[:, -1] += cum[:, -1] - at[:, -1]
-    return out
+    result: np.ndarray = out
+    return result
 
 
 CHUNK = 8192
@@ -149,4 +150,5 @@ def _nested(lo: np.ndarray, hi: np.ndarray, edges: np.ndarray, integer: bool) ->
         return np.zeros(len(lo), dtype=bool)
     width = (hi - lo) / BINS
     step = edges[1] - edges[0]
-    return (width >= 1) & (np.mod(step, width) == 0) & (np.mod(lo - edges[0], width) == 0)
+    result: np.ndarray = (width >= 1) & (np.mod(step, width) == 0) & (np.mod(lo - edges[0], width) == 0)
+    return result

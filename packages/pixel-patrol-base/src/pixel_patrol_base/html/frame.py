@@ -50,7 +50,8 @@ class ReportFrame:
     @property
     def n_images(self) -> int:
         """Number of image rows (obs_level 0)."""
-        return self.images.num_rows
+        result: int = self.images.num_rows
+        return result
 
     @cached_property
     def row_image(self) -> np.ndarray:
@@ -65,7 +66,8 @@ class ReportFrame:
         codes = pc.dictionary_encode(key.combine_chunks()).indices.to_numpy(zero_copy_only=False)
         of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
         of_code[codes[self.image_rows]] = np.arange(self.n_images)
-        return of_code[codes]
+        result: np.ndarray = of_code[codes]
+        return result
 
     def has(self, name: str) -> bool:
         """Whether the report has column ``name`` (in the table or as a heavy column)."""
@@ -108,7 +110,8 @@ def is_categorical(t: pa.DataType) -> bool:
         return True
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return is_categorical(t.value_type) and not pa.types.is_list(t.value_type)
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or pa.types.is_integer(t)
+    result: bool = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or pa.types.is_integer(t)
+    return result
 
 
 def labels(col: pa.ChunkedArray) -> list[str]:

@@ -82,7 +82,7 @@ def render(data: dict[str, Any]) -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_asset("report.html.j2"))
     payload = {k: v for k, v in data.items() if k not in ("images", "timings")}
-    return template.render(
+    page: str = template.render(
         title=data["header"]["title"],
         css=_asset("report.css"),
         plotly=js,
@@ -90,6 +90,7 @@ def render(data: dict[str, Any]) -> str:
         data_json=json_for_script(payload),
         images_b64=data["images"],
     )
+    return page
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -124,7 +124,8 @@ def _reduce(ufunc: np.ufunc, p: np.ndarray) -> np.ndarray:
     """Row-wise max/min; a one-row piece (the usual cut of a large plane) reduces flat."""
     if len(p) == 1:
         return np.asarray([ufunc.reduce(p[0])], dtype=p.dtype)
-    return ufunc.reduce(p, axis=1)
+    result: np.ndarray = ufunc.reduce(p, axis=1)
+    return result
 
 
 _BYTE_LANES = 255
@@ -143,5 +144,7 @@ def _row_counts(flags: np.ndarray) -> np.ndarray:
         return np.asarray([np.count_nonzero(flags)], dtype=np.int64)
     if width % 8 == 0 and width // 8 <= _BYTE_LANES and flags.flags.c_contiguous:
         lanes = flags.view(np.uint64).sum(axis=1, dtype=np.uint64)
-        return lanes.view(np.uint8).reshape(n, 8).sum(axis=1, dtype=np.int64)
-    return flags.sum(axis=1, dtype=np.int64)
+        result: np.ndarray = lanes.view(np.uint8).reshape(n, 8).sum(axis=1, dtype=np.int64)
+        return result
+    result = flags.sum(axis=1, dtype=np.int64)
+    return result

@@ -182,7 +182,8 @@ def _plane(
     for position, axis in enumerate("YXS"):
         if axis not in kept:
             plane = np.expand_dims(plane, position)
-    return plane
+    result: np.ndarray = plane
+    return result
 
 
 def _finite_bounds(canvas: np.ndarray, filled: np.ndarray) -> tuple[Any, Any]:

@@ -114,7 +114,7 @@ def _cloudpickle_copy(loader: Any) -> list[Any]:
 def _distributed_copy(loader: Any) -> list[Any]:
     """Round trip through Dask's own serialisation, as when the loader goes to a worker."""
     try:
-        from distributed.protocol import deserialize, serialize
+        from distributed.protocol.serialize import deserialize, serialize
     except ImportError:
         return []
     header, frames = serialize(loader)
