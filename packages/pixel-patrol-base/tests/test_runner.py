@@ -133,7 +133,7 @@ def test_adaptive_with_a_single_task_never_starts_workers(fake_pool: type[FakePo
 def test_dask_executor_hands_back_results_and_failures() -> None:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(
         cluster, set_as_default=False
     ) as client:
         ex = DaskExecutor(client, context=10, kind="test")
