@@ -186,6 +186,24 @@ def run_once(kind: str, folder: Path, count: int, args: argparse.Namespace, rep:
     return result
 
 
+def cluster_line(r: dict[str, Any], workers: int = 100) -> str:
+    """What one coordinator allows: its files/s ceiling, and its share of a core (and the
+    run's files/s) with ``workers`` workers, each doing the tasks at this run's CPU per file.
+    The coordinator's cost while files are processed is what scales; start-up and the final
+    merge happen once."""
+    coord, task = r["coordinator_processing_ms_per_file"], r["task_ms_per_file"]
+    if coord <= 0 or task <= 0:
+        return ""
+    ceiling = 1000 / coord
+    rate = min(workers * 1000 / task, ceiling)
+    share = 100 * rate * coord / 1000
+    return (
+        f"    one coordinator: at most {ceiling:,.0f} files/s; {workers} workers at {task:.3f} ms/file"
+        f" -> {rate:,.0f} files/s, coordinator {share:.0f} % of one core"
+        f"{' (the ceiling)' if rate >= ceiling else ''}; final merge {r['merge_ms_per_file']:.4f} ms/file once"
+    )
+
+
 def print_row(r: dict[str, Any]) -> None:
     pm = r["peak_mb"]
     coord, task = r["coordinator_processing_ms_per_file"], r["task_ms_per_file"]
@@ -242,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
                 r["load"] = os.getloadavg()
                 rows.append(r)
                 print_row(r)
+                if kind == "images":
+                    print(cluster_line(r), flush=True)
                 args.results.parent.mkdir(parents=True, exist_ok=True)
                 with args.results.open("a") as f:
                     f.write(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), **r}) + "\n")

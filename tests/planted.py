@@ -259,9 +259,15 @@ def _mixed(d: Path, rng: np.random.Generator) -> list[Planted]:
 
 def _unreadable(d: Path, rng: np.random.Generator) -> list[Planted]:
     _clean_cyx(d, rng)
-    # a TIFF header followed by garbage: the first image directory points nowhere
-    (d / "corrupt.ome.tif").write_bytes(b"II*\x00" + rng.integers(0, 256, 4000, dtype=np.uint8).tobytes())
-    return [Planted("unreadable", "error", ("unreadable/corrupt.ome.tif",))]
+    # an interrupted copy of a Z stack: the file ends inside the third plane's pixels, and with
+    # them the directories of every later page (tifffile writes those after the pixel data)
+    whole = d / "stack_cut.ome.tif"
+    write_ome(whole, natural_stack(rng, n_z=7), "ZYX")
+    with tifffile.TiffFile(whole) as tf:
+        third = tf.pages[2]
+        end = third.dataoffsets[0] + third.databytecounts[0] // 2
+    whole.write_bytes(whole.read_bytes()[:end])
+    return [Planted("unreadable", "error", ("unreadable/stack_cut.ome.tif",))]
 
 
 PLANTS: dict[str, Callable[..., list[Planted]]] = {

@@ -79,3 +79,39 @@ def test_bad_project_values(tmp_path: Path) -> None:
         api.add_paths(project, "nope")
     with pytest.raises(SettingsError):
         api.process_files(project, slice_size={"Z": 0})
+
+
+def test_cluster_workers_write_parts_where_they_see_the_folder(small_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers of a Dask cluster that see the parts folder (it holds the run's token) write
+    their rows to parts themselves; the report is the same as a local run's."""
+    from distributed import Client, LocalCluster
+
+    from pixel_patrol_base import parts
+
+    stored: list[int] = []
+    store = parts.store_table
+    monkeypatch.setattr(parts, "STORE_MIN_BYTES", 0)
+    monkeypatch.setattr(parts, "store_table", lambda table, folder: stored.append(table.num_rows) or store(table, folder))
+    project = api.create_project("exp", small_set, loader="tifffile", output_path=tmp_path / "r.parquet")
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+        api.process_files(project, processors_include=["raster-basic"], max_images_per_task=2)
+    table, _ = api.load(project.output_path)
+    assert len(stored) == 3 and sum(stored) == table.num_rows
+    local = api.process_files(
+        api.create_project("exp", small_set, loader="tifffile", output_path=tmp_path / "l.parquet"),
+        max_workers=1, processors_include=["raster-basic"],
+    )
+    other, _ = api.load(local.output_path)
+    assert table.drop_columns(["modification_date"]).equals(other.drop_columns(["modification_date"]))
+
+
+def test_a_worker_writes_parts_only_into_the_folder_of_its_run(tmp_path: Path) -> None:
+    from pixel_patrol_base import parts
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / parts.TOKEN_FILE).write_text("abc")
+    assert parts.reachable(str(folder), "abc")
+    assert not parts.reachable(str(folder), "other run")
+    assert not parts.reachable(str(tmp_path / "elsewhere"), "abc")
+    assert parts.reachable(str(tmp_path / "elsewhere"), None)  # a local worker: no check

@@ -149,3 +149,44 @@ _parts = st.sampled_from(["ome", "tif", "TIFF", "zarr", "nii", "gz", "tar", "a",
 def test_extension_equals_the_plain_definition(parts: list[str], known: set[str]) -> None:
     name = ".".join(parts)
     assert file_extension(name, frozenset(known)) == _extension_by_scan(name, frozenset(known))
+
+
+def _walk_by_recursion(folder: str, flt: Filter) -> list[str]:
+    """The plain definition of the order: name-sorted, depth first, hidden names skipped."""
+    out: list[str] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            out += _walk_by_recursion(entry.path, flt)
+        elif flt.wants_file(entry.name):
+            out.append(entry.path)
+    return out
+
+
+_tree_names = st.sampled_from(["a", "b", "B", "c.tif", "d.TIF", ".h", "e.png", "z"])
+_trees = st.recursive(
+    st.just("file"), lambda kids: st.dictionaries(_tree_names, kids, max_size=4), max_leaves=25
+)
+
+
+def _make(folder: Path, tree: object) -> None:
+    assert isinstance(tree, dict)
+    for name, sub in tree.items():
+        if sub == "file":
+            (folder / name).write_bytes(b"x")
+        else:
+            (folder / name).mkdir()
+            _make(folder / name, sub)
+
+
+@given(_trees.filter(lambda t: isinstance(t, dict)), st.booleans())
+def test_walk_order_equals_the_recursive_definition(tmp_path_factory: pytest.TempPathFactory, tree: dict, tif_only: bool) -> None:
+    """Nested folders of any shape: the walk (a stack of listings) yields what a recursive,
+    name-sorted, depth-first walk yields, in the same order."""
+    root = tmp_path_factory.mktemp("walk")
+    _make(root, tree)
+    flt = Filter(extensions=frozenset({"tif"}) if tif_only else frozenset())
+    found = list(discover(root, (), flt))
+    assert all(isinstance(f, FileEntry) for f in found)
+    assert [f.path for f in found] == _walk_by_recursion(str(root), flt)

@@ -220,3 +220,20 @@ def test_resume_keeps_only_registered_parts(tmp_path: Path) -> None:
     again.finish({})
     write(tmp_path / "full.parquet", shuffled_tables(), rows_per_part=5, group=10)
     assert pq.read_table(out).equals(pq.read_table(tmp_path / "full.parquet"))
+
+
+def test_part_footer_range_matches_its_rows(tmp_path: Path) -> None:
+    """The merge lines parts up from the key range in their footers: it is the range of the
+    rows, and a part without it (written elsewhere) is scanned instead."""
+    from pixel_patrol_base import parts
+
+    table = parts.sort_rows(pa.concat_tables(shuffled_tables()[:4]))
+    path = tmp_path / "part-x.arrow"
+    parts.write_part_file(table, path)
+    keys = table.column(ORDER_FIELD).to_pylist()
+    assert parts._key_range(path) == (min(keys), max(keys))
+    assert parts.part_rows(path) == table.num_rows == 24
+    bare = tmp_path / "part-y.arrow"
+    with pa.ipc.new_file(str(bare), table.schema) as w:
+        w.write_table(table, max_chunksize=5)
+    assert parts._key_range(bare) == (min(keys), max(keys)) and parts.part_rows(bare) == 24

@@ -59,7 +59,7 @@ def test_counting_and_partitioning_give_the_same_order_statistics(
 
 @settings(max_examples=80, deadline=None)
 @given(
-    st.sampled_from(["float32", "float64", "int32", "int64"]),
+    st.sampled_from(["float16", "float32", "float64", "int32", "int64"]),
     st.integers(2, 3000),
     st.sampled_from(["normal", "spikes", "ties", "lognormal", "extremes", "subnormal"]),
     st.integers(0, 2**32 - 1),
@@ -89,6 +89,17 @@ def test_histogram_selection_returns_the_exact_order_statistics(
     ranks = sorted({0, len(row) - 1, *rng.integers(0, len(row), 5).tolist()})
     want = np.partition(row, ranks)[ranks].astype(np.float64)
     assert _selected(row, ranks).tolist() == want.tolist()
+
+
+def test_large_float16_planes_take_the_selection_route_exactly() -> None:
+    """Planes of at least SELECT_MIN float16 pixels are selected in float32 (the compiled
+    selection has no half type): the very stored values come back."""
+    rng = np.random.default_rng(3)
+    flat = rng.normal(100.0, 30.0, (2, 40000)).astype(np.float16)
+    ranks = [0, 399, 400, 20000, 39599, 39600, 39999]
+    want = np.sort(flat, axis=1)[:, ranks]
+    got = order_statistics(flat, ranks)
+    assert got.dtype == np.float16 and np.array_equal(got, want)
 
 
 def test_masked_planes_use_only_finite_values() -> None:

@@ -72,6 +72,8 @@ class Accounting:
     _probes: bool | None = None
     """Whether the loader says which formats lack their reader (checked once: a runtime
     protocol check costs tens of µs and this runs per file)."""
+    _lacking: tuple[str, ...] | None = None
+    """``.ext`` of every extension the loader declares but lacks a reader for."""
 
     @classmethod
     def for_run(cls, loader: Loader | None, omit_base_dir: bool) -> Accounting:
@@ -112,6 +114,11 @@ class Accounting:
         if self._probes is None:
             self._probes = isinstance(loader, SupportsMissingReader)
         if loader is None or not self._probes:
+            return None
+        if self._lacking is None:
+            exts = loader.SUPPORTED_EXTENSIONS | loader.FOLDER_EXTENSIONS
+            self._lacking = tuple(sorted("." + e for e in exts if missing_reader(loader, e) is not None))
+        if not entry.path.lower().endswith(self._lacking):  # nearly every file: one C call
             return None
         ext = self._ext(entry)
         if ext not in self._missing:

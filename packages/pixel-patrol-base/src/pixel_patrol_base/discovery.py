@@ -42,6 +42,11 @@ class FileEntry:
     mtime_ns: int
     is_dir: bool = False
 
+    def __reduce__(self) -> tuple[type[FileEntry], tuple[str, str, str, int, int, bool]]:
+        """Pickle as a plain tuple: every file of every task is sent to a worker, and the
+        generic pickling of a slotted dataclass costs several times more."""
+        return FileEntry, (self.path, self.base_dir, self.condition, self.size, self.mtime_ns, self.is_dir)
+
     @property
     def name(self) -> str:
         """Last path component."""
@@ -152,16 +157,13 @@ class Filter:
 
     def wants_file(self, name: str) -> bool:
         """Whether a file with this name should be reported."""
-        if not self.extensions:
-            return True
-        low = name.lower()
-        return any(low.endswith("." + e) for e in self.extensions)
+        return not self.extensions or name.lower().endswith(_suffixes(self.extensions))
 
     def is_dataset(self, path: str, name: str) -> bool:
         """Whether a directory is one dataset rather than a folder to walk into."""
         low = name.lower()
-        if any(low.endswith("." + e) for e in self.folder_extensions):
-            return not self.extensions or any(low.endswith("." + e) for e in self.extensions)
+        if low.endswith(_suffixes(self.folder_extensions)):
+            return not self.extensions or low.endswith(_suffixes(self.extensions))
         return self.is_dataset_dir is not None and self.is_dataset_dir(path)
 
     def is_unread(self, name: str, folder: bool = False) -> bool:
@@ -169,9 +171,15 @@ class Filter:
         if not self.report_unread:
             return False
         low = name.lower()
-        if folder and not any(low.endswith("." + e) for e in self.unread_folder_extensions):
+        if folder and not low.endswith(_suffixes(self.unread_folder_extensions)):
             return False
-        return not self.selected or any(low.endswith("." + e) for e in self.selected)
+        return not self.selected or low.endswith(_suffixes(self.selected))
+
+
+@lru_cache(maxsize=64)
+def _suffixes(extensions: frozenset[str]) -> tuple[str, ...]:
+    """``.ext`` for each extension, for one C-level ``str.endswith`` per file name."""
+    return tuple("." + e for e in sorted(extensions))
 
 
 def discover(base_dir: Path, conditions: tuple[Path, ...], flt: Filter) -> Iterator[Found]:
@@ -181,6 +189,14 @@ def discover(base_dir: Path, conditions: tuple[Path, ...], flt: Filter) -> Itera
         label = os.path.relpath(root, base_dir) if root != base_dir else "."
         walker = _Walker(str(base_dir), label, flt)
         yield from walker.walk(str(root))
+
+
+def _stat(entry: os.DirEntry[str]) -> os.stat_result | OSError:
+    """An entry's status (links followed), or the error that prevented it."""
+    try:
+        return entry.stat(follow_symlinks=True)
+    except OSError as exc:
+        return exc
 
 
 class _Walker:
@@ -196,40 +212,75 @@ class _Walker:
         return DiscoveryProblem(path, self.base_dir, self.label, message)
 
     def walk(self, directory: str) -> Iterator[Found]:
+        """Everything under ``directory``, depth first in name order.
+
+        The walk keeps a stack of open listings instead of recursing through nested
+        generators, so a file deep in the tree costs one ``yield``, not one per level.
+        """
+        problem, listed = self._enter(directory)
+        if problem is not None:
+            yield problem
+        stack = [iter(listed or ())]
+        flt, base, label = self.flt, self.base_dir, self.label
+        while stack:
+            for entry in stack[-1]:  # runs once per file: the common case is handled inline
+                name = entry.name
+                if name.startswith(".") or entry.path in flt.exclude:
+                    continue
+                st = _stat(entry)
+                if not isinstance(st, OSError) and stat.S_ISREG(st.st_mode) and flt.wants_file(name):
+                    yield FileEntry(entry.path, base, label, st.st_size, st.st_mtime_ns)
+                    continue
+                found, listed = self._other(entry, st)
+                if found is not None:
+                    yield found
+                if listed is not None:
+                    stack.append(iter(listed))
+                    break  # walk into the folder; this listing resumes after it
+            else:
+                stack.pop()
+
+    def _other(
+        self, entry: os.DirEntry[str], st: os.stat_result | OSError
+    ) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
+        """Anything but a wanted file: a problem, an unread file, a dataset or a folder."""
+        if isinstance(st, OSError):
+            if self.flt.wants_file(entry.name):
+                return self.problem(entry.path, f"cannot stat: {st.strerror or st}"), None
+            return None, None
+        if stat.S_ISDIR(st.st_mode):
+            return self._folder(entry)
+        if stat.S_ISREG(st.st_mode) and self.flt.is_unread(entry.name):
+            return Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns)), None
+        return None, None
+
+    def _folder(self, entry: os.DirEntry[str]) -> tuple[Found | None, list[os.DirEntry[str]] | None]:
+        """A folder dataset (or an unread one) to report, or the listing of a folder to walk."""
+        if self.flt.is_dataset(entry.path, entry.name):
+            return self._dataset(entry.path), None
+        if self.flt.is_unread(entry.name, folder=True):
+            return Unread(self._dataset(entry.path)), None
+        return self._enter(entry.path)
+
+    def _enter(self, directory: str) -> tuple[DiscoveryProblem | None, list[os.DirEntry[str]] | None]:
+        """The listing of a folder to walk, or the problem that stops it."""
+        listed = self._listing(directory)
+        if isinstance(listed, DiscoveryProblem):
+            return listed, None
+        return None, listed
+
+    def _listing(self, directory: str) -> list[os.DirEntry[str]] | DiscoveryProblem | None:
+        """A folder's entries sorted by name; ``None`` for a folder already walked (a link loop)."""
         try:
             st = os.stat(directory)
             key = (st.st_dev, st.st_ino)
             if key in self.seen:
-                return
+                return None
             self.seen.add(key)
             with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                return sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            yield self.problem(directory, f"cannot read folder: {exc.strerror or exc}")
-            return
-        for entry in entries:
-            if entry.name.startswith(".") or entry.path in self.flt.exclude:
-                continue
-            yield from self._entry(entry)
-
-    def _entry(self, entry: os.DirEntry[str]) -> Iterator[Found]:
-        try:
-            st = entry.stat(follow_symlinks=True)
-        except OSError as exc:
-            if self.flt.wants_file(entry.name):
-                yield self.problem(entry.path, f"cannot stat: {exc.strerror or exc}")
-            return
-        if stat.S_ISDIR(st.st_mode):
-            if self.flt.is_dataset(entry.path, entry.name):
-                yield self._dataset(entry.path)
-            elif self.flt.is_unread(entry.name, folder=True):
-                yield Unread(self._dataset(entry.path))
-            else:
-                yield from self.walk(entry.path)
-        elif stat.S_ISREG(st.st_mode) and self.flt.wants_file(entry.name):
-            yield FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns)
-        elif stat.S_ISREG(st.st_mode) and self.flt.is_unread(entry.name):
-            yield Unread(FileEntry(entry.path, self.base_dir, self.label, st.st_size, st.st_mtime_ns))
+            return self.problem(directory, f"cannot read folder: {exc.strerror or exc}")
 
     def _dataset(self, path: str) -> FileEntry:
         """A folder dataset: size = sum of its files, mtime = newest of them."""

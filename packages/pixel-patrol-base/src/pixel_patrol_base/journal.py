@@ -1,7 +1,8 @@
 """Durable progress of a run, beside the report: what ``--resume`` continues from.
 
 The parts folder (``.<report>.parts``) holds sorted part files (:mod:`pixel_patrol_base.parts`),
-a ``run.json`` with the settings that shape the rows, and ``done.txt``: one JSON line per file
+a ``run.json`` with the settings that shape the rows, a ``token`` that tells workers on other
+hosts they see this folder (:func:`pixel_patrol_base.parts.reachable`), and ``done.txt``: one JSON line per file
 whose rows are all in registered parts, and per registered part (``{"part": name}``). Parts
 are written under a temporary name and renamed; to register them, the journal syncs their data
 and the folder to disk, then records them and their files in one synced append. A crash at
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterable, Mapping
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.parts import read_part, sync_dir, sync_file, write_part_file
+from pixel_patrol_base.parts import TOKEN_FILE, read_part, sync_dir, sync_file, write_part_file
 from pixel_patrol_base.schema import SOURCE_FIELD
 
 RUN_FILE = "run.json"
@@ -40,6 +43,8 @@ class Journal:
         appended to the done list on disk, so memory does not grow with the dataset)."""
         self.marked = 0
         self._unregistered: list[str] = []
+        self.token = secrets.token_hex(16)
+        """Written into the folder: workers that find it there write their own parts."""
 
     def start(self, fingerprint: Mapping[str, Any], resume: bool) -> None:
         """Begin a fresh run, or continue an interrupted one with the same fingerprint."""
@@ -51,10 +56,11 @@ class Journal:
                     " run again without --resume to start over"
                 )
             self._load()
-            return
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir()
-        _atomic_write(self.folder / RUN_FILE, json.dumps(fingerprint, default=str, sort_keys=True))
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir()
+            _atomic_write(self.folder / RUN_FILE, json.dumps(fingerprint, default=str, sort_keys=True))
+        _atomic_write(self.folder / TOKEN_FILE, self.token)
 
     def _load(self) -> None:
         done_file = self.folder / DONE_FILE
@@ -107,7 +113,7 @@ class Journal:
                 sync_file(self.folder / name)
             sync_dir(self.folder)
         lines = [json.dumps({"part": name}) for name in self._unregistered]
-        lines += [json.dumps(p) for p in new]
+        lines += map(encode_basestring_ascii, new)  # = json.dumps(path), without its per-call work
         with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in lines))
             f.flush()

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 REPORT_SUFFIX = ".parquet"
 META_PREFIX = b"pixel_patrol."
 PARQUET_MAGIC = b"PAR1"
-PROGRESS_FILES = re.compile(r"run\.json|done\.txt|(part|merge)-[\w.-]+|[\w.-]+\.tmp")
-"""Names the progress folder (``.<report>.parts``) may hold (run fingerprint, done list, part and
-merge files in any format, temporary files): only then is it ours to continue or delete."""
+PROGRESS_FILES = re.compile(r"run\.json|done\.txt|token|(part|merge)-[\w.-]+|[\w.-]+\.tmp")
+"""Names the progress folder (``.<report>.parts``) may hold (run fingerprint, done list, the
+run's token for workers, part and merge files in any format, temporary files): only then is it
+ours to continue or delete."""
 
 
 @dataclass(frozen=True, slots=True)

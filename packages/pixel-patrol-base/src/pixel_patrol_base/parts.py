@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,18 @@ STORE_MIN_BYTES = 1 * 2**20
 
 _seq = itertools.count()
 
+_TAG = secrets.token_hex(4)
+"""Random per import: with the pid, names parts uniquely across the hosts of a cluster."""
+
+TOKEN_FILE = "token"
+"""File in the parts folder holding the run's token (see :func:`reachable`)."""
+
+_reachable: dict[tuple[str, str], bool] = {}
+
+RANGE_KEY = b"pixel_patrol.part_range"
+"""Schema metadata of a part: its smallest and largest key and its row count, so the final
+merge lines parts up from their footers without decompressing their rows."""
+
 
 def batch_rows(table: pa.Table) -> int:
     """Rows per record batch so that a batch holds about ``BATCH_BYTES``."""
@@ -55,11 +68,28 @@ def write_part_file(table: pa.Table, path: Path, sync: bool = False) -> None:
     """
     tmp = path.with_suffix(".tmp")
     options = pa.ipc.IpcWriteOptions(compression="lz4")
+    table = table.replace_schema_metadata(_range_metadata(table))
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as w:
         w.write_table(table, max_chunksize=batch_rows(table))
     if sync:
         sync_file(tmp)
     os.replace(tmp, path)
+
+
+def _range_metadata(table: pa.Table) -> dict[bytes, bytes] | None:
+    if not table.num_rows:
+        return None
+    bounds = pc.min_max(table.column(ORDER_FIELD))
+    return {RANGE_KEY: f"{bounds['min'].as_py()} {bounds['max'].as_py()} {table.num_rows}".encode()}
+
+
+def _stored_range(reader: pa.ipc.RecordBatchFileReader) -> tuple[int, int, int] | None:
+    """``(first key, last key, rows)`` from a part's footer (``None`` if it has none)."""
+    meta = reader.schema.metadata or {}
+    if RANGE_KEY not in meta:
+        return None
+    lo, hi, n = (int(x) for x in meta[RANGE_KEY].split())
+    return lo, hi, n
 
 
 def sync_file(path: Path) -> None:
@@ -95,6 +125,8 @@ def read_part(path: Path) -> pa.Table:
 def part_rows(path: Path) -> int:
     """Rows in a part file."""
     reader = part_reader(path)
+    if (stored := _stored_range(reader)) is not None:
+        return stored[2]
     return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
@@ -116,9 +148,27 @@ class StoredPart:
     """The part's error rows; ``None`` when there are none (nothing to send back)."""
 
 
+def reachable(folder: str, token: str | None) -> bool:
+    """Whether this worker sees the run's parts folder (checked once per process and run).
+
+    A local worker always does (``token`` None). A worker on another host does when the folder
+    is on a file system both share: the folder then holds this run's ``token``. Any other
+    worker sends its rows back to the coordinator instead.
+    """
+    if token is None:
+        return True
+    key = (folder, token)
+    if key not in _reachable:
+        try:
+            _reachable[key] = (Path(folder) / TOKEN_FILE).read_text() == token
+        except (OSError, UnicodeDecodeError):
+            _reachable[key] = False
+    return _reachable[key]
+
+
 def store_table(table: pa.Table, folder: str) -> StoredPart:
     """Write a task's rows as a part in ``folder`` (run on the worker)."""
-    path = Path(folder) / f"part-w{os.getpid()}-{next(_seq):06d}.arrow"
+    path = Path(folder) / f"part-w{os.getpid()}-{_TAG}-{next(_seq):06d}.arrow"
     write_part_file(sort_rows(table), path)
     column = table.column("error") if "error" in table.column_names else None
     failed = column is not None and column.null_count < len(column)
@@ -152,7 +202,7 @@ class _Chain:
             batch = self.reader.get_batch(self.batch)
             self.batch += 1
             if batch.num_rows:
-                self.table = pa.Table.from_batches([batch])
+                self.table = pa.Table.from_batches([batch]).replace_schema_metadata(None)
                 self.keys = batch.column(ORDER_FIELD).to_numpy()
                 return
 
@@ -172,6 +222,8 @@ class _Chain:
 
 def _key_range(path: Path) -> tuple[int, int] | None:
     reader = part_reader(path)
+    if (stored := _stored_range(reader)) is not None:
+        return stored[0], stored[1]
     ends = []
     for i in range(reader.num_record_batches):
         keys = reader.get_batch(i).column(ORDER_FIELD)

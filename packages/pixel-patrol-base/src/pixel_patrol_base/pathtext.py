@@ -21,6 +21,17 @@ def _surrogate(ch: str) -> bool:
     return "\ud800" <= ch <= "\udfff"
 
 
+def _plain_utf8(text: str) -> bool:
+    """Whether ``text`` holds no surrogate (checked in C: once per discovered file)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # only surrogates cannot be encoded
+        return False
+    return True
+
+
 def encode_path(path: str | bytes | os.PathLike[str]) -> str:
     """The report text of ``path`` (a ``str`` from the file system, or raw bytes).
 
@@ -28,7 +39,7 @@ def encode_path(path: str | bytes | os.PathLike[str]) -> str:
     ``f``) → ``x\\\\xff.tif``; ``a/b.tif`` → ``a/b.tif``.
     """
     text = os.fsdecode(path)
-    if "\\" not in text and not any(_surrogate(c) for c in text):
+    if "\\" not in text and _plain_utf8(text):
         return text
     out: list[str] = []
     for i, ch in enumerate(text):
@@ -72,7 +83,7 @@ def decode_path(text: str) -> bytes:
 def message_text(text: str) -> str:
     """``text`` made valid UTF-8 for the report: undecodable bytes of a path quoted in a message
     appear as ``\\xhh``; nothing else changes (messages are prose, not paths)."""
-    if not any(_surrogate(c) for c in text):
+    if _plain_utf8(text):
         return text
     return "".join(_quoted(c) if _surrogate(c) else c for c in text)
 

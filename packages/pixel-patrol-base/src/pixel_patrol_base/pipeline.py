@@ -152,14 +152,18 @@ class Coordinator:
         self.progress = progress
         self.summary = RunSummary()
         self.found = 0
+        self.queued = 0
+        """Files handed to the planner to be processed (found, minus those skipped)."""
         self.discovery_done = False
         self.flow = Flow(ctx)
+        self.fingerprint = fingerprint(project, settings, ctx)
+        """Computed once: it reads every plugin's distribution metadata (a tenth of a second)."""
         self.writer = ReportWriter(
             project.output_path,
             ctx.schema,
             settings.rows_per_part,
             settings.parquet_row_group_size,
-            fingerprint=fingerprint(project, settings, ctx),
+            fingerprint=self.fingerprint,
             resume=settings.resume,
         )
         self.summary.resumed = len(self.writer.done)
@@ -169,7 +173,7 @@ class Coordinator:
         if settings.incremental:
             from pixel_patrol_base.incremental import load_previous
 
-            self.previous = load_previous(project.output_path, fingerprint(project, settings, ctx))
+            self.previous = load_previous(project.output_path, self.fingerprint)
 
     def run(self) -> RunSummary:
         """Process everything and write the report; returns the summary."""
@@ -215,21 +219,34 @@ class Coordinator:
         if self.ctx.loader is None or s.max_workers == 1 or tiny:
             ex: Executor = InlineExecutor(self.ctx, self._report)
         elif s.scheduler:
-            ex = connect(s.scheduler, self.ctx, s.task_timeout)
+            ex = connect(s.scheduler, self._spilling(remote=True), s.task_timeout)
         elif (client := active_client()) is not None:
             from pixel_patrol_base.runner import DaskExecutor
 
-            ex = DaskExecutor(client, self.ctx, kind="active client", task_timeout=s.task_timeout)
+            ex = DaskExecutor(client, self._spilling(remote=True), kind="active client", task_timeout=s.task_timeout)
         else:
             plan = plan_workers(s.mb_per_task, s.max_workers)
             log.info("using %d worker%s (%s)", plan.n_workers, "s" * (plan.n_workers > 1), plan.reason)
             if plan.n_workers == 1:
                 ex = InlineExecutor(self.ctx, self._report)
             else:
-                local = dataclasses.replace(self.ctx, spill_dir=str(self.writer.journal.folder), private_forms=self.forms)
-                ex = AdaptiveExecutor(plan, local, s.task_timeout, self._report)
+                queued = self._queued if s.max_workers is None else None
+                ex = AdaptiveExecutor(plan, self._spilling(remote=False), s.task_timeout, self._report, queued)
         self._executor_now = ex
         return ex
+
+    def _queued(self) -> int | None:
+        """Files queued for processing so far; ``None`` while discovery may find more."""
+        return self.queued if self.discovery_done else None
+
+    def _spilling(self, remote: bool) -> WorkContext:
+        """The context for workers that write the rows of their tasks to parts themselves, so
+        the coordinator never receives, sorts or compresses them. Workers of a cluster do so
+        where they see the parts folder (a shared file system: its token is there) and send
+        their rows otherwise."""
+        journal = self.writer.journal
+        token = journal.token if remote else None
+        return dataclasses.replace(self.ctx, spill_dir=str(journal.folder), spill_token=token, private_forms=self.forms)
 
     def _refs(self) -> Iterator[FileRef]:
         """Discovered files to process, read ahead of the planner by up to ``LOOKAHEAD``
@@ -247,6 +264,7 @@ class Coordinator:
     def _found(self) -> Iterator[FileRef]:
         flt = discovery_filter(self.project, self.settings, self.ctx)
         by_condition = self.summary.conditions
+        done = self.writer.done  # files of an interrupted run (empty unless --resume)
         for found in discover(self.project.base_dir, self.project.paths, flt):
             item = self.accounting.sort(found)
             if item is None:  # a file the loader does not read: counted, no rows
@@ -256,7 +274,7 @@ class Coordinator:
             by_condition[item.condition] = by_condition.get(item.condition, 0) + 1
             if not index % 1000:
                 self._report()
-            if item.key in self.writer.done:
+            if done and item.key in done:
                 continue
             if isinstance(item, DiscoveryProblem):
                 self._problem(index, item)
@@ -265,6 +283,7 @@ class Coordinator:
             elif self.previous is not None and self.previous.match(item, self._key(item), index):
                 continue
             else:
+                self.queued += 1
                 yield FileRef(index, item)
         self.discovery_done = True
         self._phase("discovery")
@@ -418,7 +437,7 @@ class Coordinator:
         from pixel_patrol_base.versions import package_versions
 
         p, s = self.project, self.settings
-        prov = row_provenance(self.ctx)
+        prov = self.fingerprint["versions"]
         return {
             "name": p.name,
             "description": p.description,
@@ -433,7 +452,7 @@ class Coordinator:
             "processors": [q.NAME for q in self.ctx.processors],
             "settings": s.to_json(),
             "processing_stats": self.summary.to_json(),
-            "fingerprint": fingerprint(p, s, self.ctx),
+            "fingerprint": self.fingerprint,
         }
 
 

@@ -39,6 +39,10 @@ class FileRef:
     index: int
     entry: FileEntry
 
+    def __reduce__(self) -> tuple[type[FileRef], tuple[int, FileEntry]]:
+        """Pickle as a plain tuple (see :meth:`FileEntry.__reduce__`)."""
+        return FileRef, (self.index, self.entry)
+
 
 @dataclass(frozen=True, slots=True)
 class BatchTask:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from pixel_patrol_base.planning import Task
     from pixel_patrol_base.worker import WorkContext
 
+from pixel_patrol_base import interrupts
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
@@ -48,8 +50,10 @@ POLL_SECONDS = 0.25
 WATCH_SECONDS = 1.0
 """How often the coordinator checks its workers' deadlines and memory."""
 
-TICK_SECONDS = 0.1
-"""Workers report finished files at most this often (one small message, not one per file)."""
+TICK_SECONDS = 0.25
+"""Workers report finished files at most this often (one small message, not one per file):
+each report costs the coordinator a receive and a progress update, so their rate, workers ×
+1 / ``TICK_SECONDS``, is kept low; a display refreshes no faster anyway."""
 
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "BLOSC_NTHREADS")
 
@@ -100,10 +104,20 @@ class LocalPool:
         self._queue: deque[tuple[TaskFn, Task, Task]] = deque()
         self._done: deque[Done] = deque()
         self._last_watch = time.monotonic()
-        for _ in range(n_workers):
-            self._workers.append(self._start())
+        try:
+            with interrupts.deferred():
+                for _ in range(n_workers):
+                    self._workers.append(self._start())
+        except BaseException:
+            self.close()  # Ctrl-C while starting: nobody else holds these workers yet
+            raise
 
     def _start(self) -> _Worker:
+        """Fork (or spawn) one worker. Callers hold Ctrl-C (:func:`interrupts.deferred`) until
+        the worker is registered: an interrupt raised inside the fork's own hooks would be
+        swallowed by Python (the run went on), and one raised in the new process before it
+        ignores SIGINT would unwind the coordinator's copied stack there and print through
+        its copy of the progress display (the bar drawn again after the error line)."""
         parent, child = self._mp.Pipe(duplex=True)
         proc = self._mp.Process(target=_serve, args=(child, self._ctx), daemon=True, name="pixel-patrol-worker")
         with _single_threaded_libraries():
@@ -177,7 +191,8 @@ class LocalPool:
     def _replace(self, w: _Worker, why: BaseException) -> None:
         log.debug("replacing worker %s: %s", w.process.pid, why)
         _kill(w)
-        self._workers[self._workers.index(w)] = self._start()
+        with interrupts.deferred():
+            self._workers[self._workers.index(w)] = self._start()
 
     def _watch(self) -> None:
         """A progress heartbeat, and deadlines and memory of busy workers about once a second."""

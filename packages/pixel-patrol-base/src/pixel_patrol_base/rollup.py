@@ -197,10 +197,18 @@ EXTREME = 2.0**400
 """Values beyond this magnitude (or nonzero below its inverse) are rolled up in a frame."""
 
 
+FEW = 8
+"""Arrays up to this length (the rows of a small image) are checked value by value."""
+
+
 def _extreme(*arrays: np.ndarray) -> bool:
     """Whether some finite value is so large (or so small) that products or squares of it
     may overflow (or underflow) float64."""
     for a in arrays:
+        if len(a) <= FEW:  # a loop over a few Python floats beats five numpy calls
+            if any(EXTREME < abs(x) < np.inf or 0 < abs(x) < 1 / EXTREME for x in a.tolist()):
+                return True
+            continue
         m = np.abs(a[np.isfinite(a)])
         if m.size and (m.max() > EXTREME or (m[m > 0].size and m[m > 0].min() < 1 / EXTREME)):
             return True
@@ -241,12 +249,34 @@ def _agg_mean(
     v = v.astype(np.float64, copy=False)
     valid = (w > 0) & np.isfinite(v)
     if not _needs_care(v, lo, valid):
+        if g.singletons:  # what _weighted_mean gives a row of one piece, in one step
+            return np.where(valid, v, np.nan), np.zeros(len(v))
         return _weighted_mean(g, v, w, valid), np.zeros(len(g.starts))
+    if g.singletons:
+        return _single_precise(v, lo, valid)
     lo = np.zeros(len(v)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
     frame = _frames(g, valid, v)
     means = _precise(g, np.ldexp(v, frame), np.ldexp(lo, frame), w, valid)
     row_frame = -frame[g.starts] if len(frame) else frame
     return np.ldexp(means.hi, row_frame), np.ldexp(means.lo, row_frame)
+
+
+def _single_precise(
+    v: np.ndarray, lo: np.ndarray | None, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The framed path of :func:`_agg_mean` for rows of one piece each, with the same
+    operations on the same values (so the same bits, signed zeros included) and none of
+    the reductions a row of one piece does not need."""
+    frame = -np.frexp(np.where(valid & (v != 0), np.abs(v), 1.0))[1]
+    lo = np.zeros(len(v)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
+    ref = np.where(valid, np.ldexp(v, frame), 0.0)
+    d = np.where(valid, (ref - ref) + np.ldexp(lo, frame), 0.0)
+    d = np.where(np.isfinite(d), d, 0.0)
+    hi, err = _two_sum(ref, d)
+    return (
+        np.ldexp(np.where(valid, hi, np.nan), -frame),
+        np.ldexp(np.where(valid, err, 0.0), -frame),
+    )
 
 
 def _agg_std(
@@ -262,9 +292,14 @@ def _agg_std(
     mu = mu.astype(np.float64, copy=False)
     valid = (w > 0) & np.isfinite(sd) & np.isfinite(mu)
     if not _needs_care(mu, lo, valid) and not _extreme(sd):
+        if g.singletons:  # what _pooled gives a row of one piece
+            return np.where(valid, sd, np.nan)
         return _pooled(g, sd, w, mu, valid)
-    lo = np.zeros(len(mu)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
     frame = _frames(g, valid, sd, mu)
+    if g.singletons:  # _pooled of one framed piece: its framed std
+        single: np.ndarray = np.ldexp(np.where(valid, np.ldexp(sd, frame), np.nan), -frame)
+        return single
+    lo = np.zeros(len(mu)) if lo is None else np.where(valid, lo.astype(np.float64), 0.0)
     means = _precise(g, np.ldexp(mu, frame), np.ldexp(lo, frame), w, valid)
     pooled = _pooled(g, np.ldexp(sd, frame), w, means.deviation, valid, centred=True)
     result: np.ndarray = np.ldexp(pooled, -frame[g.starts] if len(frame) else frame)

@@ -4,9 +4,10 @@ Executors share one small interface (``submit`` / ``next_done`` / ``files_in_fli
 ``close``):
 
 * :class:`InlineExecutor` — ``--max-workers 1``: tasks run in the calling process.
-* :class:`AdaptiveExecutor` — the default on one machine: the first task runs in the calling
-  process (it imports the readers and warms the compiled kernels once), then, when more work is
-  waiting, worker processes sized by :func:`plan_workers` are forked from that warm process
+* :class:`AdaptiveExecutor` — the default on one machine: the first tasks run in the calling
+  process (they import the readers, warm the compiled kernels and measure the CPU per file),
+  then, when the files left are estimated to need more than ``SCALE_OUT_CPU_S`` of CPU, worker
+  processes sized by :func:`plan_workers` are forked from that warm process
   (:mod:`pixel_patrol_base.pool`). No cluster is started, so a small run costs what its files
   cost.
 * :class:`DaskExecutor` — an existing scheduler (``--scheduler URL``) or an active
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import statistics
 import sys
 import time
 from collections import deque
@@ -77,6 +79,25 @@ def plan_workers(mb_per_task: float, max_workers: int | None = None) -> WorkerPl
     return WorkerPlan(n, cpus, avail_mb / 1024, need_mb / 1024, why)
 
 
+SCALE_OUT_CPU_S = 1.0
+"""Local workers are started when the files still to process are estimated to need more CPU
+seconds than this (measured in-process): two workers then save about half of it, well above
+what starting them costs (tens of ms to fork, up to a few hundred ms for each worker to load
+the kernels of pixel types the coordinator has not met)."""
+
+KEEP_FILE_CPU = 64
+"""Files whose CPU seconds an in-process executor keeps (for the estimate; bounded memory)."""
+
+PROBE_TASKS = 2
+"""In-process tasks before the estimate is trusted: the first also loads readers and kernels."""
+
+
+def _files(task: Task) -> int | None:
+    """Files in a task of whole files; ``None`` for a chunk of one large image."""
+    files = getattr(task, "files", None)
+    return None if files is None else len(files)
+
+
 class InlineExecutor:
     """Runs each task in the calling process when it is submitted.
 
@@ -93,6 +114,9 @@ class InlineExecutor:
         self._ticks = 0
         self.cpu_s = 0.0
         """CPU seconds spent running tasks in this process."""
+        self.file_cpu: list[float] = []
+        """CPU seconds of the first ``KEEP_FILE_CPU`` files finished in this process."""
+        self._mark = 0.0
         self._done: deque[Done] = deque()
 
     def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
@@ -101,7 +125,7 @@ class InlineExecutor:
 
         self._ticks = 0
         worker.set_progress_hook(self._tick)
-        cpu0 = time.process_time()
+        cpu0 = self._mark = time.process_time()
         try:
             self._done.append((tag, fn(task, self.context), None))
         except Exception as exc:  # noqa: BLE001 - the coordinator decides what a failed task means
@@ -112,6 +136,10 @@ class InlineExecutor:
             self.cpu_s += time.process_time() - cpu0
 
     def _tick(self, n: int) -> None:
+        now = time.process_time()
+        if len(self.file_cpu) < KEEP_FILE_CPU:
+            self.file_cpu += [(now - self._mark) / n] * n
+        self._mark = now
         self._ticks += n
         if self.on_file is not None:
             self.on_file()
@@ -129,11 +157,15 @@ class InlineExecutor:
 
 
 class AdaptiveExecutor:
-    """In-process for the first task, then forked local workers when more work is waiting.
+    """In-process first, then forked local workers once the work still to do warrants them.
 
-    The first task is run here so that imports, reader set-up and the compiled kernels' load
-    are paid once, before the workers are forked (they inherit all of it). A run whose work
-    is all in that first task never starts a worker.
+    The first tasks run here: imports, reader set-up and the compiled kernels' load are paid
+    once, before any worker is forked (workers inherit all of it), and their CPU seconds per
+    file give the cost of what is left. Workers are started only when that estimate exceeds
+    ``SCALE_OUT_CPU_S``: below it, forking, the workers' own first use of kernels for pixel
+    types the coordinator has not seen, and the hand-over of every task cost more than a
+    second core saves (300 small images took longer on two workers than on one). A run that
+    never crosses it never starts a worker.
     """
 
     kind = "local processes"
@@ -144,30 +176,62 @@ class AdaptiveExecutor:
         context: WorkContext,
         task_timeout: float | None = None,
         on_file: Callable[[], None] | None = None,
+        queued: Callable[[], int | None] | None = None,
     ) -> None:
+        """``queued`` counts the files of the run (``None`` while discovery goes on); without
+        it, workers start with the second task (``--max-workers N`` asked for them)."""
         self.plan = plan
         self.n_workers = plan.n_workers
         self.context = context
         self.task_timeout = task_timeout
         self.on_file = on_file
+        self.queued = queued
+        """Files queued for processing in the whole run, ``None`` while unknown."""
         self.inline = InlineExecutor(context, on_file)
         self.pool: Executor | None = None
         """The forked workers (a :class:`~pixel_patrol_base.pool.LocalPool`), once started."""
-        self._probed = False
+        self._submitted = 0
+        self._probes = 0  # tasks run in-process
 
     def submit(self, fn: TaskFn, task: Task, tag: Task) -> None:
-        """Run the first task here; start the workers on the second and queue it there."""
-        if not self._probed:
-            self._probed = True
+        """Run the task here while the rest is cheap; else on the workers (started once)."""
+        files = _files(task)
+        self._submitted += files or 0
+        if self.pool is None and not self._scale_out(files):
             self.inline.submit(fn, task, tag)
+            self._probes += 1
             return
         if self.pool is None:
             from pixel_patrol_base.pool import LocalPool
 
             limit = int(psutil.virtual_memory().total * 0.9 / self.plan.n_workers)
             self.pool = LocalPool(self.plan.n_workers, self.context, self.task_timeout, limit, self.on_file)
-            log.debug("started %d worker processes", self.plan.n_workers)
+            log.debug("started %d worker processes (%s)", self.plan.n_workers, self._estimate_text())
         self.pool.submit(fn, task, tag)
+
+    def _scale_out(self, files: int | None) -> bool:
+        """Whether the work from this task on is estimated above ``SCALE_OUT_CPU_S``."""
+        if not self._probes:
+            return False  # the first task always runs here (it warms what workers inherit)
+        if files is None or self.queued is None:
+            return True  # a chunk of an image too large for one task, or workers asked for
+        queued = self.queued()
+        if queued is None:
+            return True  # discovery is still finding files: a large run
+        if self._probes < PROBE_TASKS:
+            return False
+        left = max(files, queued - self._submitted + files)
+        return left * self._per_file() > SCALE_OUT_CPU_S
+
+    def _per_file(self) -> float:
+        """Median CPU seconds of the files run in-process after the first: the first loads
+        readers and kernels, and so does the first file of each new pixel type, which the
+        median leaves out."""
+        cpu = self.inline.file_cpu
+        return statistics.median(cpu[1:] or cpu) if cpu else 0.0
+
+    def _estimate_text(self) -> str:
+        return f"{self._per_file() * 1000:.1f} ms CPU per file in-process"
 
     @property
     def cpu_s(self) -> float:

@@ -68,6 +68,7 @@ def execute(task: Task, ctx: WorkContext) -> TaskOutcome:
         and isinstance(out, TaskResult)
         and isinstance(out.table, pa.Table)
         and out.table.nbytes >= parts.STORE_MIN_BYTES
+        and parts.reachable(ctx.spill_dir, ctx.spill_token)
     ):
         from pixel_patrol_base.privacy import relative_table
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, requires, version
+from importlib.metadata import Distribution, PackageNotFoundError
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,18 +38,38 @@ def canonical(name: str) -> str:
 
 def installed_version(dist: str) -> str | None:
     """Installed version of distribution ``dist``, or ``None`` when it is not installed."""
+    headers = _headers(dist)
+    if headers is None:
+        return None
+    found = _VERSION.search(headers)
+    return found.group(1) if found else Distribution.from_name(dist).version
+
+
+def _headers(dist: str) -> str | None:
+    """The header block of ``dist``'s metadata, read afresh (an upgrade in a running process
+    shows), or ``None`` when it is not installed.
+
+    The few fields needed are taken from it with a regular expression: parsing the whole file
+    as a mail message (``importlib.metadata.version``) cost about 0.2 s of CPU per run.
+    """
     try:
-        return version(dist)
+        found = Distribution.from_name(dist)
     except PackageNotFoundError:
         return None
+    text = found.read_text("METADATA") or found.read_text("PKG-INFO") or ""
+    return text.replace("\r\n", "\n").partition("\n\n")[0]
+
+
+_VERSION = re.compile(r"^Version:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+_REQUIRES = re.compile(r"^Requires-Dist:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def direct_requirements(dist: str) -> tuple[str, ...]:
     """Names of the run-time requirements of ``dist`` (extras left out)."""
-    try:
-        reqs = requires(dist) or []
-    except PackageNotFoundError:
+    headers = _headers(dist)
+    if headers is None:
         return ()
+    reqs = _REQUIRES.findall(headers)
     names = []
     for req in reqs:
         marker = req.partition(";")[2]

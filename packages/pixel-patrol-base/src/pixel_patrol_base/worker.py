@@ -49,7 +49,10 @@ class WorkContext:
     budget_bytes: int
     max_images: int
     spill_dir: str | None = None
-    """Where local workers write the part files of their tasks themselves (None: send rows)."""
+    """Where workers write the part files of their tasks themselves (None: send rows)."""
+    spill_token: str | None = None
+    """The run's token in ``spill_dir``: a worker on another host writes parts only where it
+    finds it (a shared file system), else it sends its rows (None: local workers, no check)."""
     private_forms: tuple[str, ...] = ()
     """With ``--omit-base-dir``: the spellings of the base folder that rows written by a worker
     must not contain (:func:`~pixel_patrol_base.privacy.relative_table`)."""

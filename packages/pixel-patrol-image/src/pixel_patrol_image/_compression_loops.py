@@ -16,7 +16,11 @@ images are exact in float32 and computed so, other types in float64. Only the li
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from pixel_patrol_image._jit import compiled
 
@@ -45,6 +49,10 @@ BINS_PER_OCTAVE = 16
 
 BINS = 1 << 15
 """Number of bins (11 exponent bits and 4 mantissa bits of a non-negative float64)."""
+
+SKIP = 64
+"""Columns per span that :func:`measure` tests for a strong derivative before looking for
+sites in it: most spans of a row hold none."""
 
 COUNT_EVERY = 4
 """The strength histogram counts the sites on every fourth plane row (rows 0, 4, 8, ..): a
@@ -142,8 +150,44 @@ def float_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
     return total, count
 
 
+def pixel_steps(a: Any, b: Any, c0: Any, c1: Any) -> Any:
+    """:func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise; chosen by
+    the compiler from the pixel type.
+
+    The choice is made here rather than by passing a kernel to :func:`scan`: a compiled
+    function that takes another one as an argument is never found in numba's on-disk cache
+    (the argument's type names the kernel object of one process), so every run compiled the
+    scan anew, about 3 s of CPU.
+    """
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(pixel_steps, jit_options={"nogil": True, "error_model": "numpy"})
+def _pixel_steps(a, b, c0, c1):  # type: ignore[no-untyped-def]
+    if isinstance(a.dtype, types.Float):
+        return lambda a, b, c0, c1: float_steps(a, b, c0, c1)
+    return lambda a, b, c0, c1: int_steps(a, b, c0, c1)
+
+
+def pixel_derivatives(x: Any, r: Any, c0: Any, c1: Any, one: Any, dx_row: Any, dy_row: Any) -> Any:
+    """:func:`small_int_derivatives` for 8- and 16-bit integer pixels (float32 maps),
+    :func:`float_derivatives` otherwise; chosen by the compiler (see :func:`pixel_steps`)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+SMALL_INTS = (types.uint8, types.int8, types.uint16, types.int16)
+"""Pixel types whose Sobel sums are exact in int32 and float32."""
+
+
+@overload(pixel_derivatives, jit_options={"nogil": True, "error_model": "numpy"})
+def _pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
+    if x.dtype in SMALL_INTS:
+        return lambda x, r, c0, c1, one, dx_row, dy_row: small_int_derivatives(x, r, c0, c1, one, dx_row, dy_row)
+    return lambda x, r, c0, c1, one, dx_row, dy_row: float_derivatives(x, r, c0, c1, one, dx_row, dy_row)
+
+
 @compiled
-def _block_row(x, i, c0, c1, oy, ox, h, w, steps, out):  # type: ignore[no-untyped-def]
+def _block_row(x, i, c0, c1, oy, ox, h, w, out):  # type: ignore[no-untyped-def]
     """|steps| from row ``i``'s own pixels to their right and lower neighbours.
 
     A step between plane columns (rows) ``c`` and ``c + 1`` is on the grid when ``c + 1`` is
@@ -151,16 +195,16 @@ def _block_row(x, i, c0, c1, oy, ox, h, w, steps, out):  # type: ignore[no-untyp
     """
     row = x[i]
     last = max(min(c1, w - 1 - ox), c0)  # the plane's last column has no right neighbour
-    right, n_right = steps(row[:-1], row[1:], c0, last)
+    right, n_right = pixel_steps(row[:-1], row[1:], c0, last)
     first_on = c0 + (BLOCK - 1 - (ox + c0) % BLOCK) % BLOCK  # ox + j + 1 = 0 mod 8
     # steps across the grid: every 8th column, as two strided views
-    on, n_on = steps(row[first_on : last : BLOCK], row[first_on + 1 : last + 1 : BLOCK], 0, len(row[first_on:last:BLOCK]))
+    on, n_on = pixel_steps(row[first_on : last : BLOCK], row[first_on + 1 : last + 1 : BLOCK], 0, len(row[first_on:last:BLOCK]))
     out[0] += on
     out[1] += n_on
     out[2] += right - on
     out[3] += n_right - n_on
     if oy + i + 1 < h:
-        down, n_down = steps(row, x[i + 1], c0, c1)
+        down, n_down = pixel_steps(row, x[i + 1], c0, c1)
         k = 0 if (oy + i + 1) % BLOCK == 0 else 2
         out[k] += down
         out[k + 1] += n_down
@@ -251,7 +295,7 @@ def _site_y(x, i, j):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
+def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
 
@@ -265,11 +309,6 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
         Plane coordinates of ``x[0, 0]``; plane ``(height, width)``.
     find_sites
         False for the blocking sums alone (a one-pixel halo is then enough).
-    steps
-        :func:`int_steps` for integer pixels (exact), :func:`float_steps` otherwise.
-    derivatives
-        :func:`small_int_derivatives` for 8- and 16-bit pixels, :func:`float_derivatives`
-        otherwise.
     one
         1 in the type the derivatives are computed in (float32 or float64).
     maps, bits
@@ -290,18 +329,13 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
     oy, ox = origin
     h, w = shape
     for i in range(r0, r1):
-        _block_row(x, i, c0, c1, oy, ox, h, w, steps, blocking)
+        _block_row(x, i, c0, c1, oy, ox, h, w, blocking)
     if not find_sites:
         return
-    b = _bounds(own, origin, shape)
-    if b[0] >= b[1]:
+    if not derive(x, own, origin, shape, one, maps):
         return
-    i0, i1, jx0, jx1, jy0, jy1, g0, g1 = b
+    i0, i1, jx0, jx1, jy0, jy1, _, _ = _bounds(own, origin, shape)
     dx, dy = maps[0], maps[1]
-    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
-        derivatives(x, r, g0, g1, one, dx[r], dy[r])
-    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
-        dy[i1, :] = np.inf
     first = i0 + (COUNT_EVERY - (oy + i0) % COUNT_EVERY) % COUNT_EVERY
     no_y = (jy0, jy0)
     for i in range(first, i1, COUNT_EVERY):
@@ -313,6 +347,26 @@ def scan(x, own, origin, shape, find_sites, steps, derivatives, one, maps, bits,
             counts[q] += 1.0
             touched[0] = min(touched[0], q)
             touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def derive(x, own, origin, shape, one, maps):  # type: ignore[no-untyped-def]
+    """The derivative maps of the rows and columns the edge sites of the own pixels read
+    (see :func:`scan` for the arguments); False when no site fits in the own pixels.
+
+    :func:`scan` calls it; a second pass over a tile whose maps were overwritten since (see
+    :func:`pixel_patrol_image._tiles.measure_region`) calls it alone before :func:`measure`.
+    """
+    b = _bounds(own, origin, shape)
+    if b[0] >= b[1]:
+        return False
+    i0, i1, _, _, _, _, g0, g1 = b
+    dx, dy = maps[0], maps[1]
+    for r in range(i0 - 1, min(i1 + 1, x.shape[0] - 1)):
+        pixel_derivatives(x, r, g0, g1, one, dx[r], dy[r])
+    if i1 + 1 >= x.shape[0] - 1:  # the plane's last row: no Y site needs it
+        dy[i1, :] = np.inf
+    return True
 
 
 @compiled
@@ -334,8 +388,11 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
+def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
+
+    ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
+    derivative that reaches it are skipped (they hold no such site).
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -349,17 +406,34 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, found, hist, touche
     h = shape[0]
     dx, dy = maps[0], maps[1]
     for i in range(i0, i1):
-        y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
-        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, floor, found)
+        yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
+        lo, hi = min(jx0, yc0), max(jx1, yc1)
         bx, by = bits[0, i], bits[1, i]
-        for j in _flagged(found, lo, hi):
-            f = found[j]
-            r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
-            if np.isfinite(r) and np.isfinite(s):
-                q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
-                hist[1, q] += 1.0
-                hist[2, q] += r
-                hist[3, q] += r * r
-                hist[4, q] += s
-                touched[0] = min(touched[0], q)
-                touched[1] = max(touched[1], q + 1)
+        for b0 in range(lo, hi, SKIP):  # the strong sites are few: skip the spans without any
+            b1 = min(b0 + SKIP, hi)
+            if not _reaches(dx[i, b0:b1], dy[i, b0:b1], screen):
+                continue
+            x_cols = (max(jx0, b0), min(jx1, b1))
+            y_cols = (max(yc0, b0), min(yc1, b1))
+            a, b = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            for j in _flagged(found, a, b):
+                f = found[j]
+                r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
+                if np.isfinite(r) and np.isfinite(s):
+                    q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
+                    hist[1, q] += 1.0
+                    hist[2, q] += r
+                    hist[3, q] += r * r
+                    hist[4, q] += s
+                    touched[0] = min(touched[0], q)
+                    touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def _reaches(dx, dy, screen):  # type: ignore[no-untyped-def]
+    """Whether some ``|Dx|`` or ``|Dy|`` of a span is at least ``screen`` (in the maps' type,
+    so the compares run as SIMD code; a count vectorises where a flag does not)."""
+    n = np.int32(0)
+    for j in range(len(dx)):
+        n += np.int32(dx[j] >= screen) + np.int32(dy[j] >= screen)
+    return n > 0

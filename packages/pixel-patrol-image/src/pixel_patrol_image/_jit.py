@@ -9,6 +9,21 @@ is what lets the compiler vectorise the loops with divisions.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 compiled = njit(cache=True, nogil=True, error_model="numpy")
+
+
+def kernel_input(a: np.ndarray) -> np.ndarray:
+    """Pixels for a compiled kernel: 8-bit integers (and bool) as 16-bit integers of the same
+    sign, other types as they are.
+
+    Every kernel is compiled once per pixel type it meets, about 7 s of CPU on first use for the
+    kernels of one type; 8- and 16-bit images (PNG and TIFF side by side) are common, and the
+    kernels compute on 8-bit values exactly as on the same values in 16 bits, so one compiled
+    variant serves both. The copy costs far less than the kernels' work on the same pixels.
+    """
+    if a.dtype.itemsize == 1 and a.dtype.kind in "biu":
+        return a.astype(np.int16 if a.dtype.kind == "i" else np.uint16)
+    return a

@@ -8,8 +8,11 @@ a histogram for long rows of other types (both compiled, in
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._order_kernels import SELECT_BINS, counted_ranks, selected_ranks
 
 COUNTED_DTYPES = frozenset("bBhH?")
@@ -47,11 +50,27 @@ def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
     order = np.argsort(ranks, kind="stable")
     sorted_values = np.empty((b, len(ranks)))
     counted_ranks(
-        np.ascontiguousarray(keys), span, np.asarray(ranks, dtype=np.int64)[order], sorted_values
+        np.ascontiguousarray(kernel_input(keys)),
+        span,
+        np.asarray(ranks, dtype=np.int64)[order],
+        sorted_values,
+        _count_table(span),
     )
     out = np.empty_like(sorted_values)
     out[:, order] = sorted_values
     return (out - shift).astype(flat.dtype)
+
+
+_LOCAL = threading.local()
+
+
+def _count_table(levels: int) -> np.ndarray:
+    """This thread's zeroed int64 count table of at least ``levels`` entries (threads of a
+    worker count side by side; the kernel leaves the table zeroed)."""
+    table: np.ndarray | None = getattr(_LOCAL, "table", None)
+    if table is None or len(table) < levels:
+        table = _LOCAL.table = np.zeros(max(levels, 1 << 16), dtype=np.int64)
+    return table
 
 
 def _unsigned_keys(flat: np.ndarray) -> tuple[np.ndarray, int]:
@@ -70,6 +89,8 @@ def _selected(row: np.ndarray, ranks: list[int]) -> np.ndarray:
     of the extremes (the span of any two finite values is finite); the compiled
     :func:`~pixel_patrol_image._order_kernels.selected_ranks` does the rest.
     """
+    if row.dtype == np.float16:  # the compiled selection has no half type; float32 is exact
+        row = row.astype(np.float32)
     lo, hi = row.min(), row.max()
     if not lo < hi:
         return np.full(len(ranks), float(lo))

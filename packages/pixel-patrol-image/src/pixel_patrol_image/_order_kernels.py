@@ -19,13 +19,16 @@ the row, and the counts of 4,097 bins stay in the core's cache."""
 
 
 @compiled
-def counted_ranks(keys: np.ndarray, levels: int, ranks: np.ndarray, out: np.ndarray) -> None:
+def counted_ranks(
+    keys: np.ndarray, levels: int, ranks: np.ndarray, out: np.ndarray, hist: np.ndarray
+) -> None:
     """Values of the ascending ``ranks`` of every row of ``keys`` (``(b, n)`` uint8/uint16).
 
-    Writes ``out[p, r]`` = the key of rank ``ranks[r]`` (0-based) in row ``p``. The count
-    table is scanned and cleared only between the row's least and largest key.
+    Writes ``out[p, r]`` = the key of rank ``ranks[r]`` (0-based) in row ``p``. ``hist`` is
+    an int64 count table of at least ``levels`` zeros, left zeroed: it is scanned and
+    cleared only between each row's least and largest key, so a caller keeps one table
+    (512 KB for 16-bit keys, whose zeroing cost more than counting a small plane).
     """
-    hist = np.zeros(levels, dtype=np.int64)
     for p in range(keys.shape[0]):
         row = keys[p]
         lo, hi = levels, -1

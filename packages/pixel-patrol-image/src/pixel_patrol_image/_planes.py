@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pixel_patrol_image._workspace import Workspace
+from pixel_patrol_image._workspace import Workspace, thread_workspace
 
 BATCH_PIXELS = 1 << 18
 """Pixels per batch of planes: one 512x512 plane, or many small ones.
@@ -106,7 +106,7 @@ def per_plane(
     out = {name: np.full(n, np.nan) for name in names}
     if stack.height * stack.width == 0:
         return out
-    ws = Workspace()
+    ws = thread_workspace(names[0])
     for sl in batches(n, stack.height * stack.width, BATCH_PIXELS):
         raw = stack.planes[sl]
         for index, masked in _finite_groups(raw):

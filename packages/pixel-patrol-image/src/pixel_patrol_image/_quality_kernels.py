@@ -14,6 +14,7 @@ import numpy as np
 
 from pixel_patrol_image import _fused
 from pixel_patrol_image._filters import WEIGHT_FLOOR
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._robust import plane_stats
 from pixel_patrol_image._stats import PlaneStats, working_input
 from pixel_patrol_image._workspace import Workspace
@@ -73,11 +74,11 @@ def tile_sums(
     if raw.dtype == np.bool_:
         raw = raw.view(np.uint8)
     b = len(raw)
-    array, offset, unit = working_input(raw, stats, ws.get("quality_x", raw.shape, np.float32))
+    array, offset, unit = working_input(raw, stats, ws)
     d = stats.scaled_range(raw.dtype)
     out = np.zeros((b, len(SUMS)))
     _fused.quality_sums(
-        array,
+        kernel_input(array),
         masked,
         np.asarray(own, dtype=np.int64),
         offset,

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pixel_patrol_image._workspace import Workspace
+
 LOW_PERCENTILE = 1.0
 HIGH_PERCENTILE = 99.0
 """Robust bounds: the 1st and 99th percentiles of the finite values (numpy's linear rule).
@@ -285,7 +287,7 @@ DIRECT_DTYPES = frozenset("bBhHf")
 
 
 def working_input(
-    raw: np.ndarray, stats: PlaneStats, ws_buffer: np.ndarray | None = None
+    raw: np.ndarray, stats: PlaneStats, ws: Workspace | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What a compiled kernel needs to form the working values row by row.
 
@@ -293,7 +295,8 @@ def working_input(
     ``(float32(array) - offset) * unit`` in float32: the pixels themselves with the plane's
     float32 offset and unit for 8/16-bit integers and float32 planes of ordinary range, or
     the working values already formed by :func:`centre` (offset 0, unit 1) for every other
-    type and range. ``ws_buffer`` is a float32 buffer of ``raw.shape`` for the second case.
+    type and range. The second case writes into the buffer ``quality_x`` of ``ws`` (taken
+    only then: the first needs no buffer).
     """
     if raw.dtype == np.bool_:
         raw = raw.view(np.uint8)
@@ -305,7 +308,7 @@ def working_input(
         offset = stats.ranked[:, 6].astype(np.float32)
         scale = np.ldexp(np.float32(1.0), unit).astype(np.float32)
         return raw, offset, scale
-    out = np.empty(raw.shape, np.float32) if ws_buffer is None else ws_buffer
+    out = np.empty(raw.shape, np.float32) if ws is None else ws.get("quality_x", raw.shape, np.float32)
     centre(raw, stats, out)
     return out, np.zeros(b, np.float32), np.ones(b, np.float32)
 

@@ -26,7 +26,7 @@ from pixel_patrol_base.contracts import PlaneTile
 from pixel_patrol_image._planes import weight_name
 from pixel_patrol_image._stats import PlaneStats
 from pixel_patrol_image._survey import Survey
-from pixel_patrol_image._workspace import Workspace
+from pixel_patrol_image._workspace import thread_workspace
 
 
 def own_pixels(tile: PlaneTile) -> np.ndarray:
@@ -77,7 +77,8 @@ class QualityProgram:
             return self.survey.visit(own_pixels(tile))
         from pixel_patrol_image._quality_kernels import tile_sums
 
-        sums = tile_sums(tile.data[None], self.known.masked, self.known.stats, tile.own, Workspace())
+        ws = thread_workspace("raster-quality tiles")
+        sums = tile_sums(tile.data[None], self.known.masked, self.known.stats, tile.own, ws)
         return sums[0]
 
     def merge(self, partials: Sequence[Any]) -> Any:

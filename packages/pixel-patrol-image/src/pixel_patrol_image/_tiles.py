@@ -23,13 +23,11 @@ from pixel_patrol_image._compression_loops import (
     BIN_SHIFT,
     BINS,
     SUPPORT,
-    float_derivatives,
-    float_steps,
-    int_steps,
+    derive,
     measure,
     scan,
-    small_int_derivatives,
 )
+from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
 
 WHOLE = (slice(None), slice(None))
@@ -49,10 +47,11 @@ class Scratch:
         if len(self.found) < x.shape[1] + 8:  # whole 8-byte words, zero beyond the row
             self.found = np.zeros(-(-(x.shape[1] + 8) // 8) * 8, np.uint8)
         work = exact_type(x.dtype)
-        maps = self.maps.get(work)
-        if maps is None or maps.shape[1:] != x.shape:
-            maps = self.maps[work] = np.zeros((2, *x.shape), work)
-        return maps
+        size = 2 * x.shape[0] * x.shape[1]
+        flat = self.maps.get(work)
+        if flat is None or len(flat) < size:  # one buffer for every region and strip shape
+            flat = self.maps[work] = np.zeros(size, work)
+        return flat[:size].reshape(2, *x.shape)  # C-contiguous, as the compiled loops expect
 
 
 def exact_type(dtype: np.dtype) -> type:
@@ -97,12 +96,61 @@ def scan_region(
     """
     x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, ringing, scratch)
     origin, shape = _ints(global_offset), _ints(plane_shape)
-    block, maps = _first_pass(x, own, origin, shape, s, ringing)
+    blocking = np.zeros(4)
+    for part, part_own, part_origin in _strips(x, own, origin, SUPPORT if ringing else 1):
+        maps = _first_pass(part, part_own, part_origin, shape, s, ringing, blocking)
+        if ringing and summed_from < BINS:
+            _measure(part, part_own, part_origin, shape, s, maps, summed_from)
+    block = BlockingPartials(*(float(v) for v in blocking))
     if not ringing:
         return block, RingingPartials.empty()
-    if summed_from < BINS:
-        _measure(x, own, origin, shape, s, maps, summed_from)
     return block, _take(s, summed_from)
+
+
+STRIP_ROWS = 128
+"""Own rows a region is scanned in at a time: the derivative maps of a strip of a 2 Mpx tile
+(a few MB) stay in the cache between the passes that write and read them, where those of
+the whole tile (16 MB) do not."""
+
+
+def _strips(
+    x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int], halo: int
+) -> list[tuple[np.ndarray, tuple[int, int, int, int], tuple[int, int]]]:
+    """The region cut into strips of ``STRIP_ROWS`` own rows with their halo rows: each
+    strip's view, own bounds and plane origin. Every term belongs to one own pixel and the
+    strips are visited top to bottom, so the sums add up in the very order of one scan of
+    the whole region (the same bits)."""
+    r0, r1, c0, c1 = own
+    out = []
+    for a in range(r0, r1, STRIP_ROWS):
+        b = min(a + STRIP_ROWS, r1)
+        top, bottom = max(0, a - halo), min(x.shape[0], b + halo)
+        out.append((x[top:bottom], (a - top, b - top, c0, c1), (origin[0] + top, origin[1])))
+    return out
+
+
+def measure_region(
+    plane_with_halo: np.ndarray,
+    own_region: tuple[slice, slice],
+    global_offset: tuple[int, int],
+    plane_shape: tuple[int, int],
+    scratch: Scratch | None,
+    summed_from: int,
+) -> RingingPartials:
+    """The second pass of a tiler: ripple sums of the sites in bins from ``summed_from`` on.
+
+    The arguments are those of :func:`scan_region`. Unlike a second :func:`scan_region`, it
+    neither counts the sites nor sums the blocking steps again (the first pass did): the
+    partials' ``counts`` are zero, and the caller adds the first pass's counts to them.
+    """
+    x, own, s = _prepare(plane_with_halo, own_region, global_offset, plane_shape, True, scratch)
+    if summed_from < BINS:
+        origin, shape = _ints(global_offset), _ints(plane_shape)
+        for part, part_own, part_origin in _strips(x, own, origin, SUPPORT):
+            maps = s.fit(part)
+            if derive(part, part_own, part_origin, shape, maps.dtype.type(1), maps):
+                _measure(part, part_own, part_origin, shape, s, maps, summed_from)
+    return _take(s, summed_from)
 
 
 def plane_partials(
@@ -111,7 +159,9 @@ def plane_partials(
     """Partials of a whole plane, the ripple measured only for its strong sites."""
     x, own, s = _prepare(plane, WHOLE, (0, 0), plane.shape, True, scratch)
     shape = _ints(x.shape)
-    block, maps = _first_pass(x, own, (0, 0), shape, s, True)
+    blocking = np.zeros(4)
+    maps = _first_pass(x, own, (0, 0), shape, s, True, blocking)
+    block = BlockingPartials(*(float(v) for v in blocking))
     lo, hi = (int(v) for v in s.touched)
     first = strong_bin(s.hist[0, lo:hi], lo) if hi > lo else None
     summed_from = BINS if first is None else first
@@ -126,21 +176,19 @@ def _ints(pair: tuple[int, ...]) -> tuple[int, int]:
 
 def _first_pass(
     x: np.ndarray, own: tuple[int, int, int, int], origin: tuple[int, int],
-    shape: tuple[int, int], s: Scratch, ringing: bool,
-) -> tuple[BlockingPartials, np.ndarray]:  # fmt: skip
-    """Blocking sums, derivative maps and the strength histogram of the counted rows."""
-    blocking = np.zeros(4)
+    shape: tuple[int, int], s: Scratch, ringing: bool, blocking: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Blocking sums (added to ``blocking``), the derivative maps (returned) and the
+    strength histogram of the counted rows."""
     maps = s.fit(x)
     work = maps.dtype.type
-    steps = float_steps if x.dtype.kind == "f" else int_steps
-    derivatives = small_int_derivatives if work is np.float32 else float_derivatives
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     scan(
-        x, own, origin, shape, ringing, steps, derivatives, work(1), maps, bits, SHIFTS[work],
+        x, own, origin, shape, ringing, work(1), maps, bits, SHIFTS[work],
         s.found,
         s.hist[0], s.touched, blocking,
     )  # fmt: skip
-    return BlockingPartials(*(float(v) for v in blocking)), maps
+    return maps
 
 
 def _measure(
@@ -152,7 +200,12 @@ def _measure(
     work = maps.dtype.type
     bits = maps.view(np.int32 if work is np.float32 else np.int64)
     floor = float(np.array([first << BIN_SHIFT], np.int64).view(np.float64)[0])
-    measure(x, own, origin, shape, maps, bits, SHIFTS[work], floor, s.found, s.hist, s.touched)
+    screen = work(floor)
+    if float(screen) > floor:  # float32 rounded up: one step down keeps every site
+        screen = np.nextafter(screen, work(-np.inf))
+    measure(
+        x, own, origin, shape, maps, bits, SHIFTS[work], floor, screen, s.found, s.hist, s.touched
+    )
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
@@ -179,15 +232,16 @@ def working_values(x: np.ndarray) -> np.ndarray:
     """A region in a type and range the compiled scan handles. Both metrics are ratios, unchanged
     by an offset or a power-of-two scale, so this changes no value beyond float rounding.
 
-    * bool counts as 0/1 and float16 becomes float32 (exact; the scan has no half type);
+    * bool counts as 0/1, 8-bit integers become 16-bit ones (:func:`~pixel_patrol_image._jit.kernel_input`)
+      and float16 becomes float32 (exact; the scan has no half type);
     * 64-bit integers become float64 differences from the region's minimum, formed exactly in
       unsigned arithmetic (steps between values near 2**63 would overflow int64);
     * float64 regions whose largest finite magnitude lies beyond 2**1000 are scaled by
       2**-RESCALE, those whose largest is below 2**-1000 (subnormal data) by 2**RESCALE: exact,
       and the same fixed factor for every region of such a plane, so tiles still merge.
     """
-    if x.dtype == np.bool_:
-        return x.view(np.uint8)
+    if x.dtype.itemsize == 1:
+        return kernel_input(x)
     if x.dtype == np.float16:
         return x.astype(np.float32)
     if x.dtype.kind in "iu" and x.dtype.itemsize == 8:

@@ -8,6 +8,8 @@ and are reused by every batch of the same shape.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 
@@ -38,3 +40,25 @@ class Workspace:
             buf.flags.writeable = False
             self._buffers[name] = buf
         return buf
+
+
+_LOCAL = threading.local()
+
+
+def thread_workspace(owner: str) -> Workspace:
+    """This thread's :class:`Workspace` for ``owner`` (a kernel's name), kept between calls.
+
+    A fresh workspace per image (or per tile) faults its buffers in from the system again
+    each time, which costs more than the arithmetic of a small image. Buffers keep one
+    shape per name (a batch of at most ``BATCH_PIXELS``, or a tile of at most
+    ``TILE_PIXELS``), and every kernel of an owner writes the same parts of a buffer of a
+    given shape, so parts never written stay zero as in a new one. Threads of a worker
+    each get their own.
+    """
+    spaces: dict[str, Workspace] | None = getattr(_LOCAL, "spaces", None)
+    if spaces is None:
+        spaces = _LOCAL.spaces = {}
+    ws = spaces.get(owner)
+    if ws is None:
+        ws = spaces[owner] = Workspace()
+    return ws

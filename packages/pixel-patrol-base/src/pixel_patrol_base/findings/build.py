@@ -121,7 +121,7 @@ def finding(
         scope=scope or scope_of(frame, rows),
         message=agree(text.message(rows)),
         files=files_of(frame, rows),
-        rows=tuple(frame.key(int(i)) for i in rows),
+        rows=frame.keys(rows),
         value=_plain(value),
         threshold=_plain(threshold),
         condition=condition,

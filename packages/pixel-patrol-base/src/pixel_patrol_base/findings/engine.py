@@ -30,7 +30,7 @@ from pixel_patrol_base.findings.expectations import (
     load_expectations,
     parse_expectations,
 )
-from pixel_patrol_base.findings.frame import Frame, read_frame
+from pixel_patrol_base.findings.frame import BatchTap, Frame, read_frame
 from pixel_patrol_base.findings.model import Finding, severity_rank
 from pixel_patrol_base.findings.params import RULES, Settings
 from pixel_patrol_base.findings.rules_expect import expectation
@@ -84,12 +84,23 @@ def as_expectations(expectations: ExpectationsLike) -> Expectations | None:
     return load_expectations(expectations)
 
 
-def run_check(source: str | os.PathLike[str] | pa.Table, expectations: ExpectationsLike = None) -> CheckResult:
-    """Read the report (expectations first, so a bad file fails fast) and run every rule."""
-    exp = as_expectations(expectations)
+def run_check(
+    source: str | os.PathLike[str] | pa.Table, expectations: ExpectationsLike = None, taps: Mapping[str, BatchTap] | None = None
+) -> CheckResult:
+    """Read the report (expectations first, so a bad file fails fast) and run every rule.
+
+    ``taps`` see the heavy columns' batches as the check streams them (see
+    :class:`~pixel_patrol_base.findings.frame.BatchTap`); each is told ``done`` in every case.
+    """
+    try:
+        exp = as_expectations(expectations)
+    except BaseException:
+        for tap in (taps or {}).values():
+            tap.done(False)
+        raise
     settings = exp.settings if exp is not None else Settings()
     metrics = {m for rule in ("outlier", "condition-shift") for m in settings.get(rule, "metrics")}
-    frame = read_frame(source, frozenset(metrics))
+    frame = read_frame(source, frozenset(metrics), taps)
     return check_frame(frame, exp)
 
 

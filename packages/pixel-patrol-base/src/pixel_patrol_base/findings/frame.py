@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +45,17 @@ USED = frozenset(
 REQUIRED = ("imported_path", "obs_level")
 DIMS = ("z", "t", "c", "s")
 BATCH_ROWS = 4096
+
+
+class BatchTap(Protocol):
+    """Sees every batch of one heavy column as the check streams it (e.g. the HTML page keeps
+    the image rows' histograms, so the file's largest column is decoded once, not twice)."""
+
+    def feed(self, offset: int, column: pa.Array) -> None:
+        """The column's values of rows ``offset`` … ``offset + len(column) - 1``."""
+
+    def done(self, ok: bool) -> None:
+        """The stream has ended (``ok`` False: it failed part-way); called exactly once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +103,14 @@ class Frame:
     _features: dict[str, np.ndarray] = field(default_factory=dict)
     _workers: list[threading.Thread] = field(default_factory=list)
     _failure: list[BaseException] = field(default_factory=list)
+    _keys: np.ndarray | None = None
+    _has_key: np.ndarray | None = None
 
-    def start_features(self, streams: list[Callable[[], Iterator[pa.RecordBatch]]]) -> None:
-        """Derive percentiles and hashes in background threads, one per heavy column."""
+    def start_features(
+        self, streams: list[tuple[str, Callable[[], Iterator[pa.RecordBatch]]]], taps: Mapping[str, BatchTap] | None = None
+    ) -> None:
+        """Derive percentiles and hashes in background threads, one per heavy column; ``taps``
+        see the batches of their column on the way."""
         self._features = _empty_features(self.n)
         inputs = _DeriveInputs(
             self.num("histogram_min"),
@@ -102,14 +119,20 @@ class Frame:
             (self.obs == 0) | (self.dims["z"] >= 0) | (self.dims["t"] >= 0),
         )
 
-        def work(stream: Callable[[], Iterator[pa.RecordBatch]]) -> None:
+        def work(column: str, stream: Callable[[], Iterator[pa.RecordBatch]]) -> None:
+            tap = (taps or {}).get(column)
+            ok = False
             try:
-                _derive(self._features, inputs, stream())
+                _derive(self._features, inputs, _tapped(stream(), column, tap))
+                ok = True
             except (OSError, pa.ArrowException, ValueError) as exc:
                 self._failure.append(exc)
+            finally:
+                if tap is not None:
+                    tap.done(ok)
 
-        for stream in streams:
-            worker = threading.Thread(target=work, args=(stream,), name="pixel-patrol-check-features", daemon=True)
+        for column, stream in streams:
+            worker = threading.Thread(target=work, args=(column, stream), name="pixel-patrol-check-features", daemon=True)
             worker.start()
             self._workers.append(worker)
 
@@ -170,6 +193,12 @@ class Frame:
                 self._codes[name] = encode(self.table.column(name))
         return self._codes[name]
 
+    def derived_codes(self, key: str, make: Callable[[], Codes]) -> Codes:
+        """Codes derived from columns (e.g. joined lists), made once per frame under ``key``."""
+        if key not in self._codes:
+            self._codes[key] = make()
+        return self._codes[key]
+
     @property
     def measured(self) -> np.ndarray:
         """Rows with statistics the rules look at: not an error, not a plane tile."""
@@ -185,6 +214,31 @@ class Frame:
         d = {f"dim_{a}": (int(self.dims[a][i]) if self.dims[a][i] >= 0 else None) for a in DIMS}
         return RowKey(self.path.at(i) or "", self.child.at(i), **d)
 
+    def keys(self, rows: np.ndarray) -> tuple[RowKey, ...]:
+        """:meth:`key` of every row of ``rows``, each column converted to Python once and every
+        key made once per frame (findings of a large report name hundreds of thousands of rows,
+        the same image rows in several findings)."""
+        if self._keys is None or self._has_key is None:
+            self._keys = np.full(self.n, None, dtype=object)
+            self._has_key = np.zeros(self.n, dtype=bool)
+        cache, has = self._keys, self._has_key
+        rows = np.asarray(rows, dtype=np.int64)
+        new = np.unique(rows[~has[rows]])
+        if len(new):
+
+            def strings(c: Codes, empty: str | None) -> list[str | None]:
+                values = [*c.values, empty]  # code -1 picks the last entry
+                return [values[k] for k in c.codes[new].tolist()]
+
+            def dims(a: str) -> list[int | None]:
+                return [None if v < 0 else v for v in self.dims[a][new].tolist()]
+
+            made = np.empty(len(new), dtype=object)
+            made[:] = list(map(RowKey, strings(self.path, ""), strings(self.child, None), *(dims(a) for a in DIMS)))
+            cache[new] = made
+            has[new] = True
+        return tuple(cache[rows].tolist())
+
     def file(self, i: int) -> str:
         """The imported_path of row ``i``."""
         return self.path.at(i) or ""
@@ -194,17 +248,34 @@ class Frame:
         return self.cond.at(i) or "."
 
 
-def read_frame(source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] = frozenset()) -> Frame:
+def read_frame(
+    source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] = frozenset(), taps: Mapping[str, BatchTap] | None = None
+) -> Frame:
     """Load a report file (or take a table) and derive what the rules need.
 
     Of a file only the columns the rules use are read (:data:`USED` and ``extra``, e.g. the
-    metrics the settings compare); the others are known by name for :meth:`Frame.has`.
+    metrics the settings compare); the others are known by name for :meth:`Frame.has`. A tap
+    of a heavy column the report lacks is told ``done(False)`` at once.
     """
+    taps = dict(taps or {})
+    try:
+        frame = _read_frame(source, extra, taps)
+    except BaseException:
+        for tap in taps.values():
+            tap.done(False)
+        raise
+    for column, tap in taps.items():
+        if column not in HEAVY or column not in frame.columns:
+            tap.done(False)  # no stream of that column will run
+    return frame
+
+
+def _read_frame(source: str | os.PathLike[str] | pa.Table, extra: frozenset[str], taps: dict[str, BatchTap]) -> Frame:
     if isinstance(source, pa.Table):
         light = source.drop_columns([c for c in HEAVY if c in source.column_names])
         frame = _frame(light, "table")
         frame.columns = frozenset(source.column_names)
-        frame.start_features([_table_stream(source, c) for c in HEAVY if c in source.column_names])
+        frame.start_features([(c, _table_stream(source, c)) for c in HEAVY if c in source.column_names], taps)
         return frame
     path = Path(source)
     pf = _open(path)
@@ -215,7 +286,7 @@ def read_frame(source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] 
         raise ReportError(f"{path}: cannot read the report ({exc})") from exc
     frame = _frame(light, str(path), str(path))
     frame.columns = frozenset(names)
-    frame.start_features([_file_stream(path, c) for c in HEAVY if c in names])
+    frame.start_features([(c, _file_stream(path, c)) for c in HEAVY if c in names], taps)
     return frame
 
 
@@ -226,6 +297,16 @@ def _open(path: Path) -> pq.ParquetFile:
         return pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
         raise ReportError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def _tapped(batches: Iterator[pa.RecordBatch], column: str, tap: BatchTap | None) -> Iterator[pa.RecordBatch]:
+    """``batches`` unchanged, each shown first to ``tap`` (if any)."""
+    offset = 0
+    for batch in batches:
+        if tap is not None:
+            tap.feed(offset, batch.column(batch.schema.names.index(column)))
+        yield batch
+        offset += batch.num_rows
 
 
 def _table_stream(table: pa.Table, column: str) -> Callable[[], Iterator[pa.RecordBatch]]:

@@ -1,8 +1,9 @@
 """Metadata rules within a condition: ``inconsistent`` and ``missing-metadata``.
 
 Files of one condition are expected to agree on how they were acquired and stored. For every
-field the condition's most common value is its majority; files with another value are the
-minority and are named with both values. RGB or 8-bit exports among 12-bit-or-more raw data
+field, files whose value is less common than the condition's most common value are named with
+both values; the message says "majority" only when that value is held by more than half of the
+condition's images, "most common value" otherwise (4 of 11 is no majority). RGB or 8-bit exports among 12-bit-or-more raw data
 are reported as exports and not again field by field.
 """
 
@@ -37,11 +38,12 @@ class Field:
     tolerance: str | None = None
 
 
-def _categorical(label: str, c: Codes) -> Field:
-    return Field(label, c.codes, lambda k: c.values[k])
+def _categorical(label: str, c: Codes, rows: np.ndarray) -> Field:
+    return Field(label, c.codes[rows], lambda k: c.values[k])
 
 
 def _numeric(label: str, values: np.ndarray, tolerance: str | None = None) -> Field:
+    """Codes in value order (so ties between equally common values go to the smallest)."""
     finite = np.isfinite(values)
     uniq, inv = np.unique(np.where(finite, values, 0.0), return_inverse=True)
     codes = np.where(finite, inv.reshape(-1), -1)
@@ -63,22 +65,22 @@ def channel_names(ctx: Context) -> Codes:
     f = ctx.frame
     if not f.has("channel_names"):
         return Codes(np.full(f.n, -1, dtype=np.int64), [])
-    col = f.table.column("channel_names")
-    return encode(pc.binary_join(col, "|").cast(pa.string()))
+    return f.derived_codes("channel_names joined", lambda: encode(pc.binary_join(f.table.column("channel_names"), "|").cast(pa.string())))
 
 
 def _fields(ctx: Context, rows: np.ndarray) -> list[Field]:
+    """The compared fields, coded for ``rows`` only (the image rows, not their many slices)."""
     f = ctx.frame
-    x, y = f.num("X_size"), f.num("Y_size")
-    out = [_categorical("dtype", f.strings("dtype")), _categorical("dim_order", f.strings("dim_order"))]
-    out += [_numeric(f"{a}_size", f.num(f"{a}_size")) for a in "ZCT"]
+    x, y = f.num("X_size")[rows], f.num("Y_size")[rows]
+    out = [_categorical("dtype", f.strings("dtype"), rows), _categorical("dim_order", f.strings("dim_order"), rows)]
+    out += [_numeric(f"{a}_size", f.num(f"{a}_size")[rows]) for a in "ZCT"]
     out.append(_plane(x, y))
-    out += [_numeric(f"pixel_size_{a}", f.num(f"pixel_size_{a}"), "pixel_size_tolerance") for a in "XY"]
-    out.append(_categorical("pixel_size_unit", f.strings("pixel_size_unit")))
-    out.append(_categorical("channel_names", channel_names(ctx)))
-    out.append(_categorical("objective", f.strings("objective")))
-    out.append(_numeric("exposure_time_s", f.num("exposure_time_s"), "exposure_tolerance"))
-    out.append(_numeric("significant_bits", f.num("significant_bits")))
+    out += [_numeric(f"pixel_size_{a}", f.num(f"pixel_size_{a}")[rows], "pixel_size_tolerance") for a in "XY"]
+    out.append(_categorical("pixel_size_unit", f.strings("pixel_size_unit"), rows))
+    out.append(_categorical("channel_names", channel_names(ctx), rows))
+    out.append(_categorical("objective", f.strings("objective"), rows))
+    out.append(_numeric("exposure_time_s", f.num("exposure_time_s")[rows], "exposure_tolerance"))
+    out.append(_numeric("significant_bits", f.num("significant_bits")[rows]))
     return out
 
 
@@ -119,7 +121,7 @@ def _majority(cond: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _field_findings(ctx: Context, field: Field, rows: np.ndarray) -> list[Finding]:
     f = ctx.frame
-    cond, codes = f.cond.codes[rows], field.codes[rows]
+    cond, codes = f.cond.codes[rows], field.codes
     if not (codes >= 0).any():
         return []
     major, major_n, total = _majority(cond + 1, codes)
@@ -149,11 +151,19 @@ def _minority_finding(
     common = field.text(int(vals[np.argmax(counts)]))
     majority = field.text(major)
     text = Text(
-        lambda r: f"{field.label}: {len(r):,} of {total:,} images {'differs' if len(r) == 1 else 'differ'} from the condition's majority {majority} ({major_n:,}), e.g. {common}",
+        lambda r: f"{field.label}: {len(r):,} of {total:,} images {'differs' if len(r) == 1 else 'differ'} from {reference_phrase(majority, major_n, total)}, e.g. {common}",
         INCONSISTENT_ACTION,
     )
-    evidence = [field.text(int(k)) for k in codes]
+    texts = {k: field.text(k) for k in np.unique(codes).tolist()}
+    evidence = [texts[k] for k in codes.tolist()]
     return finding(f, "inconsistent", "warning", rows, text, value=common, threshold=majority, evidence=evidence, condition=cond)
+
+
+def reference_phrase(value: str, count: int, total: int) -> str:
+    """'the condition's majority value X (9 of 11 images)', or 'most common value' when X is
+    held by half of the images or fewer."""
+    kind = "majority value" if 2 * count > total else "most common value"
+    return f"the condition's {kind} {value} ({count:,} of {plural(total, 'image')})"
 
 
 def _exports(ctx: Context, rows: np.ndarray) -> np.ndarray:

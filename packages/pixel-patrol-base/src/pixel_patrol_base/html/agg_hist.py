@@ -88,7 +88,7 @@ def group_sums(counts: np.ndarray, g: np.ndarray, ng: int) -> np.ndarray:
 def _counts(frame: ReportFrame, rows: np.ndarray) -> np.ndarray:
     col = frame.image_heavy("histogram_counts", rows)
     flat = pc.fill_null(col.flatten(), 0).to_numpy(zero_copy_only=False)
-    return np.asarray(flat, dtype=np.float64).reshape(len(rows), BINS)
+    return np.array(flat, dtype=np.float64).reshape(len(rows), BINS)  # a writable copy: re-binned in place
 
 
 def target_edges(dtype: str, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -8,6 +8,7 @@ row group at a time.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -84,3 +85,71 @@ class ParquetSource:
         inverse = np.empty(len(rows), dtype=np.int64)
         inverse[order] = np.arange(len(rows))
         return merged.take(pa.array(inverse, pa.int64()))
+
+
+class HistogramTap:
+    """Keeps the image rows' ``histogram_counts`` as ``check`` streams the column past it.
+
+    ``check`` decodes every row's histogram anyway (for its percentiles); taking the image
+    rows on the way spares the page a second decoding of the report's largest column. The
+    counts are held as float64 (what the page sums), nulls as zeros.
+    """
+
+    def __init__(self, image_rows: np.ndarray, bins: int = 256) -> None:
+        self.image_rows = np.asarray(image_rows, dtype=np.int64)
+        self.bins = bins
+        self.counts = np.zeros((len(self.image_rows), bins), dtype=np.float64)
+        self.complete = False
+        self._broken = False
+        self._done = threading.Event()
+
+    def feed(self, offset: int, column: pa.Array) -> None:
+        """Copy the batch's image rows (a column of another shape only marks the tap unusable:
+        the page then reads the file itself, and ``check`` is not disturbed)."""
+        lo, hi = np.searchsorted(self.image_rows, [offset, offset + len(column)])
+        if hi <= lo or self._broken:
+            return
+        local = self.image_rows[lo:hi] - offset
+        picked = column.take(pa.array(local, pa.int64()))
+        valid = np.asarray(picked.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        flat = picked.filter(pa.array(valid)).flatten().to_numpy(zero_copy_only=False)
+        if len(flat) != int(valid.sum()) * self.bins:
+            self._broken = True
+            return
+        target = self.counts[lo:hi]
+        target[valid] = flat.reshape(-1, self.bins)
+
+    def done(self, ok: bool) -> None:
+        """The stream ended; only a complete one is used."""
+        self.complete = ok and not self._broken
+        self._done.set()
+
+    def wait(self) -> bool:
+        """Whether every image row's histogram was seen (blocks until the stream ended)."""
+        self._done.wait()
+        return self.complete
+
+
+class TappedSource:
+    """``histogram_counts`` of image rows from a :class:`HistogramTap`, the rest from ``inner``
+    (also the histograms when the tap's stream failed: then the file is read as before)."""
+
+    def __init__(self, inner: HeavySource, tap: HistogramTap) -> None:
+        self.inner = inner
+        self.tap = tap
+
+    def has(self, name: str) -> bool:
+        """Whether the report has the column."""
+        return self.inner.has(name)
+
+    def take(self, name: str, rows: np.ndarray) -> pa.Array:
+        """The column's values at ``rows`` (global row numbers)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if name != "histogram_counts" or not self.tap.wait():
+            return self.inner.take(name, rows)
+        pos = np.searchsorted(self.tap.image_rows, rows)
+        pos = np.minimum(pos, max(len(self.tap.image_rows) - 1, 0))
+        if not len(self.tap.image_rows) or not np.array_equal(self.tap.image_rows[pos], rows):
+            return self.inner.take(name, rows)  # not only image rows: read them
+        values = pa.array(self.tap.counts[pos].reshape(-1))
+        return pa.FixedSizeListArray.from_arrays(values, self.tap.bins)

@@ -8,13 +8,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.findings.model import Finding
 from pixel_patrol_base.html.build import DEFAULT_MAX_THUMBNAILS, page_data
-from pixel_patrol_base.html.heavy import HEAVY_COLUMNS, ParquetSource
+from pixel_patrol_base.html.frame import numeric
+from pixel_patrol_base.html.heavy import (
+    HEAVY_COLUMNS,
+    HeavySource,
+    HistogramTap,
+    ParquetSource,
+    TappedSource,
+)
 from pixel_patrol_base.html.render import render, require, write_atomic
 from pixel_patrol_base.project import ProjectMetadata
 from pixel_patrol_base.report import read_report
@@ -64,10 +72,13 @@ def write_html(
         data = page_data(table, meta, found, group_by=group_by, max_thumbnails=max_thumbnails, title=title)
     else:
         path = Path(report)
+        tap = histogram_tap(path) if findings is None else None
         with ThreadPoolExecutor(1) as pool:
-            # check reads the report on its own; it runs beside the aggregation (2 cores).
-            job = pool.submit(run_check, path, exp) if findings is None else None
-            table, meta, heavy, schema = read_light(path)
+            # check reads the report on its own; it runs beside the aggregation (2 cores) and
+            # hands the page the image rows' histograms as it decodes them
+            job = pool.submit(run_check, path, exp, tap) if findings is None else None
+            table, meta, file_source, schema = read_light(path)
+            heavy: HeavySource = file_source if tap is None else TappedSource(file_source, tap)
             data = page_data(
                 table, meta, (lambda: job.result()[0]) if job else list(findings or []), group_by=group_by,
                 max_thumbnails=max_thumbnails, title=title, source=path.name, heavy=heavy, schema=schema,
@@ -102,10 +113,28 @@ def _light_columns(path: Path) -> list[str] | None:
     return [n for n in names if n not in HEAVY_COLUMNS]
 
 
-def run_check(report: pa.Table | Path, expectations: Any) -> tuple[list[Finding], dict[str, str]]:
+def histogram_tap(path: Path) -> HistogramTap | None:
+    """A tap for the image rows' histograms (None when the report has none or cannot be read:
+    reading it again then names the problem). Image rows are those at obs_level 0, as the
+    page's frame selects them."""
+    try:
+        schema = pq.read_schema(path)
+        if "histogram_counts" not in schema.names:
+            return None
+        if "obs_level" not in schema.names:
+            return HistogramTap(np.arange(pq.ParquetFile(path).metadata.num_rows))
+        level = numeric(pq.read_table(path, columns=["obs_level"]).column("obs_level"))
+    except (OSError, pa.ArrowException):
+        return None
+    return HistogramTap(np.flatnonzero(level == 0))
+
+
+def run_check(
+    report: pa.Table | Path, expectations: Any, tap: HistogramTap | None = None
+) -> tuple[list[Finding], dict[str, str]]:
     """``check``'s findings on a report (the same rules and order as ``pixel-patrol check``)
     and the rules it could not run, with the reason."""
     from pixel_patrol_base.findings.engine import run_check as check
 
-    result = check(report, expectations)
+    result = check(report, expectations, {"histogram_counts": tap} if tap is not None else None)
     return list(result.findings), dict(result.skipped)

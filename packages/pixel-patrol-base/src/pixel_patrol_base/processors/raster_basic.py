@@ -24,7 +24,13 @@ import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
 from pixel_patrol_base.processors import _extremes
-from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
+from pixel_patrol_base.processors._pixels import (
+    Workspace,
+    check_real,
+    flat_leaves,
+    pieces,
+    thread_workspace,
+)
 
 F64 = pa.float64()
 
@@ -99,7 +105,7 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
         x = x.view(np.uint8)
     n, width = x.shape
     acc = _Moments.empty(n)
-    ws = Workspace()
+    ws = thread_workspace("raster-basic")
     ref = _references(x)
     plan = pieces(n, width)
     if plan[0][1].stop - plan[0][1].start < width:

@@ -20,6 +20,7 @@ constant image maps to 128. ``v ≈ norm_min + byte / 255 *
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,8 +51,14 @@ class ThumbnailLayout:
 
     @classmethod
     def of(cls, image: ImageContext) -> ThumbnailLayout:
-        """Layout for the image described by ``image``."""
-        dims = dict(zip(image.dim_order, image.shape, strict=True))
+        """Layout for the image described by ``image`` (shared by images of one geometry:
+        treat its arrays as read-only)."""
+        return _layout(image.dim_order, tuple(int(n) for n in image.shape))
+
+    @classmethod
+    def build(cls, dim_order: str, shape: tuple[int, ...]) -> ThumbnailLayout:
+        """Layout for an image of ``shape`` with axes ``dim_order``."""
+        dims = dict(zip(dim_order, shape, strict=True))
         height, width = dims.get("Y", 1), dims.get("X", 1)
         longest = max(height, width)
         h = max(1, (2 * SIZE * height + longest) // (2 * longest))
@@ -68,6 +75,15 @@ class ThumbnailLayout:
             picks=picks,
             colour=colour,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(dim_order: str, shape: tuple[int, ...]) -> ThumbnailLayout:
+    """Layouts of recent image geometries: a folder of images of one size computes it once."""
+    layout = ThumbnailLayout.build(dim_order, shape)
+    layout.rows.setflags(write=False)
+    layout.cols.setflags(write=False)
+    return layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +152,11 @@ class Thumbnail:
         filled = np.zeros((SIZE, SIZE, channels), dtype=bool)
         covered = np.zeros((SIZE, SIZE), dtype=bool)
         for p in parts:
-            canvas[np.ix_(p.rows, p.cols, p.channels)] = p.values
-            filled[np.ix_(p.rows, p.cols, p.channels)] = True
-            covered[np.ix_(p.rows, p.cols)] = True
-        lo, hi = _finite_bounds(canvas, filled)
+            samples, pixels = _where(p)
+            canvas[samples] = p.values
+            filled[samples] = True
+            covered[pixels] = True
+        lo, hi = _finite_bounds([p.values for p in parts])
         levels = scaled_levels(canvas, filled, lo, hi)
         return {
             "thumbnail": encode_rgba(levels, covered),
@@ -186,9 +203,22 @@ def _plane(
     return result
 
 
-def _finite_bounds(canvas: np.ndarray, filled: np.ndarray) -> tuple[Any, Any]:
-    """Finite minimum and maximum of the shown samples, in the pixel type (``None`` if none)."""
-    shown = canvas[filled]
+def _where(part: ThumbnailPart) -> tuple[Any, Any]:
+    """Indices of a part's samples in the canvas ``(Y, X, channel)`` and of its pixels in
+    ``(Y, X)``: slices when its rows and columns are runs, as a chunk's always are (cheaper
+    to assign through than index arrays), ``numpy.ix_`` otherwise."""
+    rows, cols = part.rows, part.cols
+    runs = all(len(i) and int(i[-1]) - int(i[0]) == len(i) - 1 for i in (rows, cols))
+    if not runs:
+        return np.ix_(rows, cols, part.channels), np.ix_(rows, cols)
+    ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    return (ys, xs, part.channels), (ys, xs)
+
+
+def _finite_bounds(values: Sequence[np.ndarray]) -> tuple[Any, Any]:
+    """Finite minimum and maximum of the shown samples (the chunks' sampled values, which
+    never overlap), in the pixel type (``None`` if none)."""
+    shown = values[0].reshape(-1) if len(values) == 1 else np.concatenate([v.reshape(-1) for v in values])
     finite = shown[np.isfinite(shown)] if shown.dtype.kind == "f" else shown
     if finite.size == 0:
         return None, None
