@@ -7,7 +7,7 @@ the CPU time of the process (all threads: zarr decodes in a thread pool) and the
 per chunk, each the minimum over the runs (the figure least disturbed by other load on the
 machine), and the ratios checked / plain. Opening (metadata only) is timed the same way.
 
-Stores: the real OME-Zarr stores in /work/shared/realdata/ome-zarr (or
+Stores: the real OME-Zarr stores in <repository>/../shared/realdata/ome-zarr (or
 $PIXEL_PATROL_REALDATA), and synthetic arrays of 1000 chunks of 64x64 uint16 (8 KiB) and
 100 chunks of 256x256 uint16 (128 KiB) for each codec the checks cover, written to a
 temporary folder. Small chunks make any per-chunk cost show.
@@ -34,7 +34,7 @@ from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 
 from pixel_patrol_loader_bio._zarrguard import open_checked
 
-REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata")) / "ome-zarr"
+REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA") or Path(__file__).resolve().parents[2] / "shared" / "realdata") / "ome-zarr"
 REAL = {
     "viv_blobs_image_v04 (v2 blosc)": ("viv_blobs_image_v04.ome.zarr", "0"),
     "viv_blobs_image_v05 (v3 zstd)": ("viv_blobs_image_v05.ome.zarr", "0"),

@@ -104,3 +104,5 @@ def visit(url: str, profile: Path, shot: Path, timeout: float = 120.0) -> dict[s
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]  # a pipe left to the collector warns

@@ -42,7 +42,7 @@ def test_external_client_is_used(small_set: Path, tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
     project = api.create_project("exp", small_set, loader="tifffile", output_path=tmp_path / "r.parquet")
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(cluster):
         api.process_files(project, processors_include=["raster-basic"], max_images_per_task=2)
     table, meta = api.load(project.output_path)
     assert meta.processing_stats["executor"] == "active client"

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import tifffile
 from PIL import Image
+from realdata import require
 
 from pixel_patrol_base import api
 from pixel_patrol_base.discovery import FileEntry
@@ -23,7 +24,6 @@ from pixel_patrol_base.rows import RowBuffer
 from pixel_patrol_base.settings import ProcessingSettings
 from pixel_patrol_base.worker import TaskStats, process_file
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 GOOD = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
 
 
@@ -112,9 +112,7 @@ def test_file_deleted_after_discovery(tmp_path: Path) -> None:
 
 
 def test_zarr_with_missing_chunks_reads_fill_values(tmp_path: Path) -> None:
-    src = REALDATA / "ome-zarr" / "viv_blobs_image_v04.ome.zarr"
-    if not src.is_dir():
-        pytest.skip("shared real data not present")
+    src = require("ome-zarr/viv_blobs_image_v04.ome.zarr")
     store = tmp_path / "d" / "img.ome.zarr"
     shutil.copytree(src, store)
     chunks = [p for p in store.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name != "zarr.json"]

@@ -85,7 +85,7 @@ def test_empty_folder_gives_empty_report(tmp_path: Path) -> None:
         (["base", "-p", "nope"], "does not exist"),
         (["base", "-o", "nodir/r.parquet"], "output folder"),
         (["base", "-l", "nosuch"], "unknown loader 'nosuch'; available:"),
-        (["base", "-l", "tifffile", "--processors-include", "nosuch"], "unknown processor 'nosuch'"),
+        (["base", "-l", "npy-contract", "--processors-include", "nosuch"], "unknown processor 'nosuch'"),
         (["base", "--slice-size", "Q=1"], "unknown axis 'Q'"),
         (["base", "--slice-size", "Z=0"], "Z=0 is invalid"),
         (["base", "--slice-size", "Z=x"], "not an integer"),
@@ -95,7 +95,9 @@ def test_empty_folder_gives_empty_report(tmp_path: Path) -> None:
         (["base", "--max-workers", "0"], "--max-workers"),
     ],
 )
-def test_bad_input_exit_2_nothing_written(tmp_path: Path, args: list[str], fragment: str) -> None:
+def test_bad_input_exit_2_nothing_written(
+    tmp_path: Path, args: list[str], fragment: str, acme: Path
+) -> None:
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "a.tif").write_bytes(b"x")
     (tmp_path / "outside").mkdir()

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata"))
+from realdata import require
 
 
 def copy_plain(src: Path, dst: Path) -> Path:
@@ -31,9 +30,6 @@ def real_copy(tmp_path: Path) -> Callable[[str], Path]:
     """``real_copy("tiff/x.tif")`` copies a real-data entry into ``tmp_path`` and returns it."""
 
     def make(rel: str) -> Path:
-        src = REALDATA / rel
-        if not src.exists():
-            pytest.skip(f"real-data file {src} is not available on this machine")
-        return copy_plain(src, tmp_path / Path(rel).name)
+        return copy_plain(require(rel), tmp_path / Path(rel).name)
 
     return make

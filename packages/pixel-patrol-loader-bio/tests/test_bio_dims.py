@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pixel_patrol_loader_bio._dims import letter_for, normalise_region, plan_axes
+from pixel_patrol_base.regions import region_steps
+from pixel_patrol_loader_bio._dims import letter_for, plan_axes
 
 
 @pytest.mark.parametrize(
@@ -57,10 +58,10 @@ def test_unplaceable_axis_is_an_error():
 
 def test_region_validation():
     with pytest.raises(ValueError, match="2 slices"):
-        normalise_region((slice(None), slice(None)), (1, 2, 3))
+        region_steps((slice(None), slice(None)), (1, 2, 3))
     with pytest.raises(ValueError, match="positive step"):
-        normalise_region((slice(None, None, -1),), (3,))
-    assert normalise_region((slice(-2, None),), (5,)) == [(3, 5, 1)]
+        region_steps((slice(None, None, -1),), (3,))
+    assert region_steps((slice(-2, None),), (5,)) == [(3, 5, 1)]
 
 
 _labels = st.lists(st.sampled_from(list("TCZQIV")), max_size=4).map(lambda a: [*a, "Y", "X"])

@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
+from realdata import listing
 
+from pixel_patrol_base.discovery import path_extension
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_loader_bio import _bioio_plugin
 from pixel_patrol_loader_bio._bioio_axes import (
@@ -32,10 +34,8 @@ from pixel_patrol_loader_bio._bioio_axes import (
 from pixel_patrol_loader_bio._bioio_select import BY_EXTENSION, TIFF_FAMILY
 from pixel_patrol_loader_bio._errors import NeedsPlugin
 from pixel_patrol_loader_bio._omexml import OmeImage
-from pixel_patrol_loader_bio._paths import extension
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 
-REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata"))
 RNG = np.random.default_rng(11)
 
 
@@ -228,12 +228,6 @@ SYNTHETIC = {**TIFFS, **PILLOW, **STORES}
 REAL_DIRS = ("tiff", "ome-tiff", "imagej-tiff", "lsm", "png-jpeg-bmp", "ome-zarr")
 
 
-def real_files(*dirs: str) -> list[str]:
-    if not REALDATA.exists():
-        return []
-    return [f"{d}/{p.name}" for d in dirs for p in sorted((REALDATA / d).iterdir())]
-
-
 @pytest.fixture
 def sample(tmp_path: Path, real_copy) -> Callable[[str], Path]:
     """A synthetic file by name, or a private copy of a real-data file by relative path."""
@@ -255,9 +249,9 @@ def open_with_plugin(path: str) -> Any:
     """The file read as before: through the bioio plugin the loader would choose."""
     if os.path.isdir(path):
         return _bioio_plugin.open_ome_zarr_with_plugin(path)
-    if extension(path) in TIFF_FAMILY:
+    if path_extension(path) in TIFF_FAMILY:
         return _bioio_plugin.open_tiff_with_plugin(path)
-    return _bioio_plugin.open_with_plugin(path, BY_EXTENSION[extension(path)])
+    return _bioio_plugin.open_with_plugin(path, BY_EXTENSION[path_extension(path)])
 
 
 def snapshot(f: Any) -> list[tuple[Any, ...]]:
@@ -279,13 +273,13 @@ def same_arrays(a: np.ndarray, b: np.ndarray) -> bool:
 FAST_READER = {"png": "pillow", "jpg": "pillow", "jpeg": "pillow", "bmp": "pillow"}
 
 
-@pytest.mark.parametrize("name", [*real_files(*REAL_DIRS), *SYNTHETIC])
+@pytest.mark.parametrize("name", [*listing(*REAL_DIRS), *SYNTHETIC])
 def test_fast_path_reports_what_the_plugin_reports(name: str, sample) -> None:
     path = str(sample(name))
     with BioioLoader().open(path) as f:
         fast = snapshot(f)
         readers = {h.metadata["reader"] for h in f.images}
-    want = "zarr" if os.path.isdir(path) else FAST_READER.get(extension(path), "tifffile")
+    want = "zarr" if os.path.isdir(path) else FAST_READER.get(path_extension(path), "tifffile")
     assert readers == {want}
     with open_with_plugin(path) as f:
         plugin = snapshot(f)
@@ -306,7 +300,7 @@ def test_planar_rgb_keeps_the_layouts_bioio_gave(sample) -> None:
                               tifffile.imread(path)[1, 2:5])  # fmt: skip
 
 
-@pytest.mark.parametrize("name", [*real_files("png-jpeg-bmp"), *PILLOW_MODES])
+@pytest.mark.parametrize("name", [*listing("png-jpeg-bmp"), *PILLOW_MODES])
 def test_pillow_matches_bioio_imageio_reader(name: str, sample) -> None:
     import bioio_imageio
 

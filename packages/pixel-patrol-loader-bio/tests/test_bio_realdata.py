@@ -8,7 +8,6 @@ Each case works on a private copy in ``tmp_path``; the shared files are never to
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from realdata import require
 
 from pixel_patrol_base.testing import check_loader
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader
 from pixel_patrol_loader_bio.zarr_loader import ZarrLoader
 
-REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata"))
 LOADERS = {"bioio": BioioLoader, "tifffile": TifffileLoader, "zarr": ZarrLoader}
 
 Img = tuple[str, tuple[int, ...], str, str | None]
@@ -230,12 +229,11 @@ PARAMS = [pytest.param(c, name, id=f"{name}-{c.id}") for c in CASES for name in 
 
 
 def test_every_real_file_has_a_case():
-    if not REALDATA.exists():
-        pytest.skip("real-data set not available")
+    root = require()
     listed = {c.rel for c in CASES}
     on_disk = {
         f"{d.name}/{f.name}"
-        for d in REALDATA.iterdir()
+        for d in root.iterdir()
         if d.is_dir() and d.name != "LICENSES"
         for f in d.iterdir()
     }

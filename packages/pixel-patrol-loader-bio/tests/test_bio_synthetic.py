@@ -205,7 +205,7 @@ def test_loader_modules_import_nothing_heavy(module: str) -> None:
 
 def test_tifffile_loader_never_imports_bioio(tmp_path: Path) -> None:
     path = tmp_path / "a.tif"
-    tifffile.imwrite(path, np.zeros((4, 4, 5, 6), np.uint8), tile=(16, 16))
+    tifffile.imwrite(path, np.zeros((4, 4, 5, 6), np.uint8), tile=(16, 16), photometric="minisblack")
     code = (
         "import sys; from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader;"
         f"f = TifffileLoader().open({str(path)!r}); f.read(0, (slice(0, 1),) * 2 + (slice(0, 2),) * 2); f.close();"

@@ -8,7 +8,6 @@ trailing bytes nothing refers to may do the latter; anything else is an error.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -16,13 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from realdata import require
 
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_loader_bio.bioio_loader import BioioLoader
 from pixel_patrol_loader_bio.tifffile_loader import TifffileLoader
 from pixel_patrol_loader_bio.zarr_loader import ZarrLoader
-
-REALDATA = Path(os.environ.get("PIXEL_PATROL_REALDATA", "/work/shared/realdata"))
 
 STACK = (np.arange(4 * 32 * 48, dtype=np.uint32) * 7 % 65521).astype(np.uint16).reshape(4, 32, 48)
 TIFF_LOADERS = {"tifffile": TifffileLoader, "bioio": BioioLoader}
@@ -268,10 +266,7 @@ def test_real_plugin_format_cut_is_an_error_or_identical(real_copy, tmp_path: Pa
 
 
 def copy_store(rel: str, dst: Path) -> Path:
-    src = REALDATA / rel
-    if not src.is_dir():
-        pytest.skip(f"real-data store {src} is not available on this machine")
-    shutil.copytree(src, dst)
+    shutil.copytree(require(rel), dst)
     return dst
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pixel_patrol_base.contracts import ImageHeader, Region
+from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import PixelPatrolError, SettingsError
 
 ROW_ORDER = "ZTCSYX"
@@ -147,21 +147,6 @@ def axis_runs(start: int, stop: int, block: int) -> list[PieceRun]:
         else:
             runs.append(PieceRun(a - start, a, b - a, 1))
     return runs
-
-
-def normalise_region(region: Region | None, shape: Sequence[int]) -> tuple[tuple[int, int], ...]:
-    """Turn a region of slices (or ``None`` for the whole image) into explicit (start, stop)."""
-    if region is None:
-        return tuple((0, int(s)) for s in shape)
-    if len(region) != len(shape):
-        raise ValueError(f"region has {len(region)} axes, image has {len(shape)}")
-    out = []
-    for sl, extent in zip(region, shape, strict=True):
-        start, stop, step = sl.indices(int(extent))
-        if step != 1 or stop <= start:
-            raise ValueError(f"region {region} is not a non-empty box with unit steps")
-        out.append((start, stop))
-    return tuple(out)
 
 
 def piece_groups(

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base import engine, rounds
-from pixel_patrol_base.blocks import LeafGrid, normalise_region
+from pixel_patrol_base.blocks import LeafGrid
 from pixel_patrol_base.contracts import ImageContext, ImageHeader, Processor, is_tiled
 from pixel_patrol_base.planes import PlaneKey
+from pixel_patrol_base.regions import normalise_region
 from pixel_patrol_base.tiling import halo_bounds
 
 

@@ -374,3 +374,25 @@ def is_tiled(proc: object) -> TypeGuard[TiledProcessor]:
 
 
 Processor = LeafProcessor | MemoryProcessor
+
+
+__all__ = [
+    "AXES",
+    "ROW_AXES",
+    "Agg",
+    "BudgetedLoader",
+    "Column",
+    "ImageContext",
+    "ImageFile",
+    "ImageHeader",
+    "LeafProcessor",
+    "LeafStack",
+    "Loader",
+    "MemoryProcessor",
+    "PlaneProgram",
+    "PlaneTile",
+    "Processor",
+    "Region",
+    "TiledProcessor",
+    "is_tiled",
+]

@@ -115,6 +115,12 @@ def file_extension(name: str, known: frozenset[str] = frozenset()) -> str:
     return ext if dot and stem else ""
 
 
+def path_extension(path: str | os.PathLike[str], known: frozenset[str] = frozenset()) -> str:
+    """:func:`file_extension` of the last component of ``path`` (a folder store's trailing
+    slash ignored): the rule loaders use to pick a reader, the same the scan reports."""
+    return file_extension(os.path.basename(os.fspath(path).rstrip("/\\")), known)
+
+
 @lru_cache(maxsize=64)
 def _compounds(known: frozenset[str]) -> tuple[tuple[int, frozenset[str]], ...]:
     """Compound extensions grouped by their number of inner dots, most dots first.

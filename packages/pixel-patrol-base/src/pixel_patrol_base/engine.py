@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base import rounds
-from pixel_patrol_base.blocks import STACK_ELEMENTS, LeafGrid, normalise_region, tiled_plane_axes
+from pixel_patrol_base.blocks import STACK_ELEMENTS, LeafGrid, tiled_plane_axes
 from pixel_patrol_base.columns import DIM_COLUMNS, FILE_COLUMNS, IMAGE_COLUMNS, plane_dim_columns
 from pixel_patrol_base.contracts import (
     ROW_AXES,
@@ -38,6 +38,7 @@ from pixel_patrol_base.leaves import Partials, concat, own_view, run_leaves
 from pixel_patrol_base.planes import PlaneKey
 from pixel_patrol_base.plugin_outputs import memory_output, split_kinds
 from pixel_patrol_base.processors._pixels import check_real
+from pixel_patrol_base.regions import normalise_region
 from pixel_patrol_base.rollup import (
     Groups,
     aggregate,

@@ -6,6 +6,35 @@ one, the next step for the user. The CLI prints ``str(error)`` on one line; no t
 
 from __future__ import annotations
 
+__all__ = [
+    "MAX_CAUSE",
+    "ContractError",
+    "ImageReadError",
+    "MissingDependencyError",
+    "PixelPatrolError",
+    "PluginError",
+    "ReportError",
+    "SettingsError",
+    "exception_text",
+    "one_line",
+]
+
+MAX_CAUSE = 400
+"""Longest cause text kept in an error row or an :class:`ImageReadError`: reader messages can
+embed whole XML documents, and the report keeps one short line per failure."""
+
+
+def one_line(text: str, limit: int | None = MAX_CAUSE) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut to ``limit`` characters with "…"."""
+    flat = " ".join(str(text).split())
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def exception_text(exc: BaseException, limit: int | None = MAX_CAUSE) -> str:
+    """``"Type: message"`` of ``exc`` (just the type when it has no message) on one line."""
+    text = " ".join(str(exc).split())
+    return one_line(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, limit)
+
 
 class PixelPatrolError(Exception):
     """Base class of every error Pixel Patrol raises on purpose."""
@@ -61,10 +90,16 @@ class ImageReadError(PixelPatrolError):
 
     def __init__(self, path: object, cause: str, reader: str | None = None) -> None:
         self.path = str(path)
-        self.cause = " ".join(str(cause).split()) or "unknown error"
+        self.cause = one_line(str(cause)) or "unknown error"
         self.reader = reader
         where = f" (reader {reader})" if reader else ""
         super().__init__(f"{self.path}: {self.cause}{where}")
+
+    @classmethod
+    def from_exception(cls, path: object, exc: BaseException, reader: str | None) -> ImageReadError:
+        """The error for ``exc`` raised while ``reader`` read ``path``: its type and message on
+        one line (readers raise anything: ``struct.error``, ``KeyError``, codec errors ...)."""
+        return cls(path, exception_text(exc), reader)
 
 
 class ReportError(PixelPatrolError):

@@ -247,3 +247,23 @@ def select_processors(
         except PluginError as exc:
             log.warning("skipping %s (exclude it with --processors-exclude %s)", exc, name)
     return out
+
+
+__all__ = [
+    "KNOWN_PACKAGES",
+    "LOADER_GROUP",
+    "PROCESSOR_GROUP",
+    "PluginInfo",
+    "PluginOrigin",
+    "available_ids",
+    "describe",
+    "get_loader",
+    "get_processor",
+    "install_hint",
+    "list_plugins",
+    "origin",
+    "refresh",
+    "register",
+    "select_processors",
+    "unregister",
+]

@@ -7,7 +7,6 @@ pre-pass, then the statistics pass).
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, assert_never
@@ -53,7 +52,6 @@ TaskOutcome = TaskResult | ChunkOutcome
 
 def execute(task: Task, ctx: WorkContext) -> TaskOutcome:
     """Run any task kind on a worker."""
-    _quiet_libraries()
     cpu0 = time.process_time()
     out: TaskOutcome
     match task:
@@ -137,17 +135,6 @@ def run_chunk(task: ChunkTask, ctx: WorkContext) -> ChunkOutcome:
         out = ChunkOutcome(found, None, stats, partials)
     stats.peak_rss_mb = peak_rss_mb()
     return out
-
-
-def _quiet_libraries() -> None:
-    """Keep readers' warnings about damaged files off the terminal (they become error rows).
-
-    Without any handler on the root logger, Python prints warnings to stderr; one corrupt TIFF
-    can log thousands of lines from a worker process.
-    """
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
 
 
 __all__ = ["ChunkOutcome", "TaskOutcome", "execute", "run_chunk", "run_container"]

@@ -27,7 +27,7 @@ from pixel_patrol_base.contracts import (
     TiledProcessor,
     is_tiled,
 )
-from pixel_patrol_base.errors import ContractError, ImageReadError
+from pixel_patrol_base.errors import ContractError, ImageReadError, exception_text, one_line
 from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.pathtext import message_text
@@ -35,8 +35,6 @@ from pixel_patrol_base.planning import BatchTask, FileRef
 from pixel_patrol_base.plugin_outputs import loader_headers
 from pixel_patrol_base.rows import RowBuffer, row_key
 from pixel_patrol_base.schema import with_order
-
-MAX_MESSAGE = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +121,8 @@ class TaskResult:
 
 def describe(exc: BaseException) -> str:
     """One line saying what went wrong, for the ``error`` column."""
-    if isinstance(exc, ImageReadError):
-        text = exc.cause
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    text = message_text(" ".join(text.split()))
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    text = exc.cause if isinstance(exc, ImageReadError) else exception_text(exc, limit=None)
+    return one_line(message_text(text))
 
 
 def peak_rss_mb() -> float:

@@ -13,11 +13,11 @@ from pixel_patrol_base.blocks import (
     LeafGrid,
     axis_runs,
     block_sizes,
-    normalise_region,
     tiled_plane_axes,
 )
 from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.regions import normalise_region
 
 
 @pytest.mark.parametrize(

@@ -53,3 +53,6 @@ class RasterCompression(PlaneMetricProcessor):
         from pixel_patrol_image._compression_kernels import NAMES, compression_metrics
 
         return NAMES, compression_metrics
+
+
+__all__ = ["RasterCompression"]

@@ -61,3 +61,6 @@ class RasterQuality(PlaneMetricProcessor):
         from pixel_patrol_image._quality_kernels import NAMES, quality_metrics
 
         return NAMES, quality_metrics
+
+
+__all__ = ["RasterQuality"]

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.contracts import ImageFile, ImageHeader
+from pixel_patrol_base.discovery import path_extension as extension
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_select import OME_TIFF, OME_ZARR, TIFFFILE, Plugin
 from pixel_patrol_loader_bio._bioio_tiff import TIFF_FLAGS, TiffFacts, check_facts, tiff_facts
 from pixel_patrol_loader_bio._budget import Budget
-from pixel_patrol_loader_bio._errors import read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._errors import require
+from pixel_patrol_loader_bio._imagefile import Planned, PlannedImageFile, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
-from pixel_patrol_loader_bio._paths import extension
 
 
 @dataclass(slots=True)
@@ -60,7 +60,7 @@ def open_with_plugin(
     except (ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:
-        raise read_error(path, exc, plugin.package) from exc
+        raise ImageReadError.from_exception(path, exc, plugin.package) from exc
 
 
 def open_tiff_with_plugin(path: str, budget: Budget | None = None) -> ImageFile:
@@ -74,7 +74,7 @@ def open_tiff_with_plugin(path: str, budget: Budget | None = None) -> ImageFile:
     except ImageReadError:
         raise
     except Exception as exc:
-        raise read_error(path, exc, "tifffile") from exc
+        raise ImageReadError.from_exception(path, exc, "tifffile") from exc
     return open_with_plugin(path, OME_TIFF if facts.is_ome else TIFFFILE, facts, budget)
 
 
@@ -94,7 +94,7 @@ def open_ome_zarr_with_plugin(path: str, budget: Budget | None = None) -> ImageF
     except (ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:
-        raise read_error(path, exc, OME_ZARR.package) from exc
+        raise ImageReadError.from_exception(path, exc, OME_ZARR.package) from exc
 
 
 def _scene_sources(reader: Any, plugin: Plugin, facts: TiffFacts | None) -> list[Source]:
@@ -126,7 +126,7 @@ def _scene_array(reader: Any, mosaic: bool) -> Any:
     return reader.mosaic_xarray_dask_data if mosaic else reader.xarray_dask_data
 
 
-class BioioImageFile(BaseImageFile):
+class BioioImageFile(PlannedImageFile):
     """An opened file: bioio readers (which open the file per access) and their scenes."""
 
     def __init__(self, path: str, package: str, sources: list[Source], budget: Budget) -> None:

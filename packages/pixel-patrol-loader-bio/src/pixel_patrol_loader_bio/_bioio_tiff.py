@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.contracts import ImageHeader
+from pixel_patrol_base.discovery import path_extension as extension
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import ome_tiff_plugin_axes, tifffile_plugin_axes
 from pixel_patrol_loader_bio._budget import Budget
-from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._errors import NeedsPlugin, require
+from pixel_patrol_loader_bio._imagefile import Planned, PlannedImageFile, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
 from pixel_patrol_loader_bio._omexml import OmeImage
-from pixel_patrol_loader_bio._paths import extension
 
 READER = "tifffile"
 
@@ -130,7 +130,7 @@ def series_view(series: list[Any], image: TiffImage) -> SeriesView:
     return SeriesView(s, tifffile_plugin_axes(s.axes), tuple(range(len(s.axes))))
 
 
-def open_tiff(path: str, budget: Budget | None = None) -> BaseImageFile:
+def open_tiff(path: str, budget: Budget | None = None) -> PlannedImageFile:
     """Open a TIFF-family file as bioio's TIFF plugins would, decoding with tifffile.
 
     Raises
@@ -146,7 +146,7 @@ def open_tiff(path: str, budget: Budget | None = None) -> BaseImageFile:
     try:
         tf = tifffile.TiffFile(path, **TIFF_FLAGS)
     except Exception as exc:
-        raise read_error(path, exc, READER) from exc
+        raise ImageReadError.from_exception(path, exc, READER) from exc
     try:
         facts = tiff_facts(tf, path)
         check_facts(tf, facts, path)
@@ -156,10 +156,10 @@ def open_tiff(path: str, budget: Budget | None = None) -> BaseImageFile:
         raise
     except Exception as exc:
         tf.close()
-        raise read_error(path, exc, READER) from exc
+        raise ImageReadError.from_exception(path, exc, READER) from exc
 
 
-class BioioTiffFile(BaseImageFile):
+class BioioTiffFile(PlannedImageFile):
     """An open TIFF whose images have the axes bioio's plugins give them."""
 
     def __init__(self, path: str, tf: Any, facts: TiffFacts, budget: Budget) -> None:

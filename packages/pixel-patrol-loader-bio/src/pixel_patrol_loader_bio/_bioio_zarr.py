@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import ome_zarr_plugin_axes
 from pixel_patrol_loader_bio._budget import Budget
-from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile
+from pixel_patrol_loader_bio._errors import NeedsPlugin, require
+from pixel_patrol_loader_bio._imagefile import PlannedImageFile
 from pixel_patrol_loader_bio._ngff import ZarrImage
 from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
 
@@ -42,7 +42,7 @@ def multiscale_images(path: str, reader: str) -> list[ZarrImage]:
     return images
 
 
-def open_ome_zarr(path: str, budget: Budget | None = None) -> BaseImageFile:
+def open_ome_zarr(path: str, budget: Budget | None = None) -> PlannedImageFile:
     """Open every multiscale image of an OME-Zarr store with zarr (no chunk is decoded).
 
     Raises
@@ -62,4 +62,4 @@ def open_ome_zarr(path: str, budget: Budget | None = None) -> BaseImageFile:
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
         raise
     except Exception as exc:
-        raise read_error(path, exc, READER) from exc
+        raise ImageReadError.from_exception(path, exc, READER) from exc

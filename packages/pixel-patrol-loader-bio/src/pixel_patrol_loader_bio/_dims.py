@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixel_patrol_base.contracts import Region
+from pixel_patrol_base.regions import region_steps
 
 PLANE = frozenset("YXS")
 """Letters that describe the inside of a plane rather than a stack of planes."""
@@ -87,7 +88,7 @@ class AxisPlan:
             decode; ``post`` has one slice per output axis and cuts the exact region (and its
             step) out of the reshaped box.
         """
-        bounds = normalise_region(region, self.shape)
+        bounds = region_steps(region, self.shape)
         raw = [slice(0, 1)] * len(self.raw_shape)
         post = []
         for group, (start, stop, step) in zip(self.groups, bounds, strict=True):
@@ -112,29 +113,6 @@ class AxisPlan:
         out_shape = tuple(math.prod(block.shape[i] for i in group) for group in self.groups)
         arr = np.asarray(block).reshape(out_shape)
         return arr if post is None else arr[post]
-
-
-def normalise_region(region: Region | None, shape: Sequence[int]) -> list[tuple[int, int, int]]:
-    """``(start, stop, step)`` per axis with ``0 <= start <= stop <= extent`` and ``step >= 1``.
-
-    Raises
-    ------
-    ValueError
-        When the region has the wrong number of axes, is not made of slices, or has a step < 1.
-    """
-    if region is None:
-        return [(0, int(n), 1) for n in shape]
-    if len(region) != len(shape):
-        raise ValueError(f"region has {len(region)} slices, image has {len(shape)} axes")
-    out = []
-    for sl, n in zip(region, shape, strict=True):
-        if not isinstance(sl, slice):
-            raise ValueError(f"region must be a tuple of slices, got {type(sl).__name__}")
-        start, stop, step = sl.indices(int(n))
-        if step < 1:
-            raise ValueError("region slices must have a positive step")
-        out.append((start, max(start, stop), step))
-    return out
 
 
 def plan_axes(labels: Sequence[str], shape: Sequence[int]) -> AxisPlan:

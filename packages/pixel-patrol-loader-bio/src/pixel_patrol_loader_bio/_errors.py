@@ -1,9 +1,7 @@
-"""Turning reader failures into the two errors the pipeline understands.
+"""Errors of the loaders besides base's ``ImageReadError.from_exception`` (reader failures).
 
-Readers raise anything (``struct.error``, ``KeyError``, ``ValueError``, ``zarr`` errors ...).
-The pipeline records one line per failed file, so every failure leaves a loader as
-:class:`ImageReadError` naming the reader, or as :class:`MissingDependencyError` naming the
-package to install.
+A missing optional reader leaves a loader as :class:`MissingDependencyError` naming the package
+to install; :class:`NeedsPlugin` sends a file to its bioio plugin.
 """
 
 from __future__ import annotations
@@ -11,20 +9,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
+from pixel_patrol_base.errors import MissingDependencyError
 from pixel_patrol_base.formats import install_hint
-
-MAX_CAUSE = 300
-"""Longest cause text kept; reader messages can embed whole XML documents."""
-
-
-def read_error(path: object, exc: BaseException, reader: str | None) -> ImageReadError:
-    """One-line :class:`ImageReadError` for ``exc`` raised while ``reader`` read ``path``."""
-    text = " ".join(str(exc).split())
-    cause = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if len(cause) > MAX_CAUSE:
-        cause = cause[: MAX_CAUSE - 3] + "..."
-    return ImageReadError(path, cause, reader)
 
 
 def require(module: str, package: str, purpose: str) -> ModuleType:

@@ -21,8 +21,8 @@ from pixel_patrol_base.contracts import ImageHeader
 from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio._bioio_axes import imageio_plugin_axes
 from pixel_patrol_loader_bio._budget import Budget
-from pixel_patrol_loader_bio._errors import NeedsPlugin, read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._errors import NeedsPlugin, require
+from pixel_patrol_loader_bio._imagefile import Planned, PlannedImageFile, dtype_name
 
 READER = "pillow"
 
@@ -54,7 +54,7 @@ def array_layout(mode: str, size: tuple[int, int]) -> tuple[tuple[int, ...], np.
     return shape, np.dtype(desc.typestr)
 
 
-def open_pillow(path: str, budget: Budget | None = None) -> BaseImageFile:
+def open_pillow(path: str, budget: Budget | None = None) -> PlannedImageFile:
     """Open a PNG, JPEG or BMP file; only its header is read.
 
     These formats decode whole images only, so with ``budget`` an image larger than it is
@@ -76,7 +76,7 @@ def open_pillow(path: str, budget: Budget | None = None) -> BaseImageFile:
     try:
         im = _open(image, path, budget)
     except Exception as exc:
-        raise read_error(path, exc, READER) from exc
+        raise ImageReadError.from_exception(path, exc, READER) from exc
     try:
         return PillowImageFile(path, im, budget)
     except (NeedsPlugin, ImageReadError, MissingDependencyError):
@@ -84,7 +84,7 @@ def open_pillow(path: str, budget: Budget | None = None) -> BaseImageFile:
         raise
     except Exception as exc:
         im.close()
-        raise read_error(path, exc, READER) from exc
+        raise ImageReadError.from_exception(path, exc, READER) from exc
 
 
 def _open(image: Any, path: str, budget: Budget) -> Any:
@@ -99,7 +99,7 @@ def _open(image: Any, path: str, budget: Budget) -> Any:
             image.MAX_IMAGE_PIXELS = saved
 
 
-class PillowImageFile(BaseImageFile):
+class PillowImageFile(PlannedImageFile):
     """One Pillow image; pixels are decoded once, on the first read, and kept until close.
 
     PNG and JPEG cannot decode a window alone, so region reads cut the decoded image; every

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from pixel_patrol_base.contracts import Column, ImageFile
+from pixel_patrol_base.discovery import path_extension as extension
 from pixel_patrol_base.errors import ImageReadError
 from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._bioio_select import BY_EXTENSION, IMAGEIO, SUPPORTED, TIFF_FAMILY
 from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
 from pixel_patrol_loader_bio._errors import NeedsPlugin
-from pixel_patrol_loader_bio._paths import extension
 from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
 
 

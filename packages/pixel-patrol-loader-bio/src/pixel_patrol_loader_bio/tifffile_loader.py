@@ -15,8 +15,8 @@ from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
-from pixel_patrol_loader_bio._errors import read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._errors import require
+from pixel_patrol_loader_bio._imagefile import Planned, PlannedImageFile, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
 
 READER = "tifffile"
@@ -56,7 +56,7 @@ class TifffileLoader(Budgeted):
         try:
             tf = tifffile.TiffFile(path)
         except Exception as exc:
-            raise read_error(path, exc, READER) from exc
+            raise ImageReadError.from_exception(path, exc, READER) from exc
         try:
             return TiffImageFile(path, tf, self.budget)
         except (ImageReadError, MissingDependencyError):
@@ -64,10 +64,10 @@ class TifffileLoader(Budgeted):
             raise
         except Exception as exc:
             tf.close()
-            raise read_error(path, exc, READER) from exc
+            raise ImageReadError.from_exception(path, exc, READER) from exc
 
 
-class TiffImageFile(BaseImageFile):
+class TiffImageFile(PlannedImageFile):
     """An open TIFF file; the tifffile handle stays open until :meth:`close`."""
 
     def __init__(self, path: str, tf: Any, budget: Budget | None = None) -> None:
@@ -108,3 +108,6 @@ def _metadata(tf: Any, series: Any, ome: list[Any], dim_order: str) -> dict[str,
 
     match = match_ome(series, ome)
     return clean({**series_metadata(tf, series, match), "reader": READER}, dim_order)
+
+
+__all__ = ["TifffileLoader"]

@@ -21,8 +21,8 @@ from pixel_patrol_base.errors import ImageReadError, MissingDependencyError
 from pixel_patrol_loader_bio import _libraries
 from pixel_patrol_loader_bio._budget import Budget, Budgeted
 from pixel_patrol_loader_bio._columns import COLUMNS
-from pixel_patrol_loader_bio._errors import read_error, require
-from pixel_patrol_loader_bio._imagefile import BaseImageFile, Planned, dtype_name
+from pixel_patrol_loader_bio._errors import require
+from pixel_patrol_loader_bio._imagefile import Planned, PlannedImageFile, dtype_name
 from pixel_patrol_loader_bio._meta import clean, unique_ids
 from pixel_patrol_loader_bio._ngff import ZarrImage
 from pixel_patrol_loader_bio._zarrstore import is_dataset_dir
@@ -74,7 +74,7 @@ class ZarrLoader(Budgeted):
         except (ImageReadError, MissingDependencyError):
             raise
         except Exception as exc:
-            raise read_error(path, exc, READER) from exc
+            raise ImageReadError.from_exception(path, exc, READER) from exc
 
 
 def default_axes(shape: tuple[int, ...]) -> list[str]:
@@ -107,7 +107,7 @@ AxesOf = Callable[[ZarrImage, tuple[int, ...]], Sequence[str]]
 """Names the axes of a found image from its level-0 array shape."""
 
 
-class ZarrImageFile(BaseImageFile):
+class ZarrImageFile(PlannedImageFile):
     """An opened store: one zarr array per image (zarr arrays hold no open files).
 
     ``axes_of`` names each image's axes; the ``bioio`` loader passes bioio-ome-zarr's rule.
@@ -157,3 +157,6 @@ class ZarrImageFile(BaseImageFile):
 
     def _release(self) -> None:
         self._arrays = []
+
+
+__all__ = ["ZarrLoader"]

@@ -144,3 +144,6 @@ def run_cli(argv: Sequence[str]) -> int:
 def main() -> None:
     """Console-script entry point."""
     sys.exit(run_cli(sys.argv[1:]))
+
+
+__all__ = ["app", "main"]

@@ -181,3 +181,6 @@ def _words(block: np.ndarray, pad: int, n_bytes: int, n_words: int) -> np.ndarra
     buf = np.zeros((len(block), 8 * n_words), dtype=np.uint8)
     buf[:, pad : pad + n_bytes] = raw
     return buf.view("<u8")
+
+
+__all__ = ["PixelHash"]

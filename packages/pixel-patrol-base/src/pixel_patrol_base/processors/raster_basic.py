@@ -312,3 +312,6 @@ def _masked_moments(p: np.ndarray, ref: np.ndarray | None) -> _Moments:
     d = np.where(fin, x - mean[:, None], 0.0)
     m2 = np.einsum("ij,ij->i", d, d)  # the arithmetic of _piece_moments: same bits for finite rows
     return _Moments(count, lo, hi, mean, m2, frame)
+
+
+__all__ = ["RasterBasic"]

@@ -349,3 +349,6 @@ def _edge_table(lo: float, hi: float, work: np.dtype) -> np.ndarray:
     low = narrow < table
     narrow[low] = np.nextafter(narrow[low], np.float32(np.inf))
     return narrow
+
+
+__all__ = ["RasterHistogram"]

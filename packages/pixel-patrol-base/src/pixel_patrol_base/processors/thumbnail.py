@@ -279,3 +279,6 @@ def encode_rgba(levels: np.ndarray, covered: np.ndarray) -> bytes:
     rgba[..., :3] = level if level.shape[2] == 3 else level[..., :1]
     rgba[..., 3] = np.where(covered & ~nan.all(axis=2), 255, 0)
     return rgba.tobytes()
+
+
+__all__ = ["Thumbnail"]
