@@ -7,10 +7,7 @@ authors may import; it must show up here, in review. Every entry point of the di
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import distribution
-
-import pytest
+from pixel_patrol_base.testing import check_public_names
 
 DISTRIBUTION = "pixel-patrol-image"
 
@@ -21,16 +18,5 @@ PUBLIC = {
 }
 
 
-@pytest.mark.parametrize(("module", "names"), sorted(PUBLIC.items()))
-def test_public_names_are_pinned(module: str, names: list[str]) -> None:
-    mod = importlib.import_module(module)
-    assert sorted(mod.__all__) == names
-    assert [n for n in names if not hasattr(mod, n)] == []
-
-
-def test_entry_points_name_public_names() -> None:
-    points = distribution(DISTRIBUTION).entry_points
-    assert points, "the distribution declares entry points"
-    for ep in points:
-        module, _, attr = ep.value.partition(":")
-        assert attr in PUBLIC.get(module, []), f"{ep.group} {ep.name} -> {ep.value} is not pinned"
+def test_public_names_are_pinned() -> None:
+    check_public_names(DISTRIBUTION, PUBLIC)

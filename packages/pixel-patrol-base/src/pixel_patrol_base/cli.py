@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -190,4 +189,4 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-__all__ = ["Path", "app", "main"]
+__all__ = ["app", "main"]

@@ -25,6 +25,7 @@ from pixel_patrol_base.testing.loaders import (
     open_fds,
     sample_regions,
 )
+from pixel_patrol_base.testing.names import check_public_names
 from pixel_patrol_base.testing.processors import check_processor, sample_images
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "check_no_fd_leak",
     "check_picklable",
     "check_processor",
+    "check_public_names",
     "check_regions",
     "open_fds",
     "sample_images",
