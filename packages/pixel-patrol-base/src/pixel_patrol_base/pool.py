@@ -104,13 +104,15 @@ class LocalPool:
         self._queue: deque[tuple[TaskFn, Task, Task]] = deque()
         self._done: deque[Done] = deque()
         self._last_watch = time.monotonic()
+        started = False
         try:
             with interrupts.deferred():
                 for _ in range(n_workers):
                     self._workers.append(self._start())
-        except BaseException:
-            self.close()  # Ctrl-C while starting: nobody else holds these workers yet
-            raise
+            started = True
+        finally:
+            if not started:  # Ctrl-C while starting: nobody else holds these workers yet
+                self.close()
 
     def _start(self) -> _Worker:
         """Fork (or spawn) one worker. Callers hold Ctrl-C (:func:`interrupts.deferred`) until

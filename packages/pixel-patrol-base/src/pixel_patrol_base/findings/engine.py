@@ -30,7 +30,7 @@ from pixel_patrol_base.findings.expectations import (
     load_expectations,
     parse_expectations,
 )
-from pixel_patrol_base.findings.frame import BatchTap, Frame, read_frame
+from pixel_patrol_base.findings.frame import BatchTap, Frame, failing_taps, read_frame
 from pixel_patrol_base.findings.model import Finding, severity_rank
 from pixel_patrol_base.findings.params import RULES, Settings
 from pixel_patrol_base.findings.rules_expect import expectation
@@ -92,12 +92,8 @@ def run_check(
     ``taps`` see the heavy columns' batches as the check streams them (see
     :class:`~pixel_patrol_base.findings.frame.BatchTap`); each is told ``done`` in every case.
     """
-    try:
+    with failing_taps(taps):
         exp = as_expectations(expectations)
-    except BaseException:
-        for tap in (taps or {}).values():
-            tap.done(False)
-        raise
     settings = exp.settings if exp is not None else Settings()
     metrics = {m for rule in ("outlier", "condition-shift") for m in settings.get(rule, "metrics")}
     frame = read_frame(source, frozenset(metrics), taps)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -248,6 +249,20 @@ class Frame:
         return self.cond.at(i) or "."
 
 
+@contextmanager
+def failing_taps(taps: Mapping[str, BatchTap] | None) -> Iterator[None]:
+    """Tell every tap ``done(False)`` when the body fails in any way (Ctrl-C included), so a
+    consumer waiting for a tap's batches is never left waiting."""
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        if not ok:
+            for tap in (taps or {}).values():
+                tap.done(False)
+
+
 def read_frame(
     source: str | os.PathLike[str] | pa.Table, extra: frozenset[str] = frozenset(), taps: Mapping[str, BatchTap] | None = None
 ) -> Frame:
@@ -258,12 +273,8 @@ def read_frame(
     of a heavy column the report lacks is told ``done(False)`` at once.
     """
     taps = dict(taps or {})
-    try:
+    with failing_taps(taps):
         frame = _read_frame(source, extra, taps)
-    except BaseException:
-        for tap in taps.values():
-            tap.done(False)
-        raise
     for column, tap in taps.items():
         if column not in HEAVY or column not in frame.columns:
             tap.done(False)  # no stream of that column will run
