@@ -28,7 +28,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, np.dtype]]:
         started.append((name, dtype))
         return FakeChild()
 
-    monkeypatch.setattr(ahead, "_in_use", set())
+    monkeypatch.setattr(ahead, "_in_use", {})
     monkeypatch.setattr(ahead, "_children", {})
     monkeypatch.setattr(ahead, "_first_run_seen", False)
     monkeypatch.setattr(ahead, "_cache_is_empty", lambda name: True)
@@ -42,7 +42,7 @@ def test_the_other_processor_in_use_is_compiled_ahead_and_waited_for(fresh: list
     ahead.note_in_use("raster-quality")
     ahead.before_kernels("raster-compression", np.dtype("uint16"))
     assert fresh == [("raster-quality", np.dtype("uint16"))]
-    child = ahead._children["raster-quality"]
+    _, child = ahead._children["raster-quality"]
     ahead.before_kernels("raster-quality", np.dtype("uint16"))
     assert isinstance(child, FakeChild) and child.waited
     ahead.before_kernels("raster-compression", np.dtype("uint16"))
@@ -53,6 +53,18 @@ def test_a_processor_not_in_use_is_never_compiled(fresh: list[Any]) -> None:
     ahead.note_in_use("raster-quality")
     ahead.before_kernels("raster-quality", np.dtype("float32"))
     assert fresh == []
+
+
+def test_a_forked_worker_neither_starts_nor_waits_for_its_parents_children(
+    fresh: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what a worker forked from a coordinator that noted both and started a child inherits
+    monkeypatch.setattr(ahead, "_in_use", {"raster-compression": 1, "raster-quality": 1})
+    child = FakeChild()
+    ahead._children["raster-quality"] = (1, child)
+    ahead.before_kernels("raster-compression", np.dtype("uint16"))
+    ahead.before_kernels("raster-quality", np.dtype("uint16"))
+    assert fresh == [] and not child.waited
 
 
 def test_a_warm_cache_starts_nothing(fresh: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,8 @@ results do not change, and on two free cores the wait is about halved.
 
 Only processors created in this process are compiled ahead (``--processors-exclude`` never
 costs a compile), and only when the process may use two cores. Processors unpickled in worker
-processes are not counted, so workers compile as before.
+processes are not counted, and forked workers do not inherit what their parent noted, so
+workers compile as before.
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ _GROUPS: dict[str, tuple[str, str, str]] = {
 
 _PLANE = (256, 256)
 
-_in_use: set[str] = set()
-_children: dict[str, subprocess.Popen[bytes]] = {}
+_in_use: dict[str, int] = {}
+"""Processor id -> the process that created it."""
+_children: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+"""Processor id -> (the process that started the child, the child compiling its kernels)."""
 _first_run_seen = False
 
 
 def note_in_use(name: str) -> None:
     """Record that processor ``name`` was created in this process (it may run here)."""
-    _in_use.add(name)
+    _in_use[name] = os.getpid()
 
 
 def before_kernels(name: str, dtype: np.dtype) -> None:
@@ -58,14 +61,15 @@ def before_kernels(name: str, dtype: np.dtype) -> None:
     they are loaded from the cache instead of compiled a second time here.
     """
     global _first_run_seen
+    pid = os.getpid()
     if not _first_run_seen:
         _first_run_seen = True
         if _spare_core():
-            for other in sorted(_in_use - {name}):
+            for other in sorted(n for n, p in _in_use.items() if n != name and p == pid):
                 if other in _GROUPS and _cache_is_empty(other):
-                    _children[other] = _start(other, dtype)
-    child = _children.pop(name, None)
-    if child is not None:
+                    _children[other] = (pid, _start(other, dtype))
+    parent, child = _children.pop(name, (0, None))
+    if child is not None and parent == pid:
         child.wait()
 
 
