@@ -38,10 +38,11 @@ def set_up_numba() -> None:
 def _blas_bindings_alone() -> Iterator[None]:
     """Have ``scipy.linalg.cython_blas`` importable without its package while the block runs.
 
-    Does nothing when ``scipy.linalg`` is imported already (nothing to save) or SciPy is not
-    installed or laid out as expected (numba then imports what it imports anyway).
+    Does nothing when numba's check or ``scipy.linalg`` ran already (nothing to save) or SciPy
+    is not installed or laid out as expected (numba then imports what it imports anyway).
     """
-    if "scipy.linalg" in sys.modules or _BINDINGS in sys.modules:
+    done = "numba.np.arraymath" in sys.modules  # numba's check already ran in this process
+    if done or "scipy.linalg" in sys.modules or _BINDINGS in sys.modules:
         yield
         return
     spec = _bindings_spec()
