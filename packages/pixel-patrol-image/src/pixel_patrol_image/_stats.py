@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pixel_patrol_image._stats_kernels import DIFFS, STAT_FIELDS, plane_facts
 from pixel_patrol_image._workspace import Workspace
 
 LOW_PERCENTILE = 1.0
@@ -81,6 +82,10 @@ class PlaneStats:
         Per plane, the exponent of the working unit (see :meth:`unit_exp`).
     scaled
         ``D * 2**unit``, the dynamic range in working units (finite, about 1).
+    valid
+        Planes with at least two distinct finite values; all metrics are null elsewhere.
+    contrast
+        The Michelson contrast (see :attr:`michelson`).
     """
 
     ranked: np.ndarray
@@ -97,11 +102,8 @@ class PlaneStats:
     offset: np.ndarray
     unit: np.ndarray
     scaled: np.ndarray
-
-    @property
-    def valid(self) -> np.ndarray:
-        """Planes with at least two distinct finite values; all metrics are null elsewhere."""
-        return (self.count > 0) & (self.ranked[:, 1] > self.ranked[:, 0])
+    valid: np.ndarray
+    contrast: np.ndarray
 
     @property
     def michelson(self) -> np.ndarray:
@@ -109,17 +111,7 @@ class PlaneStats:
 
         In frame units, so neither the difference nor the sum can overflow.
         """
-        v, f = self.ranked, self.frame
-        t0, t1 = self.fractions[:, 0], self.fractions[:, 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if not f.any() and v.dtype.itemsize <= 4:
-                lo, hi = self.lo, self.hi
-            else:
-                lo = np.ldexp(v[:, 2].astype(np.float64), f) + difference(v[:, 3], v[:, 2], f) * t0
-                hi = np.ldexp(v[:, 4].astype(np.float64), f) + difference(v[:, 5], v[:, 4], f) * t1
-            c = self.robust / (np.abs(hi) + np.abs(lo))
-        c = np.where(self.robust > 0, c, 0.0)
-        return np.where(self.valid, c, np.nan)
+        return self.contrast
 
     @property
     def scale(self) -> np.ndarray:
@@ -147,64 +139,41 @@ class PlaneStats:
         return self.scaled
 
 
-def _unit(
-    dtype: np.dtype, frame: np.ndarray, span: np.ndarray, reach: np.ndarray, valid: np.ndarray
-) -> np.ndarray:
-    """The working unit exponents (see :meth:`PlaneStats.unit_exp`)."""
-    if dtype.char in COUNTED_DTYPES:
-        return np.zeros(len(frame), dtype=np.int64)
-    near = frame - np.frexp(np.where(valid, span, 1.0))[1]
-    cap = frame + MAX_MAGNITUDE_EXP - np.frexp(np.where(reach > 0, reach, 1.0))[1]
-    result: np.ndarray = np.minimum(near, cap).astype(np.int64)
-    return result
-
-
-def fractions_for(count: np.ndarray) -> np.ndarray:
-    """``(b, 2)`` interpolation fractions of the 1st and 99th percentiles (as :func:`ranks_for`)."""
-    n = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
-    out = np.empty((len(n), 2))
-    for i, q in enumerate((LOW_PERCENTILE, HIGH_PERCENTILE)):
-        h = (n - 1) * q / 100.0
-        out[:, i] = h - np.floor(h)
-    return out
-
-
 def stats_from_ranks(ranked: np.ndarray, count: np.ndarray) -> PlaneStats:
     """:class:`PlaneStats` from the order statistics of :data:`RANKS` (``(b, 7)``, pixel type).
 
     Planes with ``count == 0`` get NaN values and are not valid. Types whose values float64
     holds exactly, at ordinary magnitudes, take their differences directly; 64-bit integers
-    and extreme floats go through :func:`difference`.
+    and extreme floats go through :func:`difference`. The per-plane arithmetic on top of the
+    differences is compiled (:func:`~pixel_patrol_image._stats_kernels.plane_facts`).
     """
     ranked = np.asarray(ranked)
     count = np.asarray(count, dtype=np.float64)
-    fractions = fractions_for(count)
     nominal = ranked.astype(np.float64)
-    plain = _plain(ranked.dtype, nominal)
-    frame = np.zeros(len(ranked), dtype=np.int64) if plain else _frames(ranked)
-
-    def diff(i: int, j: int) -> np.ndarray:
-        if plain:
-            return nominal[:, i] - nominal[:, j]
-        return difference(ranked[:, i], ranked[:, j], frame)
-
-    t0, t1 = fractions[:, 0], fractions[:, 1]
-    d32, d54 = diff(3, 2), diff(5, 4)
-    robust = diff(4, 2) + d54 * t1 - d32 * t0
-    span = np.where(robust > 0, robust, diff(1, 0))
-    reach = np.maximum(diff(1, 6), diff(6, 0))
-    with np.errstate(over="ignore", invalid="ignore"):
-        lo = nominal[:, 2] + np.ldexp(d32 * t0, -frame)
-        hi = nominal[:, 4] + np.ldexp(d54 * t1, -frame)
-    nan = np.where(count == 0, np.nan, 0.0)
+    b = len(ranked)
+    if _plain(ranked.dtype, nominal):
+        frame = np.zeros(b, dtype=np.int64)
+        diffs = nominal[:, _DIFF_A] - nominal[:, _DIFF_B]
+    else:
+        frame = _frames(ranked)
+        diffs = np.stack([difference(ranked[:, i], ranked[:, j], frame) for i, j in DIFFS], 1)
     valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
-    unit = _unit(ranked.dtype, frame, span, reach, valid)
-    scaled = np.ldexp(np.where(valid, span, 1.0), unit - frame)
+    out = np.empty((b, len(STAT_FIELDS)))
+    unit = np.empty(b, dtype=np.int64)
+    plane_facts(
+        nominal, diffs, frame, count, valid, ranked.dtype.char in COUNTED_DTYPES,
+        LOW_PERCENTILE, HIGH_PERCENTILE, MAX_MAGNITUDE_EXP, out, unit,
+    )  # fmt: skip
+    col = dict(zip(STAT_FIELDS, out.T, strict=True))
     return PlaneStats(
-        ranked, count, fractions, frame, robust, span, reach,
-        nominal[:, 0] + nan, nominal[:, 1] + nan, lo + nan, hi + nan, nominal[:, 6] + nan,
-        unit, scaled,
-    )
+        ranked, count, out[:, :2], frame, col["robust"], col["span"], col["reach"],
+        col["vmin"], col["vmax"], col["lo"], col["hi"], col["offset"], unit, col["scaled"],
+        valid, col["michelson"],
+    )  # fmt: skip
+
+
+_DIFF_A = np.array([i for i, _ in DIFFS])
+_DIFF_B = np.array([j for _, j in DIFFS])
 
 
 PLAIN_LIMIT = 2.0**500
@@ -329,7 +298,6 @@ __all__ = [
     "PlaneStats",
     "centre",
     "difference",
-    "fractions_for",
     "ranks_for",
     "stats_from_ranks",
     "working_input",

@@ -1,0 +1,132 @@
+"""Compiled per-plane arithmetic of :mod:`pixel_patrol_image._stats` and of the quality metrics.
+
+Why compiled: the arithmetic that turns a plane's order statistics into its range, offset and
+unit, and the sums of :mod:`pixel_patrol_image._fused` into metric values, is a few dozen
+float64 operations per plane. In numpy each is a call on arrays of one element for a single
+image, about a microsecond apiece, which cost more than the pixel work of a small image. One
+call here does a whole batch.
+
+The operations and their order are those of the numpy formulas they replace (no fast-math:
+the compiler neither reorders nor fuses them), so every value is the same to the bit. Both
+functions take float64 arrays only, so each is compiled once whatever the pixel type.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pixel_patrol_image._jit import compiled
+
+STAT_FIELDS = (
+    "t0", "t1", "robust", "span", "reach", "vmin", "vmax", "lo", "hi", "offset", "scaled",
+    "michelson",
+)  # fmt: skip
+"""Columns written by :func:`plane_facts`, in this order."""
+
+DIFFS = ((3, 2), (5, 4), (4, 2), (1, 0), (1, 6), (6, 0))
+"""Differences of order statistics (indices into ``_stats.RANKS``) :func:`plane_facts` reads."""
+
+
+@compiled
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats: NaN when either is NaN."""
+    if a != a or a >= b:
+        return a
+    return b
+
+
+@compiled
+def _fraction(n: float, q: float) -> float:
+    """Interpolation fraction of percentile ``q`` among ``n`` values (numpy's linear rule)."""
+    h = (n - 1.0) * q / 100.0
+    return float(h - np.floor(h))
+
+
+@compiled
+def plane_facts(
+    nominal: np.ndarray,
+    diffs: np.ndarray,
+    frame: np.ndarray,
+    count: np.ndarray,
+    valid: np.ndarray,
+    counted: bool,
+    low: float,
+    high: float,
+    cap: int,
+    out: np.ndarray,
+    unit: np.ndarray,
+) -> None:
+    """Per plane, the :data:`STAT_FIELDS` into ``out`` and the unit exponent into ``unit``.
+
+    ``nominal`` holds the order statistics as float64, ``diffs`` their exact :data:`DIFFS`
+    in frame units, ``frame`` the frame exponents; ``counted`` is true for 8/16-bit types
+    (unit 0); ``low`` and ``high`` are the percentiles and ``cap`` the largest working
+    magnitude exponent (see ``_stats``).
+    """
+    for i in range(nominal.shape[0]):
+        n = max(count[i], 1.0)
+        t0, t1 = _fraction(n, low), _fraction(n, high)
+        d32, d54, d42, d10, d16, d60 = (
+            diffs[i, 0], diffs[i, 1], diffs[i, 2], diffs[i, 3], diffs[i, 4], diffs[i, 5],
+        )  # fmt: skip
+        f = frame[i]
+        robust = d42 + d54 * t1 - d32 * t0
+        span = robust if robust > 0 else d10
+        reach = _maximum(d16, d60)
+        pad = np.nan if count[i] == 0 else 0.0
+        ok = valid[i]
+        if counted:
+            u = 0
+        else:
+            near = f - math.frexp(span if ok else 1.0)[1]
+            far = f + cap - math.frexp(reach if reach > 0 else 1.0)[1]
+            u = min(near, far)
+        lo_f = math.ldexp(nominal[i, 2], f) + d32 * t0
+        hi_f = math.ldexp(nominal[i, 4], f) + d54 * t1
+        contrast = robust / (abs(hi_f) + abs(lo_f)) if robust > 0 else 0.0
+        row = out[i]
+        row[0], row[1], row[2], row[3], row[4] = t0, t1, robust, span, reach
+        row[5] = nominal[i, 0] + pad
+        row[6] = nominal[i, 1] + pad
+        row[7] = nominal[i, 2] + math.ldexp(d32 * t0, -f) + pad
+        row[8] = nominal[i, 4] + math.ldexp(d54 * t1, -f) + pad
+        row[9] = nominal[i, 6] + pad
+        row[10] = math.ldexp(span if ok else 1.0, u - f)
+        row[11] = contrast if ok else np.nan
+        unit[i] = u
+
+
+@compiled
+def _variance(total: float, squares: float, count: float) -> float:
+    """Population variance ``E[v²] - E[v]²`` from float64 sums (NaN for no values)."""
+    mean = total / count
+    return _maximum(squares / count - mean * mean, 0.0)
+
+
+@compiled
+def metric_values(
+    sums: np.ndarray,
+    valid: np.ndarray,
+    unit: np.ndarray,
+    michelson: np.ndarray,
+    mscn_ok: bool,
+    lap_ok: bool,
+    out: np.ndarray,
+) -> None:
+    """The four quality metrics per plane from its sums (``_quality_kernels.SUMS`` order)
+    into ``out`` (``(4, b)``, rows in ``_quality_kernels.NAMES`` order); see
+    :func:`pixel_patrol_image._quality_kernels.from_sums` for the formulas."""
+    for i in range(sums.shape[0]):
+        c, c2, s, s2 = sums[i, 0], sums[i, 1], sums[i, 2], sums[i, 3]
+        lap, lap2, lap_n, n = sums[i, 4], sums[i, 5], sums[i, 6], sums[i, 7]
+        mscn = _variance(c, c2, n)
+        s_mean = s / n
+        texture = np.sqrt(_variance(s, s2, n)) / (s_mean if s_mean > 0 else np.nan)
+        lap_var = math.ldexp(_variance(lap, lap2, lap_n), -2 * unit[i])
+        ok = valid[i]
+        out[0, i] = michelson[i]
+        out[1, i] = mscn if mscn_ok and ok else np.nan
+        out[2, i] = texture if mscn_ok and ok else np.nan
+        out[3, i] = lap_var if lap_ok and ok and np.isfinite(lap_var) else np.nan
