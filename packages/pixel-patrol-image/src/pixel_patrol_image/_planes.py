@@ -11,6 +11,7 @@ whatever the slicing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,9 +77,9 @@ def to_planes(data: np.ndarray, dim_order: str) -> PlaneStack:
     if data.ndim != len(dim_order) + 1:
         raise ValueError(f"leaf stack has {data.ndim - 1} leaf axes, dim_order {dim_order!r}")
     y, x = 1 + dim_order.index("Y"), 1 + dim_order.index("X")
-    moved = np.moveaxis(data, (y, x), (-2, -1))
+    moved = data if (y, x) == (data.ndim - 2, data.ndim - 1) else np.moveaxis(data, (y, x), (-2, -1))
     *lead, h, w = moved.shape
-    return PlaneStack(moved.reshape(int(np.prod(lead)), h, w), int(data.shape[0]))
+    return PlaneStack(moved.reshape(math.prod(lead), h, w), int(data.shape[0]))
 
 
 def batches(n_planes: int, plane_pixels: int, budget: int = BATCH_PIXELS) -> Iterator[slice]:

@@ -14,6 +14,7 @@ A plane's working values are ``(x - offset) * 2**unit_exp`` in float32 (:func:`c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,7 @@ def ranks_for(count: int) -> tuple[list[int], tuple[float, float]]:
     fractions = []
     for q in (LOW_PERCENTILE, HIGH_PERCENTILE):
         h = (n - 1) * q / 100.0
-        k = int(np.floor(h))
+        k = math.floor(h)
         picks += [k, min(k + 1, n - 1)]
         fractions.append(h - k)
     picks.append((n - 1) // 2)
@@ -151,29 +152,25 @@ def stats_from_ranks(ranked: np.ndarray, count: np.ndarray) -> PlaneStats:
     count = np.asarray(count, dtype=np.float64)
     nominal = ranked.astype(np.float64)
     b = len(ranked)
-    if _plain(ranked.dtype, nominal):
+    plain = _plain(ranked.dtype, nominal)
+    if plain:  # differences and flags formed by the compiled code
         frame = np.zeros(b, dtype=np.int64)
-        diffs = nominal[:, _DIFF_A] - nominal[:, _DIFF_B]
+        diffs, valid = np.empty((b, len(DIFFS))), np.empty(b, dtype=np.bool_)
     else:
         frame = _frames(ranked)
         diffs = np.stack([difference(ranked[:, i], ranked[:, j], frame) for i, j in DIFFS], 1)
-    valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
-    out = np.empty((b, len(STAT_FIELDS)))
+        valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
+    out = np.empty((len(STAT_FIELDS), b))
     unit = np.empty(b, dtype=np.int64)
     plane_facts(
-        nominal, diffs, frame, count, valid, ranked.dtype.char in COUNTED_DTYPES,
+        nominal, plain, diffs, frame, count, valid, ranked.dtype.char in COUNTED_DTYPES,
         LOW_PERCENTILE, HIGH_PERCENTILE, MAX_MAGNITUDE_EXP, out, unit,
     )  # fmt: skip
-    col = dict(zip(STAT_FIELDS, out.T, strict=True))
+    t0, t1, robust, span, reach, vmin, vmax, lo, hi, offset, scaled, contrast = out
     return PlaneStats(
-        ranked, count, out[:, :2], frame, col["robust"], col["span"], col["reach"],
-        col["vmin"], col["vmax"], col["lo"], col["hi"], col["offset"], unit, col["scaled"],
-        valid, col["michelson"],
+        ranked, count, out[:2].T, frame, robust, span, reach, vmin, vmax, lo, hi, offset,
+        unit, scaled, valid, contrast,
     )  # fmt: skip
-
-
-_DIFF_A = np.array([i for i, _ in DIFFS])
-_DIFF_B = np.array([j for _, j in DIFFS])
 
 
 PLAIN_LIMIT = 2.0**500

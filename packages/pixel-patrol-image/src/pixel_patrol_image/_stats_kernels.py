@@ -23,7 +23,7 @@ STAT_FIELDS = (
     "t0", "t1", "robust", "span", "reach", "vmin", "vmax", "lo", "hi", "offset", "scaled",
     "michelson",
 )  # fmt: skip
-"""Columns written by :func:`plane_facts`, in this order."""
+"""Rows written by :func:`plane_facts`, in this order."""
 
 DIFFS = ((3, 2), (5, 4), (4, 2), (1, 0), (1, 6), (6, 0))
 """Differences of order statistics (indices into ``_stats.RANKS``) :func:`plane_facts` reads."""
@@ -47,6 +47,7 @@ def _fraction(n: float, q: float) -> float:
 @compiled
 def plane_facts(
     nominal: np.ndarray,
+    plain: bool,
     diffs: np.ndarray,
     frame: np.ndarray,
     count: np.ndarray,
@@ -58,14 +59,24 @@ def plane_facts(
     out: np.ndarray,
     unit: np.ndarray,
 ) -> None:
-    """Per plane, the :data:`STAT_FIELDS` into ``out`` and the unit exponent into ``unit``.
+    """Per plane, the :data:`STAT_FIELDS` into the rows of ``out`` and the unit exponent into
+    ``unit``.
 
-    ``nominal`` holds the order statistics as float64, ``diffs`` their exact :data:`DIFFS`
-    in frame units, ``frame`` the frame exponents; ``counted`` is true for 8/16-bit types
-    (unit 0); ``low`` and ``high`` are the percentiles and ``cap`` the largest working
-    magnitude exponent (see ``_stats``).
+    ``nominal`` holds the order statistics as float64 and ``frame`` the frame exponents.
+    With ``plain`` (types and magnitudes whose float64 differences are exact-rounded, frame
+    0) the :data:`DIFFS` and the ``valid`` flags are formed here, from ``nominal``, and
+    written into ``diffs`` and ``valid``; otherwise the caller has put the exact differences
+    in frame units and the flags there. ``counted`` is true for 8/16-bit types (unit 0);
+    ``low`` and ``high`` are the percentiles and ``cap`` the largest working magnitude
+    exponent (see ``_stats``).
     """
     for i in range(nominal.shape[0]):
+        v = nominal[i]
+        if plain:
+            d = diffs[i]
+            d[0], d[1], d[2] = v[3] - v[2], v[5] - v[4], v[4] - v[2]
+            d[3], d[4], d[5] = v[1] - v[0], v[1] - v[6], v[6] - v[0]
+            valid[i] = count[i] > 0 and v[1] > v[0]
         n = max(count[i], 1.0)
         t0, t1 = _fraction(n, low), _fraction(n, high)
         d32, d54, d42, d10, d16, d60 = (
@@ -83,18 +94,17 @@ def plane_facts(
             near = f - math.frexp(span if ok else 1.0)[1]
             far = f + cap - math.frexp(reach if reach > 0 else 1.0)[1]
             u = min(near, far)
-        lo_f = math.ldexp(nominal[i, 2], f) + d32 * t0
-        hi_f = math.ldexp(nominal[i, 4], f) + d54 * t1
+        lo_f = math.ldexp(v[2], f) + d32 * t0
+        hi_f = math.ldexp(v[4], f) + d54 * t1
         contrast = robust / (abs(hi_f) + abs(lo_f)) if robust > 0 else 0.0
-        row = out[i]
-        row[0], row[1], row[2], row[3], row[4] = t0, t1, robust, span, reach
-        row[5] = nominal[i, 0] + pad
-        row[6] = nominal[i, 1] + pad
-        row[7] = nominal[i, 2] + math.ldexp(d32 * t0, -f) + pad
-        row[8] = nominal[i, 4] + math.ldexp(d54 * t1, -f) + pad
-        row[9] = nominal[i, 6] + pad
-        row[10] = math.ldexp(span if ok else 1.0, u - f)
-        row[11] = contrast if ok else np.nan
+        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = t0, t1, robust, span, reach
+        out[5, i] = v[0] + pad
+        out[6, i] = v[1] + pad
+        out[7, i] = v[2] + math.ldexp(d32 * t0, -f) + pad
+        out[8, i] = v[4] + math.ldexp(d54 * t1, -f) + pad
+        out[9, i] = v[6] + pad
+        out[10, i] = math.ldexp(span if ok else 1.0, u - f)
+        out[11, i] = contrast if ok else np.nan
         unit[i] = u
 
 
