@@ -43,8 +43,7 @@ F32 = np.float32
 def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> np.ndarray:
     """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch of whole planes, one row
     per metric (:data:`NAMES` order)."""
-    if raw.dtype == np.bool_:
-        raw = raw.view(np.uint8)
+    raw = kernel_input(raw)  # once: counting and the sums both take 16-bit pixels
     h, w = raw.shape[1:]
     stats = plane_stats(raw, np.isfinite(raw) if masked else None)
     sums = tile_sums(raw, masked, stats, (0, h, 0, w), ws)

@@ -210,7 +210,7 @@ def _measure(
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
     """Copy the touched bins out of the scratch histogram and zero them there."""
-    lo, hi = (int(v) for v in s.touched)
+    lo, hi = s.touched.tolist()
     s.touched[:] = (BINS, 0)
     if hi <= lo:
         return RingingPartials.empty(summed_from)
