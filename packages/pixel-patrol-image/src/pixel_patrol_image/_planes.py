@@ -10,8 +10,8 @@ whatever the slicing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,7 +77,8 @@ def to_planes(data: np.ndarray, dim_order: str) -> PlaneStack:
     if data.ndim != len(dim_order) + 1:
         raise ValueError(f"leaf stack has {data.ndim - 1} leaf axes, dim_order {dim_order!r}")
     y, x = 1 + dim_order.index("Y"), 1 + dim_order.index("X")
-    moved = data if (y, x) == (data.ndim - 2, data.ndim - 1) else np.moveaxis(data, (y, x), (-2, -1))
+    last = (y, x) == (data.ndim - 2, data.ndim - 1)
+    moved = data if last else np.moveaxis(data, (y, x), (-2, -1))
     *lead, h, w = moved.shape
     return PlaneStack(moved.reshape(math.prod(lead), h, w), int(data.shape[0]))
 
@@ -104,7 +105,7 @@ def per_plane(stack: PlaneStack, names: tuple[str, ...], kernel: PlaneMetrics) -
     which planes the engine happened to stack with it.
     """
     n = len(stack.planes)
-    if stack.height * stack.width == 0:
+    if n * stack.height * stack.width == 0:
         return np.full((len(names), n), np.nan)
     ws = thread_workspace(names[0])
     ranges = list(batches(n, stack.height * stack.width, BATCH_PIXELS))
@@ -123,7 +124,7 @@ def per_plane(stack: PlaneStack, names: tuple[str, ...], kernel: PlaneMetrics) -
                 target[:] = values
             else:
                 target[:, index] = values
-    assert out is not None
+    assert out is not None  # n > 0: some batch ran
     return out
 
 

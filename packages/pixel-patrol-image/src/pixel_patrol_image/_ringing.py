@@ -114,14 +114,15 @@ def strong_bin(counts: np.ndarray, first_bin: int) -> int | None:
     """First strength bin of the strong sites: ``STRONG_OCTAVES`` below the bin holding the
     99.9th-percentile site (rank ``ceil(0.999 n)`` of ``n``, from the weakest); None without
     sites. Integer arithmetic on counts, so every tiling finds the same bin."""
-    found = _strong_bin(counts, first_bin, STRONG_PER_MILLE, int(STRONG_OCTAVES * BINS_PER_OCTAVE))
+    whole = np.asarray(counts, dtype=np.float64)  # one compiled variant: exact below 2**53
+    found = _strong_bin(whole, first_bin, STRONG_PER_MILLE, int(STRONG_OCTAVES * BINS_PER_OCTAVE))
     return None if found < 0 else int(found)
 
 
 @compiled
 def _strong_bin(counts: np.ndarray, first_bin: int, per_mille: int, below: int) -> int:
-    """:func:`strong_bin` in one pass over the counts (whole numbers, int64 or float64), -1
-    without sites: the bin where the running count first reaches the rank."""
+    """:func:`strong_bin` in one pass over the counts (whole numbers as float64), -1 without
+    sites: the bin where the running count first reaches the rank."""
     n = 0
     for c in counts:
         n += int(c)

@@ -166,7 +166,7 @@ def stats_from_ranks(ranked: np.ndarray, count: np.ndarray) -> PlaneStats:
         nominal, plain, diffs, frame, count, valid, ranked.dtype.char in COUNTED_DTYPES,
         LOW_PERCENTILE, HIGH_PERCENTILE, MAX_MAGNITUDE_EXP, out, unit,
     )  # fmt: skip
-    t0, t1, robust, span, reach, vmin, vmax, lo, hi, offset, scaled, contrast = out
+    _, _, robust, span, reach, vmin, vmax, lo, hi, offset, scaled, contrast = out
     return PlaneStats(
         ranked, count, out[:2].T, frame, robust, span, reach, vmin, vmax, lo, hi, offset,
         unit, scaled, valid, contrast,

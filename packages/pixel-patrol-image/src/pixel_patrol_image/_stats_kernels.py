@@ -30,21 +30,6 @@ DIFFS = ((3, 2), (5, 4), (4, 2), (1, 0), (1, 6), (6, 0))
 
 
 @compiled
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum`` of two floats: NaN when either is NaN."""
-    if a != a or a >= b:
-        return a
-    return b
-
-
-@compiled
-def _fraction(n: float, q: float) -> float:
-    """Interpolation fraction of percentile ``q`` among ``n`` values (numpy's linear rule)."""
-    h = (n - 1.0) * q / 100.0
-    return float(h - np.floor(h))
-
-
-@compiled
 def plane_facts(
     nominal: np.ndarray,
     plain: bool,
@@ -78,14 +63,15 @@ def plane_facts(
             d[3], d[4], d[5] = v[1] - v[0], v[1] - v[6], v[6] - v[0]
             valid[i] = count[i] > 0 and v[1] > v[0]
         n = max(count[i], 1.0)
-        t0, t1 = _fraction(n, low), _fraction(n, high)
+        h0, h1 = (n - 1.0) * low / 100.0, (n - 1.0) * high / 100.0  # numpy's linear rule
+        t0, t1 = h0 - np.floor(h0), h1 - np.floor(h1)
         d32, d54, d42, d10, d16, d60 = (
             diffs[i, 0], diffs[i, 1], diffs[i, 2], diffs[i, 3], diffs[i, 4], diffs[i, 5],
         )  # fmt: skip
         f = frame[i]
         robust = d42 + d54 * t1 - d32 * t0
         span = robust if robust > 0 else d10
-        reach = _maximum(d16, d60)
+        reach = d16 if d16 != d16 or d16 >= d60 else d60  # np.maximum: NaN wins
         pad = np.nan if count[i] == 0 else 0.0
         ok = valid[i]
         if counted:
@@ -109,13 +95,6 @@ def plane_facts(
 
 
 @compiled
-def _variance(total: float, squares: float, count: float) -> float:
-    """Population variance ``E[v²] - E[v]²`` from float64 sums (NaN for no values)."""
-    mean = total / count
-    return _maximum(squares / count - mean * mean, 0.0)
-
-
-@compiled
 def metric_values(
     sums: np.ndarray,
     valid: np.ndarray,
@@ -131,10 +110,18 @@ def metric_values(
     for i in range(sums.shape[0]):
         c, c2, s, s2 = sums[i, 0], sums[i, 1], sums[i, 2], sums[i, 3]
         lap, lap2, lap_n, n = sums[i, 4], sums[i, 5], sums[i, 6], sums[i, 7]
-        mscn = _variance(c, c2, n)
+        # population variances E[v²] - E[v]², floored at 0 as np.maximum does (NaN stays)
+        mean = c / n
+        mscn = c2 / n - mean * mean
+        mscn = mscn if mscn != mscn or mscn >= 0.0 else 0.0
         s_mean = s / n
-        texture = np.sqrt(_variance(s, s2, n)) / (s_mean if s_mean > 0 else np.nan)
-        lap_var = math.ldexp(_variance(lap, lap2, lap_n), -2 * unit[i])
+        s_var = s2 / n - s_mean * s_mean
+        s_var = s_var if s_var != s_var or s_var >= 0.0 else 0.0
+        texture = np.sqrt(s_var) / (s_mean if s_mean > 0 else np.nan)
+        lap_mean = lap / lap_n
+        l_var = lap2 / lap_n - lap_mean * lap_mean
+        l_var = l_var if l_var != l_var or l_var >= 0.0 else 0.0
+        lap_var = math.ldexp(l_var, -2 * unit[i])
         ok = valid[i]
         out[0, i] = michelson[i]
         out[1, i] = mscn if mscn_ok and ok else np.nan
