@@ -22,7 +22,10 @@ FUNCTION_TYPES = (types.Dispatcher, types.FunctionType, types.Function)
 
 def _kernels() -> list[CPUDispatcher]:
     return [
-        v for m in (loops, fused, order, ringing, stats) for v in vars(m).values() if isinstance(v, CPUDispatcher)
+        v
+        for m in (loops, fused, order, ringing, stats)
+        for v in vars(m).values()
+        if isinstance(v, CPUDispatcher)
     ]
 
 
