@@ -38,6 +38,9 @@ SUMS = (*_fused.SUMS, "count")
 """Per-plane (or per-tile) sums behind the filter metrics; ``count`` = finite own pixels."""
 
 F32 = np.float32
+_RESIDUE32 = F32(RESIDUE)
+_WEIGHT_FLOOR32 = F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0
+"""The kernel's float32 constants, formed once."""
 
 
 def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> np.ndarray:
@@ -72,7 +75,7 @@ def tile_sums(
     own
         ``(y0, y1, x0, x1)`` of the own pixels inside ``raw``.
     """
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b = len(raw)
     array, offset, unit = working_input(raw, stats, ws)
@@ -86,8 +89,8 @@ def tile_sums(
         unit,
         (MSCN_C * d).astype(F32),
         np.square(SIGMA_FLOOR * d).astype(F32),
-        F32(RESIDUE),
-        F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0,
+        _RESIDUE32,
+        _WEIGHT_FLOOR32,
         out,
     )
     y0, y1, x0, x1 = own

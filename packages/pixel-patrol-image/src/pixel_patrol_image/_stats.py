@@ -264,7 +264,7 @@ def working_input(
     type and range. The second case writes into the buffer ``quality_x`` of ``ws`` (taken
     only then: the first needs no buffer).
     """
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b = len(raw)
     unit = stats.unit_exp(raw.dtype)
