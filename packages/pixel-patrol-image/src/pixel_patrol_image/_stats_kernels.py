@@ -127,3 +127,6 @@ def metric_values(
         out[1, i] = mscn if mscn_ok and ok else np.nan
         out[2, i] = texture if mscn_ok and ok else np.nan
         out[3, i] = lap_var if lap_ok and ok and np.isfinite(lap_var) else np.nan
+
+
+__all__ = ["DIFFS", "STAT_FIELDS", "metric_values", "plane_facts"]
