@@ -46,4 +46,4 @@ class PlaneMetricProcessor:
         _compile_ahead.before_kernels(self.NAME, stack.data.dtype)
         names, kernel = self.kernels()
         planes = to_planes(stack.data, stack.image.dim_order)
-        return per_leaf(per_plane(planes, names, kernel), planes.n_leaves)
+        return per_leaf(per_plane(planes, names, kernel), names, planes.n_leaves)
