@@ -28,6 +28,7 @@ from pixel_patrol_base.fileinfo import file_columns
 from pixel_patrol_base.flow import Flow
 from pixel_patrol_base.formats import KNOWN_FOLDER_FORMATS
 from pixel_patrol_base.outputs import log_path
+from pixel_patrol_base.pacing import paced
 from pixel_patrol_base.parts import StoredPart
 from pixel_patrol_base.pathtext import valid_json
 from pixel_patrol_base.planning import BatchTask, ChunkTask, FileRef, Task, batch_files
@@ -186,7 +187,7 @@ class Coordinator:
             self.summary.workers, self.summary.executor = executor.n_workers, executor.kind
             tasks: Iterator[BatchTask] = itertools.chain(first, fresh)
             if isinstance(executor, AdaptiveExecutor):
-                tasks = _ramp_up(tasks)
+                tasks = paced(tasks, executor.n_workers, self._queued)
             try:
                 self._loop(executor, tasks)
             finally:
@@ -468,28 +469,5 @@ def _small(first: list[BatchTask]) -> bool:
     files = first[0].files
     return len(files) <= SMALL_RUN_FILES and sum(f.entry.size for f in files) <= SMALL_RUN_BYTES
 
-
-RAMP = (1, 4, 8, 16, 32, 64, 128)
-"""Sizes of the first batches on local workers; later batches keep the planner's size."""
-
-
-def _ramp_up(tasks: Iterator[BatchTask]) -> Iterator[BatchTask]:
-    """Batches cut small at the start of a run, then growing to the planner's size.
-
-    The first file runs alone, in the coordinator, before any worker exists: it pays the
-    one-time costs (imports, reader set-up, loading compiled kernels) that the forked workers
-    then inherit. Small early batches spread a short run evenly over the workers; large later
-    ones keep the per-task cost of a long run negligible.
-    """
-    sizes = iter(RAMP)
-    size: int | None = next(sizes)
-    for task in tasks:
-        files = task.files
-        while files and size is not None:
-            yield BatchTask(files[:size])
-            files = files[size:]
-            size = next(sizes, None)
-        if files:
-            yield BatchTask(files)
 
 __all__ = ["BatchTask", "Coordinator", "RunSummary", "SupportsWatch", "build_context"]

@@ -103,7 +103,8 @@ class LocalPool:
         self._workers: list[_Worker] = []
         self._queue: deque[tuple[TaskFn, Task, Task]] = deque()
         self._done: deque[Done] = deque()
-        self._last_watch = time.monotonic()
+        self._last_watch = self._opened = time.monotonic()
+        self._busy_s = 0.0
         started = False
         try:
             with interrupts.deferred():
@@ -180,6 +181,7 @@ class LocalPool:
         assert w.task is not None
         tag = w.task[2]
         w.task = None
+        self._busy_s += time.monotonic() - w.started
         self._done.append((tag, value, None) if kind == "ok" else (tag, None, value))
         self._dispatch()  # the next queued task starts before the coordinator handles this one
 
@@ -221,6 +223,12 @@ class LocalPool:
 
     def close(self) -> None:
         """Stop every worker (idle ones finish cleanly, busy ones are killed)."""
+        if self._workers:
+            open_s = time.monotonic() - self._opened
+            log.debug(
+                "workers busy %.3f s of %d × %.3f s (idle %.3f s: start, hand-over and tail)",
+                self._busy_s, len(self._workers), open_s, len(self._workers) * open_s - self._busy_s,
+            )
         for w in self._workers:
             if w.task is None:
                 with contextlib.suppress(OSError, ValueError):
