@@ -91,7 +91,7 @@ def test_cluster_workers_write_parts_where_they_see_the_folder(small_set: Path, 
     stored: list[int] = []
     store = parts.store_table
     monkeypatch.setattr(parts, "STORE_MIN_BYTES", 0)
-    monkeypatch.setattr(parts, "store_table", lambda table, folder: stored.append(table.num_rows) or store(table, folder))
+    monkeypatch.setattr(parts, "store_table", lambda table, folder, **kw: stored.append(table.num_rows) or store(table, folder, **kw))
     project = api.create_project("exp", small_set, loader="tifffile", output_path=tmp_path / "r.parquet")
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
         api.process_files(project, processors_include=["raster-basic"], max_images_per_task=2)

@@ -72,7 +72,8 @@ def execute(task: Task, ctx: WorkContext) -> TaskOutcome:
     ):
         from pixel_patrol_base.privacy import relative_table
 
-        out.table = parts.store_table(relative_table(out.table, ctx.private_forms), ctx.spill_dir)
+        remote = ctx.spill_token is not None  # a worker on another host (see WorkContext)
+        out.table = parts.store_table(relative_table(out.table, ctx.private_forms), ctx.spill_dir, compress=remote)
     out.stats.cpu_s += time.process_time() - cpu0
     return out
 
