@@ -9,6 +9,7 @@ last pass when the chunk holds part of it, whose partial is returned for the ima
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,11 +76,7 @@ def run_leaves(
     ``array`` holds the box ``read`` (the chunk grown by the tiled processors' halo), or
     exactly ``bounds`` when ``read`` is ``None``.
     """
-    groups = list(piece_groups(grid, bounds))
-    starts = [group_starts(g) for g in groups]
-    sizes = [
-        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
-    ]
+    groups, starts, sizes = piece_plan(grid, tuple(bounds))
     table = LeafTable(sum(len(s) for s in starts))
     partials: Partials = {}
     own = own_view(array, read, bounds)
@@ -103,6 +100,24 @@ def run_leaves(
         offset += len(st)
     cat_sizes = concat(sizes).astype(np.int64)
     return concat(starts), cat_sizes, table.columns, partials
+
+
+@functools.lru_cache(maxsize=256)
+def piece_plan(
+    grid: LeafGrid, bounds: Bounds
+) -> tuple[list[tuple[PieceRun, ...]], list[np.ndarray], list[np.ndarray]]:
+    """The chunk's groups of equal pieces with their global starts and sizes (read-only).
+
+    Pure geometry, so chunks of one geometry (a folder of same-sized images) compute it once.
+    """
+    groups = list(piece_groups(grid, bounds))
+    starts = [group_starts(g) for g in groups]
+    sizes = [
+        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
+    ]
+    for s in starts:
+        s.setflags(write=False)
+    return groups, starts, sizes
 
 
 def _run_stacks(
