@@ -270,8 +270,8 @@ def _merge_chunks(
         raise ValueError("finish_image needs at least one chunk")
     starts = concat([c.starts for c in chunks])
     sizes = concat([c.sizes for c in chunks])
-    order = np.lexsort(starts.T[::-1])
-    in_order = bool(np.all(order == np.arange(len(order))))
+    order = np.zeros(1, dtype=np.intp) if len(starts) == 1 else np.lexsort(starts.T[::-1])
+    in_order = len(starts) == 1 or bool(np.all(order == np.arange(len(order))))
     values = {}
     for col in columns:
         parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]

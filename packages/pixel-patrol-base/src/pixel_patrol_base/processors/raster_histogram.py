@@ -29,7 +29,13 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
-from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
+from pixel_patrol_base.processors._pixels import (
+    Workspace,
+    check_real,
+    flat_leaves,
+    pieces,
+    thread_workspace,
+)
 
 BINS = 256
 NAN_BIN = BINS
@@ -129,7 +135,7 @@ def leaf_counts(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
         x = x.view(np.uint8)
     n = len(x)
     counts = np.zeros((n, BINS + 1), dtype=np.int64)
-    ws = Workspace()
+    ws = thread_workspace("raster-histogram")
     for rows, cols in pieces(*x.shape):
         k = rows.stop - rows.start
         if _add_level_counts(x[rows, cols], edges, counts[rows], ws):
