@@ -127,22 +127,15 @@ class Thumbnail:
 
     def run(self, chunk: np.ndarray, region: Region, image: ImageContext) -> ThumbnailPart | None:
         """Samples of the thumbnail grid that fall inside ``chunk`` (``None`` if there are none)."""
-        layout = ThumbnailLayout.of(image)
-        bounds = dict(zip(image.dim_order, _bounds(region, image.shape), strict=True))
-        if any(not bounds[a][0] <= i < bounds[a][1] for a, i in layout.picks.items()):
+        shape = tuple(int(n) for n in image.shape)
+        box = tuple(_bounds(region, shape))
+        sampling = _sampling(image.dim_order, shape, box)
+        if sampling is None:
             return None
-        ry, rx = _inside(layout.rows, bounds.get("Y")), _inside(layout.cols, bounds.get("X"))
-        if not (ry.any() and rx.any()):
-            return None
-        channels = _channels(bounds.get("S") if layout.colour else None)
-        if channels.size == 0:
-            return None
-        plane = _plane(chunk, image.dim_order, bounds, layout)
-        ys = layout.rows[ry] - bounds.get("Y", (0, 0))[0]
-        xs = layout.cols[rx] - bounds.get("X", (0, 0))[0]
-        values = plane.take(ys, axis=0).take(xs, axis=1)  # = plane[ix_(ys, xs)], cheaper
-        rows, cols = np.flatnonzero(ry) + layout.y0, np.flatnonzero(rx) + layout.x0
-        return ThumbnailPart(rows, cols, channels, values)
+        bounds = dict(zip(image.dim_order, box, strict=True))
+        plane = _plane(chunk, image.dim_order, bounds, ThumbnailLayout.of(image))
+        values = plane.take(sampling.ys, axis=0).take(sampling.xs, axis=1)  # = plane[ix_(ys, xs)]
+        return ThumbnailPart(sampling.rows, sampling.cols, sampling.channels, values)
 
     def finish(self, partials: Sequence[Any], image: ImageContext) -> Mapping[str, Any]:
         """Assemble the samples of all chunks, normalise and encode."""
@@ -162,8 +155,49 @@ class Thumbnail:
             "thumbnail": encode_rgba(levels, covered),
             "thumbnail_norm_min": None if lo is None else float(lo),
             "thumbnail_norm_max": None if hi is None else float(hi),
-            "thumbnail_dtype": str(np.dtype(image.dtype)),
+            "thumbnail_dtype": _dtype_name(str(image.dtype)),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Sampling:
+    """Which samples of the grid a chunk holds: source rows and columns inside the chunk
+    (``ys``, ``xs``), their thumbnail rows and columns, and the colour channels."""
+
+    ys: np.ndarray
+    xs: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    channels: np.ndarray
+
+
+@functools.lru_cache(maxsize=256)
+def _sampling(
+    dim_order: str, shape: tuple[int, ...], box: tuple[tuple[int, int], ...]
+) -> _Sampling | None:
+    """The samples of the chunk at ``box`` (``None`` if it holds none); pure geometry, so
+    computed once for the chunks of images of one geometry (arrays read-only)."""
+    layout = _layout(dim_order, shape)
+    bounds = dict(zip(dim_order, box, strict=True))
+    if any(not bounds[a][0] <= i < bounds[a][1] for a, i in layout.picks.items()):
+        return None
+    ry, rx = _inside(layout.rows, bounds.get("Y")), _inside(layout.cols, bounds.get("X"))
+    if not (ry.any() and rx.any()):
+        return None
+    channels = _channels(bounds.get("S") if layout.colour else None)
+    if channels.size == 0:
+        return None
+    ys = layout.rows[ry] - bounds.get("Y", (0, 0))[0]
+    xs = layout.cols[rx] - bounds.get("X", (0, 0))[0]
+    rows, cols = np.flatnonzero(ry) + layout.y0, np.flatnonzero(rx) + layout.x0
+    for arr in (ys, xs, rows, cols, channels):
+        arr.setflags(write=False)
+    return _Sampling(ys, xs, rows, cols, channels)
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype_name(dtype: str) -> str:
+    return str(np.dtype(dtype))
 
 
 def _bounds(region: Region, shape: Sequence[int]) -> list[tuple[int, int]]:
@@ -207,12 +241,12 @@ def _where(part: ThumbnailPart) -> tuple[Any, Any]:
     """Indices of a part's samples in the canvas ``(Y, X, channel)`` and of its pixels in
     ``(Y, X)``: slices when its rows and columns are runs, as a chunk's always are (cheaper
     to assign through than index arrays), ``numpy.ix_`` otherwise."""
-    rows, cols = part.rows, part.cols
-    runs = all(len(i) and int(i[-1]) - int(i[0]) == len(i) - 1 for i in (rows, cols))
+    rows, cols, chans = part.rows, part.cols, part.channels
+    runs = all(len(i) and int(i[-1]) - int(i[0]) == len(i) - 1 for i in (rows, cols, chans))
     if not runs:
-        return np.ix_(rows, cols, part.channels), np.ix_(rows, cols)
+        return np.ix_(rows, cols, chans), np.ix_(rows, cols)
     ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-    return (ys, xs, part.channels), (ys, xs)
+    return (ys, xs, slice(int(chans[0]), int(chans[-1]) + 1)), (ys, xs)
 
 
 def _finite_bounds(values: Sequence[np.ndarray]) -> tuple[Any, Any]:
