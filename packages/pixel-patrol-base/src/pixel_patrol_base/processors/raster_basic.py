@@ -104,23 +104,35 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n, width = x.shape
-    acc = _Moments.empty(n)
     ws = thread_workspace("raster-basic")
     ref = _references(x)
     plan = pieces(n, width)
-    if plan[0][1].stop - plan[0][1].start < width:
+    if len(plan) == 1 and width > 0:  # one piece holds every row: its moments are the rows'
+        acc = _piece_moments(x, ref, ws)
+    elif plan[0][1].stop - plan[0][1].start < width:
+        acc = _Moments.empty(n)
         _merge_cut_rows(x, ref, [cols for rows, cols in plan if rows.start == 0], acc, ws)
     else:
+        acc = _Moments.empty(n)
         for rows, cols in plan:
             if cols.stop > cols.start:
                 acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws))
-    none = acc.count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(acc.m2 / acc.count)
     framed = bool(acc.frame.any())
     if framed:
         std = np.ldexp(std, -acc.frame)
     mean, residual = _mean_parts(ref, acc, framed)
+    none = acc.count == 0
+    if not none.any():  # every row has a value: nothing to blank out
+        return {
+            "min_intensity": acc.lo,
+            "max_intensity": acc.hi,
+            "mean_intensity": mean,
+            "std_intensity": std,
+            "finite_pixel_count": acc.count,
+            "mean_intensity_residual": residual,
+        }
     return {
         "min_intensity": np.where(none, np.nan, acc.lo),
         "max_intensity": np.where(none, np.nan, acc.hi),
