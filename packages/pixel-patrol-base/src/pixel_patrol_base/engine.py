@@ -141,6 +141,12 @@ def _cached_grid(
     return LeafGrid.from_header(ImageHeader(dim_order, shape, "uint8"), dict(slice_size))
 
 
+@functools.lru_cache(maxsize=64)
+def _validate(columns: tuple[Column, ...]) -> None:
+    """:func:`validate_columns`, once per set of processors (a failure is never cached)."""
+    validate_columns(columns)
+
+
 def _leaf_columns(leaf: Sequence[LeafProcessor]) -> list[Column]:
     return [c for p in leaf for c in p.COLUMNS]
 
@@ -211,7 +217,7 @@ def finish_image(
     grid = leaf_grid(header, slice_size)
     leaf, memory = split_kinds(processors)
     columns = _leaf_columns(leaf)
-    validate_columns(columns)
+    _validate(tuple(columns))
     starts, sizes, values = _merge_chunks(chunks, columns)
     if not _whole(chunks, grid):
         _check_tiling(grid, starts, sizes)
@@ -272,6 +278,12 @@ def _merge_chunks(
     sizes = concat([c.sizes for c in chunks])
     order = np.zeros(1, dtype=np.intp) if len(starts) == 1 else np.lexsort(starts.T[::-1])
     in_order = len(starts) == 1 or bool(np.all(order == np.arange(len(order))))
+    if len(chunks) == 1 and in_order:  # one chunk: its columns as they are
+        leaf = chunks[0].leaf
+        missing = [col.name for col in columns if col.name not in leaf]
+        if missing:
+            raise ValueError(f"column {missing[0]!r} is missing from some chunks")
+        return starts, sizes, {col.name: leaf[col.name] for col in columns}
     values = {}
     for col in columns:
         parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]

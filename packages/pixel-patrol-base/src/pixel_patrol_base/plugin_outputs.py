@@ -13,6 +13,7 @@ stack of leaves), nothing per pixel.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,7 +79,8 @@ def _same_keys(proc: Processor, out: Any, declared: Sequence[Column]) -> None:
     missing = [n for n in names if n not in out]
     if missing:
         raise _broken(proc, f"did not return declared column(s) {', '.join(map(repr, missing))}")
-    extra = sorted(str(k) for k in out if k not in set(names))
+    known = set(names)
+    extra = sorted(str(k) for k in out if k not in known)
     if extra:
         raise _broken(proc, f"returned column(s) {', '.join(map(repr, extra))} not in its COLUMNS")
 
@@ -104,16 +106,22 @@ def leaf_output(proc: LeafProcessor, out: Any, n: int) -> dict[str, np.ndarray]:
     """
     _same_keys(proc, out, proc.COLUMNS)
     result = {}
-    for col in proc.COLUMNS:
+    for col, row_shape, kind in _specs(tuple(proc.COLUMNS)):
         arr = np.asarray(out[col.name])
-        want = (n, *_row_shape(col.type))
+        want = (n, *row_shape)
         if arr.shape != want:
             raise _broken(proc, f"column {col.name!r} has shape {arr.shape}, expected {want}")
-        kind = _kind_of(col.type)
         if arr.dtype.kind not in _KINDS[kind]:
             raise _broken(proc, f"column {col.name!r} holds {arr.dtype} values; declared {col.type}")
         result[col.name] = _widen(arr, kind)
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _specs(columns: tuple[Column, ...]) -> tuple[tuple[Column, tuple[int, ...], str], ...]:
+    """Per column its per-row shape and value kind, derived from the Arrow type once per
+    processor rather than for every batch of leaves."""
+    return tuple((c, _row_shape(c.type), _kind_of(c.type)) for c in columns)
 
 
 def _widen(arr: np.ndarray, kind: str) -> np.ndarray:
