@@ -207,7 +207,8 @@ def _merge_cut_rows(
         return
     columns = [(p.count.tolist(), p.mean.tolist(), p.m2.tolist()) for p in parts]
     for r in range(n):
-        acc.count[r], acc.mean[r], acc.m2[r] = _fold_row([(c[r], m[r], q[r]) for c, m, q in columns])
+        row = [(c[r], m[r], q[r]) for c, m, q in columns]
+        acc.count[r], acc.mean[r], acc.m2[r] = _fold_row(row)
     for part in parts:
         np.fmin(acc.lo, part.lo, out=acc.lo)
         np.fmax(acc.hi, part.hi, out=acc.hi)
