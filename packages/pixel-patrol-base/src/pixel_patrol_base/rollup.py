@@ -222,7 +222,7 @@ CANCELLATION = 2.0**20
 def _needs_care(mean: np.ndarray, lo: np.ndarray | None, valid: np.ndarray) -> bool:
     """Whether plain weighted sums of these means would lose precision: extreme values,
     residuals that float64 means could not hold, or means large against their spread."""
-    if _extreme(mean) or (lo is not None and bool(np.any(lo[valid] != 0))):
+    if _extreme(mean) or (lo is not None and bool((lo[valid] != 0).any())):
         return True
     m = mean[valid]
     if m.size < 2:
