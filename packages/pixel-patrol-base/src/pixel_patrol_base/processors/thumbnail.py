@@ -332,6 +332,7 @@ def encode_rgba(levels: np.ndarray, covered: np.ndarray) -> bytes:
     if nan.any():
         rounded[nan] = 0.0
     level = rounded.astype(np.uint32)
+    word: np.ndarray
     if level.shape[2] == 3:
         word = level[..., 0] | (level[..., 1] << 8) | (level[..., 2] << 16)
     else:
