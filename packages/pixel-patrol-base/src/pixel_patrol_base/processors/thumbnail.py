@@ -267,9 +267,9 @@ def scaled_levels(canvas: np.ndarray, filled: np.ndarray, lo: Any, hi: Any) -> n
     bits for subnormals). -Inf gives 0, +Inf 255; a constant image gives 128.
     """
     v = canvas
-    if v.dtype.kind in "iu" and v.dtype.itemsize < 8 and lo is not None and hi is not None:
-        if hi > lo:
-            return _narrow_levels(v, filled, float(lo), float(hi))
+    narrow = v.dtype.kind in "iu" and v.dtype.itemsize < 8
+    if narrow and lo is not None and hi is not None and hi > lo:
+        return _narrow_levels(v, filled, float(lo), float(hi))
     if v.dtype == np.bool_:
         v, lo, hi = v.view(np.uint8), None if lo is None else np.uint8(lo), None if hi is None else np.uint8(hi)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
