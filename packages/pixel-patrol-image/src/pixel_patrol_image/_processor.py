@@ -39,4 +39,4 @@ class PlaneMetricProcessor:
         """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
         names, kernel = self.kernels()
         planes = to_planes(stack.data, stack.image.dim_order)
-        return per_leaf(per_plane(planes, names, kernel), planes.n_leaves)
+        return per_leaf(per_plane(planes, names, kernel), names, planes.n_leaves)
