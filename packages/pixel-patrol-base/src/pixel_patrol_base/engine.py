@@ -303,7 +303,7 @@ def _whole(chunks: Sequence[ChunkResult], grid: LeafGrid) -> bool:
     )
 
 
-CACHED_PIECES = 4096
+CACHED_PIECES = 1024
 """Row groupings of images with up to this many leaf pieces are kept per geometry."""
 
 
@@ -319,7 +319,7 @@ def _row_groups(grid: LeafGrid, starts: np.ndarray) -> list[tuple[tuple[int, ...
     return _cached_groups(grid, key.shape, key.tobytes())
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=128)
 def _cached_groups(
     grid: LeafGrid, shape: tuple[int, ...], starts: bytes
 ) -> list[tuple[tuple[int, ...], Groups]]:
@@ -339,11 +339,20 @@ def _groups_of(grid: LeafGrid, starts: np.ndarray) -> list[tuple[tuple[int, ...]
     return out
 
 
-@functools.lru_cache(maxsize=1024)
 def _row_geometry(
     grid: LeafGrid, axes: tuple[int, ...], n_rows: int, plane_axes: str
 ) -> dict[str, list[Any]]:
-    """:func:`row_geometry`, once per geometry (callers copy the lists, never change them)."""
+    """:func:`row_geometry`, once per geometry for images with few rows (callers copy the
+    lists, never change them)."""
+    if n_rows > CACHED_PIECES:
+        return row_geometry(grid, axes, n_rows, plane_axes)
+    return _cached_geometry(grid, axes, n_rows, plane_axes)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_geometry(
+    grid: LeafGrid, axes: tuple[int, ...], n_rows: int, plane_axes: str
+) -> dict[str, list[Any]]:
     return row_geometry(grid, axes, n_rows, plane_axes)
 
 

@@ -102,14 +102,30 @@ def run_leaves(
     return concat(starts), cat_sizes, table.columns, partials
 
 
-@functools.lru_cache(maxsize=256)
-def piece_plan(
-    grid: LeafGrid, bounds: Bounds
-) -> tuple[list[tuple[PieceRun, ...]], list[np.ndarray], list[np.ndarray]]:
+CACHED_PIECES = 1024
+"""Piece plans of chunks with up to this many leaf pieces are kept per geometry."""
+
+Plan = tuple[list[tuple[PieceRun, ...]], list[np.ndarray], list[np.ndarray]]
+
+
+def piece_plan(grid: LeafGrid, bounds: Bounds) -> Plan:
     """The chunk's groups of equal pieces with their global starts and sizes (read-only).
 
-    Pure geometry, so chunks of one geometry (a folder of same-sized images) compute it once.
+    Pure geometry, so chunks of one geometry with few pieces (a folder of same-sized images)
+    compute it once; chunks of many pieces are planned afresh, keeping the cache small.
     """
+    pieces = 1
+    for (a, b), blk in zip(bounds, grid.block, strict=True):
+        pieces *= (b - 1) // blk - a // blk + 1
+    return _cached_plan(grid, bounds) if pieces <= CACHED_PIECES else _plan(grid, bounds)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_plan(grid: LeafGrid, bounds: Bounds) -> Plan:
+    return _plan(grid, bounds)
+
+
+def _plan(grid: LeafGrid, bounds: Bounds) -> Plan:
     groups = list(piece_groups(grid, bounds))
     starts = [group_starts(g) for g in groups]
     sizes = [
