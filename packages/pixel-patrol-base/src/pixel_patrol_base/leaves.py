@@ -10,7 +10,7 @@ last pass when the chunk holds part of it, whose partial is returned for the ima
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -145,11 +145,19 @@ def _run_stacks(
     offset: int,
 ) -> None:
     """Plain leaf processing: stacks of equally shaped pieces (copies bounded in size)."""
-    for data in leaf_stacks(own, group):
+    for data in _stacks(own, group):
         stack = LeafStack(data, image)
         for proc in procs:
             table.put(proc, proc.run(stack), offset, len(data))
         offset += len(data)
+
+
+def _stacks(own: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:
+    """:func:`~pixel_patrol_base.blocks.leaf_stacks`, with the common case of a chunk that is
+    one whole piece (a small image) taken as a one-leaf stack directly."""
+    if own.shape == tuple(r.length for r in group) and all(r.offset == 0 for r in group):
+        return iter([np.ascontiguousarray(own)[None]])
+    return leaf_stacks(own, group)
 
 
 class _Planes:
