@@ -141,10 +141,25 @@ def _cached_grid(
     return LeafGrid.from_header(ImageHeader(dim_order, shape, "uint8"), dict(slice_size))
 
 
-@functools.lru_cache(maxsize=64)
-def _validate(columns: tuple[Column, ...]) -> None:
-    """:func:`validate_columns`, once per set of processors (a failure is never cached)."""
+_VALIDATED: dict[tuple[int, ...], tuple[Sequence[Column], ...]] = {}
+
+
+def _validate(leaf: Sequence[LeafProcessor], columns: Sequence[Column]) -> None:
+    """:func:`validate_columns`, once per set of processors (a failure is never kept).
+
+    Kept by the identity of the processors' ``COLUMNS`` tuples; the entry holds the tuples, so
+    their ids stay unique while it exists.
+    """
+    declared = tuple(p.COLUMNS for p in leaf)
+    key = tuple(id(c) for c in declared)
+    seen = _VALIDATED.get(key)
+    if seen is not None and all(a is b for a, b in zip(seen, declared, strict=True)):
+        return
     validate_columns(columns)
+    if all(isinstance(c, tuple) for c in declared):
+        if len(_VALIDATED) >= 64:
+            _VALIDATED.clear()
+        _VALIDATED[key] = declared
 
 
 def _leaf_columns(leaf: Sequence[LeafProcessor]) -> list[Column]:
@@ -217,7 +232,7 @@ def finish_image(
     grid = leaf_grid(header, slice_size)
     leaf, memory = split_kinds(processors)
     columns = _leaf_columns(leaf)
-    _validate(tuple(columns))
+    _validate(leaf, columns)
     starts, sizes, values = _merge_chunks(chunks, columns)
     if not _whole(chunks, grid):
         _check_tiling(grid, starts, sizes)

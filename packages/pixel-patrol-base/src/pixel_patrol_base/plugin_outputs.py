@@ -13,7 +13,6 @@ stack of leaves), nothing per pixel.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -106,7 +105,7 @@ def leaf_output(proc: LeafProcessor, out: Any, n: int) -> dict[str, np.ndarray]:
     """
     _same_keys(proc, out, proc.COLUMNS)
     result = {}
-    for col, row_shape, kind in _specs(tuple(proc.COLUMNS)):
+    for col, row_shape, kind in _specs(proc.COLUMNS):
         arr = np.asarray(out[col.name])
         want = (n, *row_shape)
         if arr.shape != want:
@@ -117,11 +116,26 @@ def leaf_output(proc: LeafProcessor, out: Any, n: int) -> dict[str, np.ndarray]:
     return result
 
 
-@functools.lru_cache(maxsize=256)
-def _specs(columns: tuple[Column, ...]) -> tuple[tuple[Column, tuple[int, ...], str], ...]:
-    """Per column its per-row shape and value kind, derived from the Arrow type once per
-    processor rather than for every batch of leaves."""
-    return tuple((c, _row_shape(c.type), _kind_of(c.type)) for c in columns)
+Specs = tuple[tuple[Column, tuple[int, ...], str], ...]
+_SPECS: dict[int, tuple[Sequence[Column], Specs]] = {}
+
+
+def _specs(columns: Sequence[Column]) -> Specs:
+    """Per column its per-row shape and value kind, derived from the Arrow types once per
+    processor rather than for every batch of leaves.
+
+    Kept by the identity of the processor's ``COLUMNS`` tuple (hashing the declarations
+    would cost as much as deriving them); the entry holds the tuple, so its id stays unique.
+    """
+    hit = _SPECS.get(id(columns))
+    if hit is not None and hit[0] is columns:
+        return hit[1]
+    specs = tuple((c, _row_shape(c.type), _kind_of(c.type)) for c in columns)
+    if isinstance(columns, tuple):  # immutable: safe to keep
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[id(columns)] = (columns, specs)
+    return specs
 
 
 def _widen(arr: np.ndarray, kind: str) -> np.ndarray:
