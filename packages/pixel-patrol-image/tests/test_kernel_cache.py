@@ -13,6 +13,7 @@ from numba.core.registry import CPUDispatcher
 import pixel_patrol_image._compression_loops as loops
 import pixel_patrol_image._fused as fused
 import pixel_patrol_image._order_kernels as order
+import pixel_patrol_image._sites as sites
 from pixel_patrol_image._tiles import plane_partials
 
 FUNCTION_TYPES = (types.Dispatcher, types.FunctionType, types.Function)
@@ -20,7 +21,7 @@ FUNCTION_TYPES = (types.Dispatcher, types.FunctionType, types.Function)
 
 def _kernels() -> list[CPUDispatcher]:
     return [
-        v for m in (loops, fused, order) for v in vars(m).values() if isinstance(v, CPUDispatcher)
+        v for m in (loops, fused, order, sites) for v in vars(m).values() if isinstance(v, CPUDispatcher)
     ]
 
 

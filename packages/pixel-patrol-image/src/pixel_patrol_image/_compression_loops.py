@@ -20,19 +20,14 @@ from typing import Any
 
 import numpy as np
 from numba import types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from pixel_patrol_image._jit import compiled
+from pixel_patrol_image._sites import FLANK_FAR, SMALL_INTS, site_x, site_y
 
 BLOCK = 8
 """Block size of the coding grid (JPEG, MPEG-1/2, H.261/263 luma transforms)."""
-
-FLANK_NEAR = 3
-FLANK_FAR = 6
-"""The ringing flank on each side of an edge site: pixels 3 to 6 along the edge normal."""
-
-FLANK = FLANK_FAR - FLANK_NEAR + 1
-"""Samples per flank (and per along-edge segment): equal lengths give noise equal odds."""
 
 ORIENTATION = 2.0
 """A site on the X axis needs ``|Dx| >= 2 |Dy|`` (edge within about 27 degrees of the Y axis)."""
@@ -175,10 +170,6 @@ def pixel_derivatives(x: Any, r: Any, c0: Any, c1: Any, one: Any, dx_row: Any, d
     raise NotImplementedError("only callable from compiled code")
 
 
-SMALL_INTS = (types.uint8, types.int8, types.uint16, types.int16)
-"""Pixel types whose Sobel sums are exact in int32 and float32."""
-
-
 @overload(pixel_derivatives, jit_options={"nogil": True, "error_model": "numpy"})
 def _pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
     if x.dtype in SMALL_INTS:
@@ -239,62 +230,6 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
 
 
 @compiled
-def _flagged(flags, lo, hi):  # type: ignore[no-untyped-def]
-    """The columns ``lo..hi-1`` whose flag is set, skipping eight zero flags at a time
-    (``flags`` is 8-byte aligned, zero beyond ``hi``)."""
-    words = flags.view(np.uint64)
-    out = []
-    for w in range(lo // 8, (hi + 7) // 8):
-        if words[w] != 0:
-            for j in range(max(8 * w, lo), min(8 * w + 8, hi)):
-                if flags[j]:
-                    out.append(j)
-    return out
-
-
-@compiled
-def _tv_excess(a, b, c, d):  # type: ignore[no-untyped-def]
-    """Total variation of the run ``a, b, c, d`` minus its net change: 0 when monotone."""
-    a, b, c, d = np.float64(a), np.float64(b), np.float64(c), np.float64(d)
-    return abs(b - a) + abs(c - b) + abs(d - c) - abs(d - a)
-
-
-@compiled
-def _flank(x, i, c):  # type: ignore[no-untyped-def]
-    """Across and along ripple of one flank of an X-axis site on row ``i``: the 4x4 block of
-    rows ``i-2..i+1`` and columns ``c..c+3``.
-
-    Across: the non-monotone excess of row ``i`` over the four columns. Along: the same for
-    each column over the four rows, summed (the caller divides by ``FLANK``).
-    """
-    r0, r1, r2, r3 = x[i - 2, c : c + 4], x[i - 1, c : c + 4], x[i, c : c + 4], x[i + 1, c : c + 4]
-    along = 0.0
-    for k in range(4):
-        along += _tv_excess(r0[k], r1[k], r2[k], r3[k])
-    return _tv_excess(r2[0], r2[1], r2[2], r2[3]), along
-
-
-@compiled
-def _site_x(x, i, j):  # type: ignore[no-untyped-def]
-    """Ripple (across - along) and step of an X-axis site at ``(i, j)``."""
-    a1, b1 = _flank(x, i, j + FLANK_NEAR)
-    a2, b2 = _flank(x, i, j - FLANK_FAR)
-    hi = x[i - 1, j + 6] + 2.0 * x[i, j + 6] + x[i + 1, j + 6]
-    lo = x[i - 1, j - 6] + 2.0 * x[i, j - 6] + x[i + 1, j - 6]
-    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
-
-
-@compiled
-def _site_y(x, i, j):  # type: ignore[no-untyped-def]
-    """:func:`_site_x` with the axes swapped (a Y-axis site: the edge runs along X)."""
-    a1, b1 = _flank(x.T, j, i + FLANK_NEAR)
-    a2, b2 = _flank(x.T, j, i - FLANK_FAR)
-    hi = x[i + 6, j - 1] + 2.0 * x[i + 6, j] + x[i + 6, j + 1]
-    lo = x[i - 6, j - 1] + 2.0 * x[i - 6, j] + x[i - 6, j + 1]
-    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
-
-
-@compiled
 def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
@@ -341,12 +276,45 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
     for i in range(first, i1, COUNT_EVERY):
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
-        bx, by = bits[0, i], bits[1, i]
-        for j in _flagged(found, lo, hi):
+        _count_sites(found, lo, hi, bits[0, i], bits[1, i], shift, counts, touched)
+
+
+@compiled
+def _count_sites(found, lo, hi, bx, by, shift, counts, touched):  # type: ignore[no-untyped-def]
+    """Add the flagged sites of columns ``lo..hi-1`` to the strength histogram ``counts``."""
+    words = found.view(np.uint64)
+    for w in range(lo // 8, (hi + 7) // 8):
+        word = _flag_word(words, w, lo, hi)
+        while word != 0:
+            j = 8 * w + _lowest_byte(word)
+            word &= word - np.uint64(1)  # a flag (1 or 2) is one bit: clear it
             q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
             counts[q] += 1.0
             touched[0] = min(touched[0], q)
             touched[1] = max(touched[1], q + 1)
+
+
+@compiled
+def _lowest_byte(word):  # type: ignore[no-untyped-def]
+    """Index (0..7) of the lowest non-zero byte of a non-zero word (little-endian: column)."""
+    return np.int64(trailing_zeros(word)) >> 3  # type: ignore[call-arg]
+
+
+@compiled
+def _flag_word(words, w, lo, hi):  # type: ignore[no-untyped-def]
+    """Flags of columns ``8w..8w+7`` as one word, those outside ``lo..hi-1`` cleared.
+
+    A site is found by the position of the lowest set bit (its byte is its column), so the
+    walk takes one step per site instead of one test per column: with sites at random
+    columns, as in noise, a test per column mispredicts about once per site.
+    """
+    word = words[w]
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    if lo > 8 * w:
+        word &= ones << np.uint64(8 * (lo - 8 * w))
+    if hi < 8 * w + 8:
+        word &= ones >> np.uint64(8 * (8 * w + 8 - hi))
+    return word
 
 
 @compiled
@@ -392,7 +360,8 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
 
     ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
-    derivative that reaches it are skipped (they hold no such site).
+    derivative that reaches it are skipped (they hold no such site), and the sites of each
+    run of consecutive spans that reach it are flagged and visited in one go.
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -408,25 +377,49 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     for i in range(i0, i1):
         yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
         lo, hi = min(jx0, yc0), max(jx1, yc1)
-        bx, by = bits[0, i], bits[1, i]
-        for b0 in range(lo, hi, SKIP):  # the strong sites are few: skip the spans without any
-            b1 = min(b0 + SKIP, hi)
-            if not _reaches(dx[i, b0:b1], dy[i, b0:b1], screen):
-                continue
+        b0 = _reaching(dx[i], dy[i], lo, hi, screen)
+        while b0 < hi:  # the strong sites are few: skip the spans without any
+            b1 = _reaching(dx[i], dy[i], b0, hi, screen, False)
             x_cols = (max(jx0, b0), min(jx1, b1))
             y_cols = (max(yc0, b0), min(yc1, b1))
-            a, b = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
-            for j in _flagged(found, a, b):
-                f = found[j]
-                r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
-                if np.isfinite(r) and np.isfinite(s):
-                    q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
-                    hist[1, q] += 1.0
-                    hist[2, q] += r
-                    hist[3, q] += r * r
-                    hist[4, q] += s
-                    touched[0] = min(touched[0], q)
-                    touched[1] = max(touched[1], q + 1)
+            a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            _measure_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched)
+            b0 = _reaching(dx[i], dy[i], b1, hi, screen)
+
+
+@compiled
+def _reaching(dx, dy, b0, hi, screen, wanted=True):  # type: ignore[no-untyped-def]
+    """Start of the first span of ``SKIP`` columns from ``b0`` on (before ``hi``) that has a
+    derivative reaching ``screen`` (``wanted``) or has none (not ``wanted``); ``hi`` if no
+    span is such."""
+    while b0 < hi:
+        b1 = min(b0 + SKIP, hi)
+        if _reaches(dx[b0:b1], dy[b0:b1], screen) == wanted:
+            return b0
+        b0 = b1
+    return hi
+
+
+@compiled
+def _measure_sites(x, i, found, lo, hi, bx, by, shift, hist, touched):  # type: ignore[no-untyped-def]
+    """Add the ripple and step of the flagged sites of row ``i``, columns ``lo..hi-1``, to
+    their strength bins (left to right: a fixed order of the float sums)."""
+    words = found.view(np.uint64)
+    for w in range(lo // 8, (hi + 7) // 8):
+        word = _flag_word(words, w, lo, hi)
+        while word != 0:
+            j = 8 * w + _lowest_byte(word)
+            word &= word - np.uint64(1)
+            on_x = found[j] == 1
+            r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
+            if np.isfinite(r) and np.isfinite(s):
+                q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
+                hist[1, q] += 1.0
+                hist[2, q] += r
+                hist[3, q] += r * r
+                hist[4, q] += s
+                touched[0] = min(touched[0], q)
+                touched[1] = max(touched[1], q + 1)
 
 
 @compiled
