@@ -209,8 +209,9 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
 
     X: ``|Dx| >= 2 |Dy|``, ``0 < |Dx| < inf``, strictly above the left and at least the right
     neighbour's ``|Dx|``. Y: the same with the axes swapped, against the rows above and below
-    (the two exclude each other). No branches, so the loop runs as SIMD code; callers then
-    visit the few flagged columns.
+    (the two exclude each other). ``floor`` is in the type of the maps, so the loop runs
+    without branches or conversions as SIMD code; the few columns of the union outside one
+    of the ranges are cleared afterwards. Callers then visit the few flagged columns.
     """
     two, zero, inf = dx.dtype.type(2), dx.dtype.type(0), dx.dtype.type(np.inf)
     lo, hi = min(x_cols[0], y_cols[0]), max(x_cols[1], y_cols[1])
@@ -218,15 +219,25 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
         return lo, lo
     a, b, left, right = dx[lo:hi], dy[lo:hi], dx[lo - 1 : hi - 1], dx[lo + 1 : hi + 1]
     up, down, out = above[lo:hi], below[lo:hi], flags[lo:hi]
-    x0, x1, y0, y1 = x_cols[0] - lo, x_cols[1] - lo, y_cols[0] - lo, y_cols[1] - lo
     for j in range(hi - lo):
         u, v = a[j], b[j]
         on_x = (u >= two * v) & (u > left[j]) & (u >= right[j]) & (u < inf) & (u > zero)
         on_y = (v >= two * u) & (v > up[j]) & (v >= down[j]) & (v < inf) & (v > zero)
-        on_x &= (u >= floor) & (j >= x0) & (j < x1)
-        on_y &= (v >= floor) & (j >= y0) & (j < y1)
+        on_x &= u >= floor
+        on_y &= v >= floor
         out[j] = np.uint8(on_x) + np.uint8(on_y) * np.uint8(2)
+    _keep_within(flags, np.uint8(2), lo, hi, x_cols)
+    _keep_within(flags, np.uint8(1), lo, hi, y_cols)
     return lo, hi
+
+
+@compiled
+def _keep_within(flags, other, lo, hi, cols):  # type: ignore[no-untyped-def]
+    """Clear the flags but ``other`` on the columns of ``lo..hi-1`` outside ``cols``."""
+    for j in range(lo, min(cols[0], hi)):
+        flags[j] &= other
+    for j in range(max(cols[1], lo), hi):
+        flags[j] &= other
 
 
 @compiled
@@ -275,7 +286,7 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
     no_y = (jy0, jy0)
     for i in range(first, i1, COUNT_EVERY):
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
-        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
+        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, one - one, found)
         _count_sites(found, lo, hi, bits[0, i], bits[1, i], shift, counts, touched)
 
 
@@ -359,7 +370,8 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
 
-    ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
+    ``floor`` and ``screen`` are that strength in the type of the maps, rounded up and
+    down (a map value reaches one exactly when it reaches the other): spans of a row without a
     derivative that reaches it are skipped (they hold no such site), and the sites of each
     run of consecutive spans that reach it are flagged and visited in one go.
 
