@@ -294,6 +294,7 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
 def _count_sites(found, lo, hi, bx, by, shift, counts, touched):  # type: ignore[no-untyped-def]
     """Add the flagged sites of columns ``lo..hi-1`` to the strength histogram ``counts``."""
     words = found.view(np.uint64)
+    first, last = touched[0], touched[1]  # in registers: no store-to-load chain per site
     for w in range(lo // 8, (hi + 7) // 8):
         word = _flag_word(words, w, lo, hi)
         while word != 0:
@@ -301,8 +302,9 @@ def _count_sites(found, lo, hi, bx, by, shift, counts, touched):  # type: ignore
             word &= word - np.uint64(1)  # a flag (1 or 2) is one bit: clear it
             q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
             counts[q] += 1.0
-            touched[0] = min(touched[0], q)
-            touched[1] = max(touched[1], q + 1)
+            first = min(first, q)
+            last = max(last, q + 1)
+    touched[0], touched[1] = first, last
 
 
 @compiled
@@ -373,7 +375,8 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     ``floor`` and ``screen`` are that strength in the type of the maps, rounded up and
     down (a map value reaches one exactly when it reaches the other): spans of a row without a
     derivative that reaches it are skipped (they hold no such site), and the sites of each
-    run of consecutive spans that reach it are flagged and visited in one go.
+    run of consecutive spans that reach it are flagged and visited in one go. After a row
+    with a site per span or more (noise), the next row is flagged whole without the test.
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -386,17 +389,37 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     oy = origin[0]
     h = shape[0]
     dx, dy = maps[0], maps[1]
+    dense = False  # the last row had a site per span or more: flag the next one whole
     for i in range(i0, i1):
         yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
+        cols = (jx0, jx1, yc0, yc1)
         lo, hi = min(jx0, yc0), max(jx1, yc1)
-        b0 = _reaching(dx[i], dy[i], lo, hi, screen)
-        while b0 < hi:  # the strong sites are few: skip the spans without any
-            b1 = _reaching(dx[i], dy[i], b0, hi, screen, False)
-            x_cols = (max(jx0, b0), min(jx1, b1))
-            y_cols = (max(yc0, b0), min(yc1, b1))
-            a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
-            _measure_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched)
-            b0 = _reaching(dx[i], dy[i], b1, hi, screen)
+        if dense:
+            n = _measure_run(x, i, lo, hi, cols, maps, bits, shift, floor, found, hist, touched)
+        else:
+            n = 0
+            b0 = _reaching(dx[i], dy[i], lo, hi, screen)
+            while b0 < hi:  # the strong sites are few: skip the spans without any
+                b1 = _reaching(dx[i], dy[i], b0, hi, screen, False)
+                n += _measure_run(x, i, b0, b1, cols, maps, bits, shift, floor, found, hist, touched)
+                b0 = _reaching(dx[i], dy[i], b1, hi, screen)
+        dense = n * SKIP >= hi - lo
+
+
+@compiled
+def _measure_run(x, i, b0, b1, cols, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
+    """Flag and measure the sites of row ``i`` on columns ``b0..b1-1`` (``cols``: the X and
+    Y site columns of the row); the number of sites flagged.
+
+    Spans without a derivative that reaches the floor hold no site, so flagging a run of
+    spans whole or span by span finds the same sites, visited in the same order.
+    """
+    jx0, jx1, yc0, yc1 = cols
+    dx, dy = maps[0], maps[1]
+    x_cols = (max(jx0, b0), min(jx1, b1))
+    y_cols = (max(yc0, b0), min(yc1, b1))
+    a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+    return _measure_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched)
 
 
 @compiled
@@ -415,14 +438,18 @@ def _reaching(dx, dy, b0, hi, screen, wanted=True):  # type: ignore[no-untyped-d
 @compiled
 def _measure_sites(x, i, found, lo, hi, bx, by, shift, hist, touched):  # type: ignore[no-untyped-def]
     """Add the ripple and step of the flagged sites of row ``i``, columns ``lo..hi-1``, to
-    their strength bins (left to right: a fixed order of the float sums)."""
+    their strength bins (left to right: a fixed order of the float sums); the number of
+    sites."""
     words = found.view(np.uint64)
+    first, last = touched[0], touched[1]
+    n = 0
     for w in range(lo // 8, (hi + 7) // 8):
         word = _flag_word(words, w, lo, hi)
         while word != 0:
             j = 8 * w + _lowest_byte(word)
             word &= word - np.uint64(1)
             on_x = found[j] == 1
+            n += 1
             r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
             if np.isfinite(r) and np.isfinite(s):
                 q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
@@ -430,8 +457,10 @@ def _measure_sites(x, i, found, lo, hi, bx, by, shift, hist, touched):  # type: 
                 hist[2, q] += r
                 hist[3, q] += r * r
                 hist[4, q] += s
-                touched[0] = min(touched[0], q)
-                touched[1] = max(touched[1], q + 1)
+                first = min(first, q)
+                last = max(last, q + 1)
+    touched[0], touched[1] = first, last
+    return n
 
 
 @compiled
