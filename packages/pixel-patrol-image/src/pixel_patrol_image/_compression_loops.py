@@ -226,22 +226,19 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
         on_x &= u >= floor
         on_y &= v >= floor
         out[j] = np.uint8(on_x) + np.uint8(on_y) * np.uint8(2)
-    _keep_within(flags, np.uint8(2), lo, hi, x_cols)
-    _keep_within(flags, np.uint8(1), lo, hi, y_cols)
+    for j in range(lo, min(x_cols[0], hi)):  # outside the X columns: no X site
+        flags[j] &= np.uint8(2)
+    for j in range(max(x_cols[1], lo), hi):
+        flags[j] &= np.uint8(2)
+    for j in range(lo, min(y_cols[0], hi)):
+        flags[j] &= np.uint8(1)
+    for j in range(max(y_cols[1], lo), hi):
+        flags[j] &= np.uint8(1)
     return lo, hi
 
 
 @compiled
-def _keep_within(flags, other, lo, hi, cols):  # type: ignore[no-untyped-def]
-    """Clear the flags but ``other`` on the columns of ``lo..hi-1`` outside ``cols``."""
-    for j in range(lo, min(cols[0], hi)):
-        flags[j] &= other
-    for j in range(max(cols[1], lo), hi):
-        flags[j] &= other
-
-
-@compiled
-def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
+def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, hist, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
 
@@ -264,8 +261,8 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
         ``(right shift, offset)`` turning ``bits`` into the strength bin of ``BIN_SHIFT``.
     found
         uint8 scratch of ``x.shape[1]`` (site flags of a row).
-    counts
-        float64 histogram of site strengths, added to.
+    hist
+        float64 ``(5, BINS)`` histograms: the site strengths are counted in row 0 (added to).
     touched
         int64 ``[first, last + 1]`` of the bins written so far (widened).
     blocking
@@ -287,47 +284,7 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
     for i in range(first, i1, COUNT_EVERY):
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, one - one, found)
-        _count_sites(found, lo, hi, bits[0, i], bits[1, i], shift, counts, touched)
-
-
-@compiled
-def _count_sites(found, lo, hi, bx, by, shift, counts, touched):  # type: ignore[no-untyped-def]
-    """Add the flagged sites of columns ``lo..hi-1`` to the strength histogram ``counts``."""
-    words = found.view(np.uint64)
-    first, last = touched[0], touched[1]  # in registers: no store-to-load chain per site
-    for w in range(lo // 8, (hi + 7) // 8):
-        word = _flag_word(words, w, lo, hi)
-        while word != 0:
-            j = 8 * w + _lowest_byte(word)
-            word &= word - np.uint64(1)  # a flag (1 or 2) is one bit: clear it
-            q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
-            counts[q] += 1.0
-            first = min(first, q)
-            last = max(last, q + 1)
-    touched[0], touched[1] = first, last
-
-
-@compiled
-def _lowest_byte(word):  # type: ignore[no-untyped-def]
-    """Index (0..7) of the lowest non-zero byte of a non-zero word (little-endian: column)."""
-    return np.int64(trailing_zeros(word)) >> 3  # type: ignore[call-arg]
-
-
-@compiled
-def _flag_word(words, w, lo, hi):  # type: ignore[no-untyped-def]
-    """Flags of columns ``8w..8w+7`` as one word, those outside ``lo..hi-1`` cleared.
-
-    A site is found by the position of the lowest set bit (its byte is its column), so the
-    walk takes one step per site instead of one test per column: with sites at random
-    columns, as in noise, a test per column mispredicts about once per site.
-    """
-    word = words[w]
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-    if lo > 8 * w:
-        word &= ones << np.uint64(8 * (lo - 8 * w))
-    if hi < 8 * w + 8:
-        word &= ones >> np.uint64(8 * (8 * w + 8 - hi))
-    return word
+        _visit_sites(x, i, found, lo, hi, bits[0, i], bits[1, i], shift, hist, touched, False)
 
 
 @compiled
@@ -392,38 +349,21 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     dense = False  # the last row had a site per span or more: flag the next one whole
     for i in range(i0, i1):
         yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
-        cols = (jx0, jx1, yc0, yc1)
         lo, hi = min(jx0, yc0), max(jx1, yc1)
-        if dense:
-            n = _measure_run(x, i, lo, hi, cols, maps, bits, shift, floor, found, hist, touched)
-        else:
-            n = 0
-            b0 = _reaching(dx[i], dy[i], lo, hi, screen)
-            while b0 < hi:  # the strong sites are few: skip the spans without any
-                b1 = _reaching(dx[i], dy[i], b0, hi, screen, False)
-                n += _measure_run(x, i, b0, b1, cols, maps, bits, shift, floor, found, hist, touched)
-                b0 = _reaching(dx[i], dy[i], b1, hi, screen)
+        b0 = lo if dense else _reaching(dx[i], dy[i], lo, hi, screen, True)
+        n = 0
+        while b0 < hi:  # the strong sites are few: skip the spans without any
+            b1 = hi if dense else _reaching(dx[i], dy[i], b0, hi, screen, False)
+            x_cols = (max(jx0, b0), min(jx1, b1))
+            y_cols = (max(yc0, b0), min(yc1, b1))
+            a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            n += _visit_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched, True)
+            b0 = hi if dense else _reaching(dx[i], dy[i], b1, hi, screen, True)
         dense = n * SKIP >= hi - lo
 
 
 @compiled
-def _measure_run(x, i, b0, b1, cols, maps, bits, shift, floor, found, hist, touched):  # type: ignore[no-untyped-def]
-    """Flag and measure the sites of row ``i`` on columns ``b0..b1-1`` (``cols``: the X and
-    Y site columns of the row); the number of sites flagged.
-
-    Spans without a derivative that reaches the floor hold no site, so flagging a run of
-    spans whole or span by span finds the same sites, visited in the same order.
-    """
-    jx0, jx1, yc0, yc1 = cols
-    dx, dy = maps[0], maps[1]
-    x_cols = (max(jx0, b0), min(jx1, b1))
-    y_cols = (max(yc0, b0), min(yc1, b1))
-    a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
-    return _measure_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched)
-
-
-@compiled
-def _reaching(dx, dy, b0, hi, screen, wanted=True):  # type: ignore[no-untyped-def]
+def _reaching(dx, dy, b0, hi, screen, wanted):  # type: ignore[no-untyped-def]
     """Start of the first span of ``SKIP`` columns from ``b0`` on (before ``hi``) that has a
     derivative reaching ``screen`` (``wanted``) or has none (not ``wanted``); ``hi`` if no
     span is such."""
@@ -436,29 +376,46 @@ def _reaching(dx, dy, b0, hi, screen, wanted=True):  # type: ignore[no-untyped-d
 
 
 @compiled
-def _measure_sites(x, i, found, lo, hi, bx, by, shift, hist, touched):  # type: ignore[no-untyped-def]
-    """Add the ripple and step of the flagged sites of row ``i``, columns ``lo..hi-1``, to
-    their strength bins (left to right: a fixed order of the float sums); the number of
-    sites."""
+def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, measure):  # type: ignore[no-untyped-def]
+    """Visit the flagged sites of row ``i``, columns ``lo..hi-1``, left to right (a fixed
+    order of the float sums): count them in ``hist[0]`` or, with ``measure``, add their
+    ripple and step to ``hist[1:5]`` (see :func:`measure`); the number of sites.
+
+    A site is found by the position of the lowest set bit of a word of eight flags (its
+    byte is its column on a little-endian machine, and a flag, 1 or 2, is one bit), so the
+    walk takes one step per site instead of one test per column: with sites at random
+    columns, as in noise, a test per column mispredicts about once per site. The range of
+    bins written is kept in locals (no store-to-load chain per site). Counting and measuring
+    share one compiled function, one compile per pixel type.
+    """
     words = found.view(np.uint64)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
     first, last = touched[0], touched[1]
     n = 0
     for w in range(lo // 8, (hi + 7) // 8):
-        word = _flag_word(words, w, lo, hi)
+        word = words[w]
+        if lo > 8 * w:
+            word &= ones << np.uint64(8 * (lo - 8 * w))
+        if hi < 8 * w + 8:
+            word &= ones >> np.uint64(8 * (8 * w + 8 - hi))
         while word != 0:
-            j = 8 * w + _lowest_byte(word)
+            j = 8 * w + (np.int64(trailing_zeros(word)) >> 3)  # type: ignore[call-arg]
             word &= word - np.uint64(1)
             on_x = found[j] == 1
             n += 1
-            r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
-            if np.isfinite(r) and np.isfinite(s):
-                q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
+            q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
+            if not measure:
+                hist[0, q] += 1.0
+            else:
+                r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
+                if not (np.isfinite(r) and np.isfinite(s)):
+                    continue
                 hist[1, q] += 1.0
                 hist[2, q] += r
                 hist[3, q] += r * r
                 hist[4, q] += s
-                first = min(first, q)
-                last = max(last, q + 1)
+            first = min(first, q)
+            last = max(last, q + 1)
     touched[0], touched[1] = first, last
     return n
 

@@ -186,7 +186,7 @@ def _first_pass(
     scan(
         x, own, origin, shape, ringing, work(1), maps, bits, SHIFTS[work],
         s.found,
-        s.hist[0], s.touched, blocking,
+        s.hist, s.touched, blocking,
     )  # fmt: skip
     return maps
 
