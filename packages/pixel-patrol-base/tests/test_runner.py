@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import math
-import types
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -23,8 +22,8 @@ from pixel_patrol_base.runner import AdaptiveExecutor, DaskExecutor, InlineExecu
 
 def machine(monkeypatch: pytest.MonkeyPatch, cpus: int, avail_mb: float) -> None:
     monkeypatch.setattr(runner.os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
-    memory = types.SimpleNamespace(available=avail_mb * 2**20, total=2 * avail_mb * 2**20)
-    monkeypatch.setattr(runner.psutil, "virtual_memory", lambda: memory)
+    memory = {"available": avail_mb * 2**20, "total": 2 * avail_mb * 2**20}
+    monkeypatch.setattr(runner, "_memory_bytes", memory.__getitem__)
 
 
 @given(

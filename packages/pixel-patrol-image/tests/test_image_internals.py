@@ -205,8 +205,8 @@ def test_to_planes_is_leaf_major_and_refuses_bad_layouts() -> None:
 
 
 def test_per_leaf_averages_valid_planes_and_counts_them() -> None:
-    values = {"m": np.array([1.0, 3.0, np.nan, np.nan, np.nan, 5.0])}
-    out = per_leaf(values, 3)
+    values = np.array([[1.0, 3.0, np.nan, np.nan, np.nan, 5.0]])
+    out = per_leaf(values, ("m",), 3)
     assert out["m_planes"].tolist() == [2, 0, 1]
     assert out["m"][0] == 2.0 and np.isnan(out["m"][1]) and out["m"][2] == 5.0
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.parts import TOKEN_FILE, read_part, sync_dir, sync_file, write_part_file
@@ -63,6 +62,8 @@ class Journal:
         _atomic_write(self.folder / TOKEN_FILE, self.token)
 
     def _load(self) -> None:
+        import pyarrow.compute as pc  # imported here: only a resumed run gets here
+
         done_file = self.folder / DONE_FILE
         lines = done_file.read_text().splitlines() if done_file.exists() else []
         entries = [e for line in lines if (e := _parse(line)) is not None]

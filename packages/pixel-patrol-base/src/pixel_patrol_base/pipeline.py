@@ -325,11 +325,11 @@ class Coordinator:
 
     def _copy_previous(self) -> None:
         """Add the reused rows of unchanged files (``--incremental``)."""
-        from pixel_patrol_base.incremental import reused_tables
-
         prev = self.previous
         if prev is None:
             return
+        from pixel_patrol_base.incremental import reused_tables
+
         for table in reused_tables(prev, self.project.base_dir, self.settings.omit_base_dir, self.ctx.part_schema):
             self.writer.add(relative_table(table, self.forms))
             self.writer.complete([])

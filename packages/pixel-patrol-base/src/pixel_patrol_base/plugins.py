@@ -91,6 +91,7 @@ def refresh() -> None:
     """Forget what was read about installed plugins (after installing one into this process)."""
     _entry_points.cache_clear()
     _load_class.cache_clear()
+    origin.cache_clear()
 
 
 def list_plugins(group: str) -> list[PluginInfo]:
@@ -149,8 +150,13 @@ def _unknown(group: str, name: str) -> PluginError:
     return PluginError(f"unknown {kind} '{name}'; available: {known}")
 
 
+@cache
 def origin(group: str, name: str) -> PluginOrigin:
-    """The distribution (and version) that supplies plugin ``name`` of ``group``."""
+    """The distribution (and version) that supplies plugin ``name`` of ``group``.
+
+    Kept until :func:`refresh`: every plugin error message and every loaded plugin names it,
+    and each reading of a distribution's name and version parses its whole metadata file.
+    """
     if (group, name) in _REGISTERED:
         cls = _REGISTERED[(group, name)]
         return PluginOrigin(None, None, f"{cls.__module__}:{cls.__qualname__}")

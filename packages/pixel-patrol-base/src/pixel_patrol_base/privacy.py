@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pixel_patrol_base.pathtext import encode_path, message_text
 from pixel_patrol_base.schema import INTERNAL_FIELDS
@@ -102,6 +101,8 @@ def _has_text(t: pa.DataType) -> bool:
 def _relative_array(array: pa.Array, forms: tuple[str, ...]) -> pa.Array:
     """Texts are rewritten in Python, but only those that contain a base form or may end in
     one cut short; finding them is vectorised, so clean columns cost one scan each."""
+    import pyarrow.compute as pc  # imported here: only --omit-base-dir runs get here
+
     if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
         values = _relative_array(array.values, forms)
         return type(array).from_arrays(array.offsets, values, mask=array.is_null())

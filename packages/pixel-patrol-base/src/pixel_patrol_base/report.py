@@ -17,16 +17,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import ReportError
 from pixel_patrol_base.interrupts import deferred
 from pixel_patrol_base.journal import Journal
-from pixel_patrol_base.parts import StoredPart, merge_parts, part_rows
+from pixel_patrol_base.parts import StoredPart, merge_parts, part_rows, sort_rows
 from pixel_patrol_base.project import ProjectMetadata
-from pixel_patrol_base.schema import INTERNAL_FIELDS, ORDER_FIELD, with_order
+from pixel_patrol_base.schema import INTERNAL_FIELDS, with_order
 
 META_PREFIX = "pixel_patrol."
 
@@ -124,9 +123,7 @@ class ReportWriter:
 
     def _sorted_buffer(self) -> pa.Table:
         table = pa.concat_tables(self._buffer) if self._buffer else self.part_schema.empty_table()
-        order = table.column(ORDER_FIELD).to_numpy()
-        idx = np.argsort(order, kind="stable")
-        return table.take(pa.array(idx)) if len(idx) else table
+        return sort_rows(table)
 
     def _spill(self) -> None:
         """Write the buffer as a part, then list its completed files as done.

@@ -117,3 +117,14 @@ def test_five_thousand_clipped_slices_are_one_finding_naming_their_files() -> No
     assert (f.severity, f.scope, len(f.rows), len(f.files)) == ("error", "slice", 5000, 1000)
     assert f.value == 0.03 and f.threshold == 0.01 and len(f.evidence) == 5000
     assert f.message.startswith("5,000 slices in 1,000 files have up to 3.0 % of pixels at the 12-bit maximum 4095")
+
+
+def test_condition_shift_names_what_a_condition_was_compared_with() -> None:
+    rows = []
+    for i in range(8):  # uint16: three conditions; c is brighter than a and b together
+        rows += [_row(f"{c}{i}", cond=c, dtype="uint16", mean_intensity=m + i) for c, m in (("a", 100.0), ("b", 101.0), ("c", 900.0))]
+    for i in range(8):  # uint8: only a and b; b is darker than a
+        rows += [_row(f"{c}8_{i}", cond=c, dtype="uint8", mean_intensity=m + i) for c, m in (("a", 200.0), ("b", 20.0))]
+    shifts = sorted(f.message for f in check_frame(_frame(rows)).findings if f.id == "condition-shift")
+    assert any("condition c has higher mean_intensity than the other 2 conditions (8 images vs 16;" in m for m in shifts)
+    assert any("condition b has lower mean_intensity than condition a (8 images vs 8;" in m for m in shifts)

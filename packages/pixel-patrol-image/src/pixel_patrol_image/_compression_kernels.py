@@ -19,20 +19,20 @@ from pixel_patrol_image._workspace import Workspace
 NAMES = ("blocking_index", "ringing_index")
 
 
-def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
-    """Both ``raster-compression`` metrics of a ``(b, H, W)`` batch in the input dtype.
+def compression_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> np.ndarray:
+    """Both ``raster-compression`` metrics of a ``(b, H, W)`` batch in the input dtype, one
+    row per metric (:data:`NAMES` order).
 
     Non-finite pixels need no separate path (``masked`` is not used): every step or edge site
     that reads one is left out by the scan itself.
     """
     buffers = scratch()
-    b = len(raw)
-    blocking, ringing = np.full(b, np.nan), np.full(b, np.nan)
-    for k in range(b):
+    out = np.empty((len(NAMES), len(raw)))
+    for k in range(len(raw)):
         block, ring = plane_partials(raw[k], buffers)
-        blocking[k] = _blocking.finalize(block)
-        ringing[k] = _ringing.finalize(ring)
-    return {"blocking_index": blocking, "ringing_index": ringing}
+        out[0, k] = _blocking.finalize(block)
+        out[1, k] = _ringing.finalize(ring)
+    return out
 
 
 def scratch() -> Scratch:

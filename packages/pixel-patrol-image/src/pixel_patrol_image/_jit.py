@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from pixel_patrol_image._numba_start import set_up_numba
+
+set_up_numba()
+
 compiled = njit(cache=True, nogil=True, error_model="numpy")
 
 

@@ -8,6 +8,7 @@ a histogram for long rows of other types (both compiled, in
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -47,18 +48,28 @@ def _counted(flat: np.ndarray, ranks: list[int]) -> np.ndarray | None:
     if b * span > 2 * b * n + (1 << 16):
         return None
     keys, shift = _unsigned_keys(flat)
-    order = np.argsort(ranks, kind="stable")
+    ascending, inverse = _rank_order(tuple(ranks))
     sorted_values = np.empty((b, len(ranks)))
     counted_ranks(
-        np.ascontiguousarray(kernel_input(keys)),
-        span,
-        np.asarray(ranks, dtype=np.int64)[order],
-        sorted_values,
-        _count_table(span),
+        np.ascontiguousarray(kernel_input(keys)), span, ascending, sorted_values, _count_table(span)
     )
-    out = np.empty_like(sorted_values)
-    out[:, order] = sorted_values
-    return (out - shift).astype(flat.dtype)
+    out = sorted_values[:, inverse]
+    if shift:
+        out -= shift
+    return out.astype(flat.dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _rank_order(ranks: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``ranks`` in ascending order (int64) and the positions that restore the given order.
+
+    Cached: every plane of one size asks for the same ranks (callers only read them).
+    """
+    order = np.argsort(ranks, kind="stable")
+    ascending = np.asarray(ranks, dtype=np.int64)[order]
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return ascending, inverse
 
 
 _LOCAL = threading.local()

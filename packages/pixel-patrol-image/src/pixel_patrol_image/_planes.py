@@ -10,7 +10,8 @@ whatever the slicing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,9 +77,10 @@ def to_planes(data: np.ndarray, dim_order: str) -> PlaneStack:
     if data.ndim != len(dim_order) + 1:
         raise ValueError(f"leaf stack has {data.ndim - 1} leaf axes, dim_order {dim_order!r}")
     y, x = 1 + dim_order.index("Y"), 1 + dim_order.index("X")
-    moved = np.moveaxis(data, (y, x), (-2, -1))
+    last = (y, x) == (data.ndim - 2, data.ndim - 1)
+    moved = data if last else np.moveaxis(data, (y, x), (-2, -1))
     *lead, h, w = moved.shape
-    return PlaneStack(moved.reshape(int(np.prod(lead)), h, w), int(data.shape[0]))
+    return PlaneStack(moved.reshape(math.prod(lead), h, w), int(data.shape[0]))
 
 
 def batches(n_planes: int, plane_pixels: int, budget: int = BATCH_PIXELS) -> Iterator[slice]:
@@ -88,36 +90,41 @@ def batches(n_planes: int, plane_pixels: int, budget: int = BATCH_PIXELS) -> Ite
         yield slice(start, min(n_planes, start + step))
 
 
-PlaneMetrics = Callable[[np.ndarray, bool, Workspace], Mapping[str, np.ndarray]]
+PlaneMetrics = Callable[[np.ndarray, bool, Workspace], np.ndarray]
 """A kernel: ``(b, H, W)`` planes in the input dtype, whether they hold non-finite pixels
-(all of them do, or none), and scratch buffers -> one ``(b,)`` float64 array per metric."""
+(all of them do, or none), and scratch buffers -> ``(metrics, b)`` float64 values, one row
+per metric."""
 
 
-def per_plane(
-    stack: PlaneStack, names: tuple[str, ...], kernel: PlaneMetrics
-) -> dict[str, np.ndarray]:
-    """Run ``kernel`` over the planes batch by batch; NaN marks an undefined plane value.
+def per_plane(stack: PlaneStack, names: tuple[str, ...], kernel: PlaneMetrics) -> np.ndarray:
+    """Run ``kernel`` over the planes batch by batch: ``(len(names), P)`` float64 values, NaN
+    marking an undefined plane value.
 
     Within a batch, planes with a non-finite pixel go to the kernel separately from the
     others, so the arithmetic applied to a plane depends on that plane alone and never on
     which planes the engine happened to stack with it.
     """
     n = len(stack.planes)
-    out = {name: np.full(n, np.nan) for name in names}
-    if stack.height * stack.width == 0:
-        return out
+    if n * stack.height * stack.width == 0:
+        return np.full((len(names), n), np.nan)
     ws = thread_workspace(names[0])
-    for sl in batches(n, stack.height * stack.width, BATCH_PIXELS):
+    ranges = list(batches(n, stack.height * stack.width, BATCH_PIXELS))
+    out: np.ndarray | None = None
+    for sl in ranges:
         raw = stack.planes[sl]
         for index, masked in _finite_groups(raw):
             with np.errstate(invalid="ignore", divide="ignore"):  # undefined values become NaN
                 values = kernel(raw if index is None else raw[index], masked, ws)
-            for name in names:
-                target = out[name][sl]
-                if index is None:
-                    target[:] = values[name]
-                else:
-                    target[index] = values[name]
+            if index is None and len(ranges) == 1:  # the common case: one call, no copy
+                return values
+            if out is None:
+                out = np.full((len(names), n), np.nan)
+            target = out[:, sl]
+            if index is None:
+                target[:] = values
+            else:
+                target[:, index] = values
+    assert out is not None  # n > 0: some batch ran
     return out
 
 
@@ -143,13 +150,15 @@ def weight_name(metric: str) -> str:
     return f"{metric}_planes"
 
 
-def per_leaf(values: Mapping[str, np.ndarray], n_leaves: int) -> dict[str, np.ndarray]:
+def per_leaf(values: np.ndarray, names: tuple[str, ...], n_leaves: int) -> dict[str, np.ndarray]:
     """Mean over the valid (finite) planes of each leaf, plus the number of valid planes.
 
     Parameters
     ----------
     values
-        Per-plane values, leaf-major, ``P = n_leaves * k`` each.
+        ``(len(names), P)`` per-plane values, leaf-major, ``P = n_leaves * k``.
+    names
+        The metrics, one per row of ``values``.
     n_leaves
         Number of leaf blocks.
 
@@ -159,19 +168,20 @@ def per_leaf(values: Mapping[str, np.ndarray], n_leaves: int) -> dict[str, np.nd
         For every metric ``m``: ``m`` (float64, NaN where no plane is valid) and
         ``m_planes`` (int64 count of valid planes, the rollup weight).
     """
-    out: dict[str, np.ndarray] = {}
-    for name, v in values.items():
-        if n_leaves and len(v) == n_leaves:  # one plane per leaf: its value, if defined
-            ok = np.isfinite(v)
-            out[name] = np.where(ok, v, np.nan)
-            out[weight_name(name)] = ok.astype(np.int64)
-            continue
-        per = v.reshape(n_leaves, -1) if n_leaves else v.reshape(0, 0)
+    m = len(names)
+    if n_leaves and values.shape[1] == n_leaves:  # one plane per leaf: its value, if defined
+        ok = np.isfinite(values)
+        means = np.where(ok, values, np.nan)
+        counts = ok.astype(np.int64)
+    else:
+        per = values.reshape(m, n_leaves, -1) if n_leaves else values.reshape(m, 0, 0)
         ok = np.isfinite(per)
-        count = ok.sum(axis=1, dtype=np.int64)
-        total = np.where(ok, per, 0.0).sum(axis=1)
-        mean = np.full(n_leaves, np.nan)
-        np.divide(total, count, out=mean, where=count > 0)
-        out[name] = mean
-        out[weight_name(name)] = count
+        counts = ok.sum(axis=2, dtype=np.int64)
+        total = np.where(ok, per, 0.0).sum(axis=2)  # each leaf's planes in a row, in order
+        means = np.full((m, n_leaves), np.nan)
+        np.divide(total, counts, out=means, where=counts > 0)
+    out: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        out[name] = means[i]
+        out[weight_name(name)] = counts[i]
     return out

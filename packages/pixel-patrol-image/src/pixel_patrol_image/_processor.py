@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from pixel_patrol_base.contracts import ImageContext, LeafStack, PlaneProgram
+from pixel_patrol_image import _compile_ahead
 from pixel_patrol_image._planes import per_leaf, per_plane, to_planes
 
 
@@ -21,11 +22,16 @@ class PlaneMetricProcessor:
     so that listing or selecting plugins stays fast.
     """
 
+    NAME: ClassVar[str]
     KIND: ClassVar[Literal["leaf"]] = "leaf"
     NEEDS_RANGE: ClassVar[bool] = False
     LIBRARIES: ClassVar[tuple[str, ...]] = ("numpy", "numba", "llvmlite")
     """The compiled kernels' results depend on numba and its LLVM as well as on numpy."""
     HALO: ClassVar[int] = 0
+
+    def __init__(self) -> None:
+        # Noted so that a cold kernel cache is compiled for processors that will run here only.
+        _compile_ahead.note_in_use(self.NAME)
 
     def kernels(self) -> tuple[tuple[str, ...], Callable[..., Any]]:
         """Metric names and the per-plane kernel computing them."""
@@ -37,6 +43,7 @@ class PlaneMetricProcessor:
 
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
         """Per-leaf means over valid planes and the valid-plane counts (rollup weights)."""
+        _compile_ahead.before_kernels(self.NAME, stack.data.dtype)
         names, kernel = self.kernels()
         planes = to_planes(stack.data, stack.image.dim_order)
-        return per_leaf(per_plane(planes, names, kernel), planes.n_leaves)
+        return per_leaf(per_plane(planes, names, kernel), names, planes.n_leaves)

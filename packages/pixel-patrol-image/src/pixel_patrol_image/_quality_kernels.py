@@ -17,6 +17,7 @@ from pixel_patrol_image._filters import WEIGHT_FLOOR
 from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._robust import plane_stats
 from pixel_patrol_image._stats import PlaneStats, working_input
+from pixel_patrol_image._stats_kernels import metric_values
 from pixel_patrol_image._workspace import Workspace
 
 NAMES = ("michelson_contrast", "mscn_variance", "texture_heterogeneity", "laplacian_variance")
@@ -37,16 +38,19 @@ SUMS = (*_fused.SUMS, "count")
 """Per-plane (or per-tile) sums behind the filter metrics; ``count`` = finite own pixels."""
 
 F32 = np.float32
+_RESIDUE32 = F32(RESIDUE)
+_WEIGHT_FLOOR32 = F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0
+"""The kernel's float32 constants, formed once."""
 
 
-def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> dict[str, np.ndarray]:
-    """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch of whole planes."""
-    if raw.dtype == np.bool_:
-        raw = raw.view(np.uint8)
+def quality_metrics(raw: np.ndarray, masked: bool, ws: Workspace) -> np.ndarray:
+    """All four ``raster-quality`` metrics of a ``(b, H, W)`` batch of whole planes, one row
+    per metric (:data:`NAMES` order)."""
+    raw = kernel_input(raw)  # once: counting and the sums both take 16-bit pixels
     h, w = raw.shape[1:]
     stats = plane_stats(raw, np.isfinite(raw) if masked else None)
     sums = tile_sums(raw, masked, stats, (0, h, 0, w), ws)
-    return from_sums(stats, sums, raw.dtype, (h, w))
+    return metric_rows(stats, sums, (h, w))
 
 
 def tile_sums(
@@ -71,7 +75,7 @@ def tile_sums(
     own
         ``(y0, y1, x0, x1)`` of the own pixels inside ``raw``.
     """
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b = len(raw)
     array, offset, unit = working_input(raw, stats, ws)
@@ -85,8 +89,8 @@ def tile_sums(
         unit,
         (MSCN_C * d).astype(F32),
         np.square(SIGMA_FLOOR * d).astype(F32),
-        F32(RESIDUE),
-        F32(WEIGHT_FLOOR) * _fused.K0 * _fused.K0,
+        _RESIDUE32,
+        _WEIGHT_FLOOR32,
         out,
     )
     y0, y1, x0, x1 = own
@@ -119,27 +123,15 @@ def from_sums(
     from the plane median) and get the floor ``(SIGMA_FLOOR * D)²``, as flat windows would
     in exact arithmetic.
     """
+    return dict(zip(NAMES, metric_rows(stats, sums, shape), strict=True))
+
+
+def metric_rows(stats: PlaneStats, sums: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`from_sums` as a ``(4, b)`` array, one row per metric (:data:`NAMES` order)."""
     h, w = shape
-    c, c2, s, s2, lap, lap2, lap_n, n = np.asarray(sums, dtype=np.float64).T
-    valid = stats.valid
-    nan = np.full(len(valid), np.nan)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mscn = _variance(c, c2, n)
-        s_mean = s / n
-        texture = np.sqrt(_variance(s, s2, n)) / np.where(s_mean > 0, s_mean, np.nan)
-        lap_var = np.ldexp(_variance(lap, lap2, lap_n), -2 * stats.unit_exp(np.dtype(dtype)))
-    lap_var = np.where(np.isfinite(lap_var), lap_var, np.nan)  # beyond float64: null
-    small = h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE
-    return {
-        "michelson_contrast": stats.michelson,
-        "mscn_variance": nan if small else np.where(valid, mscn, nan),
-        "texture_heterogeneity": nan if small else np.where(valid, texture, nan),
-        "laplacian_variance": nan if h < 3 or w < 3 else np.where(valid, lap_var, nan),
-    }
-
-
-def _variance(total: np.ndarray, squares: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Population variance ``E[v²] - E[v]²`` from float64 sums (NaN for no values)."""
-    mean = total / count
-    result: np.ndarray = np.maximum(squares / count - mean * mean, 0.0)
-    return result
+    out = np.empty((len(NAMES), len(stats.valid)))
+    metric_values(
+        np.ascontiguousarray(sums, dtype=np.float64), stats.valid, stats.unit, stats.michelson,
+        not (h < MIN_MSCN_SIZE or w < MIN_MSCN_SIZE), h >= 3 and w >= 3, out,
+    )  # fmt: skip
+    return out

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixel_patrol_image._compression_loops import BINS_PER_OCTAVE, SUPPORT
+from pixel_patrol_image._jit import compiled
 
 __all__ = ["SUPPORT", "RingingPartials", "finalize", "merge", "ringing_partials", "strong_bin"]
 
@@ -113,12 +114,28 @@ def strong_bin(counts: np.ndarray, first_bin: int) -> int | None:
     """First strength bin of the strong sites: ``STRONG_OCTAVES`` below the bin holding the
     99.9th-percentile site (rank ``ceil(0.999 n)`` of ``n``, from the weakest); None without
     sites. Integer arithmetic on counts, so every tiling finds the same bin."""
-    n = int(counts.sum())
+    whole = np.asarray(counts, dtype=np.float64)  # one compiled variant: exact below 2**53
+    found = _strong_bin(whole, first_bin, STRONG_PER_MILLE, int(STRONG_OCTAVES * BINS_PER_OCTAVE))
+    return None if found < 0 else int(found)
+
+
+@compiled
+def _strong_bin(counts: np.ndarray, first_bin: int, per_mille: int, below: int) -> int:
+    """:func:`strong_bin` in one pass over the counts (whole numbers as float64), -1 without
+    sites: the bin where the running count first reaches the rank."""
+    n = 0
+    for c in counts:
+        n += int(c)
     if n == 0:
-        return None
-    rank = (STRONG_PER_MILLE * n + 999) // 1000
-    reference = first_bin + int(np.searchsorted(np.cumsum(counts), rank))
-    return max(reference - int(STRONG_OCTAVES * BINS_PER_OCTAVE), 0)
+        return -1
+    rank = (per_mille * n + 999) // 1000
+    running, j = 0, 0
+    while j < len(counts):
+        running += int(counts[j])
+        if running >= rank:
+            break
+        j += 1
+    return max(first_bin + j - below, 0)
 
 
 def finalize(parts: RingingPartials) -> float:
@@ -135,12 +152,13 @@ def finalize(parts: RingingPartials) -> float:
     if first < parts.summed_from:
         raise ValueError("these partials hold no sums for the plane's strong edge bins")
     strong = slice(max(first - parts.first_bin, 0), None)
-    m = int(parts.used[strong].sum())
-    steps = float(parts.steps[strong].sum())
+    add = np.add.reduce  # what ``.sum()`` runs, without its Python layers
+    m = int(add(parts.used[strong]))
+    steps = float(add(parts.steps[strong]))
     if m == 0 or not steps > 0.0:
         return float("nan")
-    total = float(parts.ripple[strong].sum())
-    spread = float(parts.squares[strong].sum()) - total * total / m  # (m - 1) x variance
+    total = float(add(parts.ripple[strong]))
+    spread = float(add(parts.squares[strong])) - total * total / m  # (m - 1) x variance
     deviation = np.sqrt(max(spread, 0.0) / (m - 1)) if m > 1 else 0.0
     if steps / m < MIN_EDGE_CONTRAST * deviation:
         return float("nan")

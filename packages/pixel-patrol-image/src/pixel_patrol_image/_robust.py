@@ -119,7 +119,7 @@ def prepare(
         Statistics of the whole planes when ``raw`` holds tiles of them (see
         :mod:`pixel_patrol_image._tiled`); computed from ``raw`` when ``None``.
     """
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b, h, w = raw.shape
     layout = Layout(b, h, w)
@@ -141,7 +141,7 @@ def prepare(
 
 def plane_stats(raw: np.ndarray, finite: np.ndarray | None) -> PlaneStats:
     """Min, max, 1st/99th percentiles and median of the finite values of each plane (exact)."""
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b = len(raw)
     flat = raw.reshape(b, -1)

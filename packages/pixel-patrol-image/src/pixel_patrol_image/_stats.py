@@ -14,10 +14,12 @@ A plane's working values are ``(x - offset) * 2**unit_exp`` in float32 (:func:`c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from pixel_patrol_image._stats_kernels import DIFFS, STAT_FIELDS, plane_facts
 from pixel_patrol_image._workspace import Workspace
 
 LOW_PERCENTILE = 1.0
@@ -46,7 +48,7 @@ def ranks_for(count: int) -> tuple[list[int], tuple[float, float]]:
     fractions = []
     for q in (LOW_PERCENTILE, HIGH_PERCENTILE):
         h = (n - 1) * q / 100.0
-        k = int(np.floor(h))
+        k = math.floor(h)
         picks += [k, min(k + 1, n - 1)]
         fractions.append(h - k)
     picks.append((n - 1) // 2)
@@ -81,6 +83,10 @@ class PlaneStats:
         Per plane, the exponent of the working unit (see :meth:`unit_exp`).
     scaled
         ``D * 2**unit``, the dynamic range in working units (finite, about 1).
+    valid
+        Planes with at least two distinct finite values; all metrics are null elsewhere.
+    contrast
+        The Michelson contrast (see :attr:`michelson`).
     """
 
     ranked: np.ndarray
@@ -97,11 +103,8 @@ class PlaneStats:
     offset: np.ndarray
     unit: np.ndarray
     scaled: np.ndarray
-
-    @property
-    def valid(self) -> np.ndarray:
-        """Planes with at least two distinct finite values; all metrics are null elsewhere."""
-        return (self.count > 0) & (self.ranked[:, 1] > self.ranked[:, 0])
+    valid: np.ndarray
+    contrast: np.ndarray
 
     @property
     def michelson(self) -> np.ndarray:
@@ -109,17 +112,7 @@ class PlaneStats:
 
         In frame units, so neither the difference nor the sum can overflow.
         """
-        v, f = self.ranked, self.frame
-        t0, t1 = self.fractions[:, 0], self.fractions[:, 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if not f.any() and v.dtype.itemsize <= 4:
-                lo, hi = self.lo, self.hi
-            else:
-                lo = np.ldexp(v[:, 2].astype(np.float64), f) + difference(v[:, 3], v[:, 2], f) * t0
-                hi = np.ldexp(v[:, 4].astype(np.float64), f) + difference(v[:, 5], v[:, 4], f) * t1
-            c = self.robust / (np.abs(hi) + np.abs(lo))
-        c = np.where(self.robust > 0, c, 0.0)
-        return np.where(self.valid, c, np.nan)
+        return self.contrast
 
     @property
     def scale(self) -> np.ndarray:
@@ -147,64 +140,37 @@ class PlaneStats:
         return self.scaled
 
 
-def _unit(
-    dtype: np.dtype, frame: np.ndarray, span: np.ndarray, reach: np.ndarray, valid: np.ndarray
-) -> np.ndarray:
-    """The working unit exponents (see :meth:`PlaneStats.unit_exp`)."""
-    if dtype.char in COUNTED_DTYPES:
-        return np.zeros(len(frame), dtype=np.int64)
-    near = frame - np.frexp(np.where(valid, span, 1.0))[1]
-    cap = frame + MAX_MAGNITUDE_EXP - np.frexp(np.where(reach > 0, reach, 1.0))[1]
-    result: np.ndarray = np.minimum(near, cap).astype(np.int64)
-    return result
-
-
-def fractions_for(count: np.ndarray) -> np.ndarray:
-    """``(b, 2)`` interpolation fractions of the 1st and 99th percentiles (as :func:`ranks_for`)."""
-    n = np.maximum(np.asarray(count, dtype=np.float64), 1.0)
-    out = np.empty((len(n), 2))
-    for i, q in enumerate((LOW_PERCENTILE, HIGH_PERCENTILE)):
-        h = (n - 1) * q / 100.0
-        out[:, i] = h - np.floor(h)
-    return out
-
-
 def stats_from_ranks(ranked: np.ndarray, count: np.ndarray) -> PlaneStats:
     """:class:`PlaneStats` from the order statistics of :data:`RANKS` (``(b, 7)``, pixel type).
 
     Planes with ``count == 0`` get NaN values and are not valid. Types whose values float64
     holds exactly, at ordinary magnitudes, take their differences directly; 64-bit integers
-    and extreme floats go through :func:`difference`.
+    and extreme floats go through :func:`difference`. The per-plane arithmetic on top of the
+    differences is compiled (:func:`~pixel_patrol_image._stats_kernels.plane_facts`).
     """
     ranked = np.asarray(ranked)
     count = np.asarray(count, dtype=np.float64)
-    fractions = fractions_for(count)
     nominal = ranked.astype(np.float64)
+    b = len(ranked)
     plain = _plain(ranked.dtype, nominal)
-    frame = np.zeros(len(ranked), dtype=np.int64) if plain else _frames(ranked)
-
-    def diff(i: int, j: int) -> np.ndarray:
-        if plain:
-            return nominal[:, i] - nominal[:, j]
-        return difference(ranked[:, i], ranked[:, j], frame)
-
-    t0, t1 = fractions[:, 0], fractions[:, 1]
-    d32, d54 = diff(3, 2), diff(5, 4)
-    robust = diff(4, 2) + d54 * t1 - d32 * t0
-    span = np.where(robust > 0, robust, diff(1, 0))
-    reach = np.maximum(diff(1, 6), diff(6, 0))
-    with np.errstate(over="ignore", invalid="ignore"):
-        lo = nominal[:, 2] + np.ldexp(d32 * t0, -frame)
-        hi = nominal[:, 4] + np.ldexp(d54 * t1, -frame)
-    nan = np.where(count == 0, np.nan, 0.0)
-    valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
-    unit = _unit(ranked.dtype, frame, span, reach, valid)
-    scaled = np.ldexp(np.where(valid, span, 1.0), unit - frame)
+    if plain:  # differences and flags formed by the compiled code
+        frame = np.zeros(b, dtype=np.int64)
+        diffs, valid = np.empty((b, len(DIFFS))), np.empty(b, dtype=np.bool_)
+    else:
+        frame = _frames(ranked)
+        diffs = np.stack([difference(ranked[:, i], ranked[:, j], frame) for i, j in DIFFS], 1)
+        valid = (count > 0) & (ranked[:, 1] > ranked[:, 0])
+    out = np.empty((len(STAT_FIELDS), b))
+    unit = np.empty(b, dtype=np.int64)
+    plane_facts(
+        nominal, plain, diffs, frame, count, valid, ranked.dtype.char in COUNTED_DTYPES,
+        LOW_PERCENTILE, HIGH_PERCENTILE, MAX_MAGNITUDE_EXP, out, unit,
+    )  # fmt: skip
+    _, _, robust, span, reach, vmin, vmax, lo, hi, offset, scaled, contrast = out
     return PlaneStats(
-        ranked, count, fractions, frame, robust, span, reach,
-        nominal[:, 0] + nan, nominal[:, 1] + nan, lo + nan, hi + nan, nominal[:, 6] + nan,
-        unit, scaled,
-    )
+        ranked, count, out[:2].T, frame, robust, span, reach, vmin, vmax, lo, hi, offset,
+        unit, scaled, valid, contrast,
+    )  # fmt: skip
 
 
 PLAIN_LIMIT = 2.0**500
@@ -298,7 +264,7 @@ def working_input(
     type and range. The second case writes into the buffer ``quality_x`` of ``ws`` (taken
     only then: the first needs no buffer).
     """
-    if raw.dtype == np.bool_:
+    if raw.dtype.kind == "b":
         raw = raw.view(np.uint8)
     b = len(raw)
     unit = stats.unit_exp(raw.dtype)
@@ -329,7 +295,6 @@ __all__ = [
     "PlaneStats",
     "centre",
     "difference",
-    "fractions_for",
     "ranks_for",
     "stats_from_ranks",
     "working_input",

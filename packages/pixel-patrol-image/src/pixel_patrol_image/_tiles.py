@@ -161,8 +161,8 @@ def plane_partials(
     shape = _ints(x.shape)
     blocking = np.zeros(4)
     maps = _first_pass(x, own, (0, 0), shape, s, True, blocking)
-    block = BlockingPartials(*(float(v) for v in blocking))
-    lo, hi = (int(v) for v in s.touched)
+    block = BlockingPartials(*blocking.tolist())
+    lo, hi = s.touched.tolist()
     first = strong_bin(s.hist[0, lo:hi], lo) if hi > lo else None
     summed_from = BINS if first is None else first
     if first is not None:
@@ -213,7 +213,7 @@ def _measure(
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
     """Copy the touched bins out of the scratch histogram and zero them there."""
-    lo, hi = (int(v) for v in s.touched)
+    lo, hi = s.touched.tolist()
     s.touched[:] = (BINS, 0)
     if hi <= lo:
         return RingingPartials.empty(summed_from)

@@ -73,7 +73,7 @@ def condition_shift(ctx: Context) -> list[Finding]:
     rows, channel = channel_rows(f)
     dtype = f.strings("dtype").codes[rows]
     strata: list[tuple[int, int]] = sorted({(int(d), int(c)) for d, c in zip(dtype, channel, strict=True)})
-    tests = []
+    tests: list[_Test] = []
     for metric in ctx.settings.get("condition-shift", "metrics"):
         if not f.has(metric):
             continue
@@ -84,19 +84,30 @@ def condition_shift(ctx: Context) -> list[Finding]:
             tests += _tests(ctx, metric, sel, values[sel])
     n_tests = max(1, len(tests))
     out = []
-    for metric, code, sel, res in tests:
+    for metric, code, sel, res, others in tests:
         cond = ctx.cond_label(code)
         alpha = ctx.settings.get("condition-shift", "alpha", cond)
         delta = ctx.settings.get("condition-shift", "cliffs_delta", cond)
         p = min(1.0, res.p * n_tests)
         if p < alpha and abs(res.delta) > delta:
-            out.append(_shift_finding(ctx, metric, cond, sel, res, p, delta))
+            out.append(_shift_finding(ctx, metric, cond, sel, res, p, delta, others))
     return out
 
 
-def _tests(
-    ctx: Context, metric: str, sel: np.ndarray, values: np.ndarray
-) -> list[tuple[str, int, np.ndarray, RankSum]]:
+# metric, condition code, rows, test result, what the condition was compared with
+_Test = tuple[str, int, np.ndarray, RankSum, str]
+
+
+def _compared_with(ctx: Context, present: np.ndarray, code: int) -> str:
+    """Name the other side of a test: images of one dtype and channel may lack some conditions,
+    so "the other conditions" alone would overstate what a condition was compared with."""
+    others = [ctx.cond_label(int(c)) for c in present if int(c) != code]
+    if len(others) == 1:
+        return f"condition {others[0]}"
+    return f"the other {len(others)} conditions"
+
+
+def _tests(ctx: Context, metric: str, sel: np.ndarray, values: np.ndarray) -> list[_Test]:
     f = ctx.frame
     codes = f.cond.codes[sel]
     present = np.unique(codes)
@@ -104,22 +115,22 @@ def _tests(
         return []
     remap = np.searchsorted(present, codes)
     results = rank_sum_tests(values, remap, len(present))
-    out: list[tuple[str, int, np.ndarray, RankSum]] = []
+    out: list[_Test] = []
     for k, res in enumerate(results):
         code = int(present[k])
         need = ctx.settings.get("condition-shift", "min_images", ctx.cond_label(code))
         if res is not None and res.n1 >= need and res.n2 >= need:
-            out.append((metric, code, sel[remap == k], res))
+            out.append((metric, code, sel[remap == k], res, _compared_with(ctx, present, code)))
     return out
 
 
 def _shift_finding(
-    ctx: Context, metric: str, cond: str, sel: np.ndarray, res: RankSum, p: float, delta: float
+    ctx: Context, metric: str, cond: str, sel: np.ndarray, res: RankSum, p: float, delta: float, others: str
 ) -> Finding:
     f = ctx.frame
     direction = "higher" if res.delta > 0 else "lower"
     text = Text(
-        lambda r: f"condition {cond} has {direction} {metric} than the other conditions ({plural(res.n1, 'image')} vs {res.n2:,}; Cliff's δ {res.delta:+.2f}, Bonferroni p {p:.2g})",
+        lambda r: f"condition {cond} has {direction} {metric} than {others} ({plural(res.n1, 'image')} vs {res.n2:,}; Cliff's δ {res.delta:+.2f}, Bonferroni p {p:.2g})",
         SHIFT_ACTION,
     )
     return finding(f, "condition-shift", "info", sel, text, value=res.delta, threshold=delta, condition=cond, scope="condition")
