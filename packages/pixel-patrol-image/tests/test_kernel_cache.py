@@ -14,6 +14,7 @@ import pixel_patrol_image._compression_loops as loops
 import pixel_patrol_image._fused as fused
 import pixel_patrol_image._order_kernels as order
 import pixel_patrol_image._ringing as ringing
+import pixel_patrol_image._sites as sites
 import pixel_patrol_image._stats_kernels as stats
 from pixel_patrol_image._tiles import plane_partials
 
@@ -23,7 +24,7 @@ FUNCTION_TYPES = (types.Dispatcher, types.FunctionType, types.Function)
 def _kernels() -> list[CPUDispatcher]:
     return [
         v
-        for m in (loops, fused, order, ringing, stats)
+        for m in (loops, fused, order, ringing, sites, stats)
         for v in vars(m).values()
         if isinstance(v, CPUDispatcher)
     ]

@@ -15,6 +15,7 @@ standard deviations, never which pixels a row describes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,6 +127,41 @@ def merge_ranges(ranges: Iterable[ValueRange | None]) -> ValueRange | None:
     return min(r[0] for r in known), max(r[1] for r in known)
 
 
+def leaf_grid(header: ImageHeader, slice_size: Mapping[str, int]) -> LeafGrid:
+    """The image's leaf grid, built once per geometry: a folder of same-sized images (and the
+    analyse and finish steps of one image) share it instead of re-deriving the block sizes."""
+    key = tuple(sorted((str(a), int(n)) for a, n in slice_size.items()))
+    return _cached_grid(header.dim_order, tuple(int(n) for n in header.shape), key)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_grid(
+    dim_order: str, shape: tuple[int, ...], slice_size: tuple[tuple[str, int], ...]
+) -> LeafGrid:
+    return LeafGrid.from_header(ImageHeader(dim_order, shape, "uint8"), dict(slice_size))
+
+
+_VALIDATED: dict[tuple[int, ...], tuple[Sequence[Column], ...]] = {}
+
+
+def _validate(leaf: Sequence[LeafProcessor], columns: Sequence[Column]) -> None:
+    """:func:`validate_columns`, once per set of processors (a failure is never kept).
+
+    Kept by the identity of the processors' ``COLUMNS`` tuples; the entry holds the tuples, so
+    their ids stay unique while it exists.
+    """
+    declared = tuple(p.COLUMNS for p in leaf)
+    key = tuple(id(c) for c in declared)
+    seen = _VALIDATED.get(key)
+    if seen is not None and all(a is b for a, b in zip(seen, declared, strict=True)):
+        return
+    validate_columns(columns)
+    if all(isinstance(c, tuple) for c in declared):
+        if len(_VALIDATED) >= 64:
+            _VALIDATED.clear()
+        _VALIDATED[key] = declared
+
+
 def _leaf_columns(leaf: Sequence[LeafProcessor]) -> list[Column]:
     return [c for p in leaf for c in p.COLUMNS]
 
@@ -164,7 +200,7 @@ def analyse_chunk(
         Last-pass plane programs of the planes ``region`` holds only part of (from the survey
         rounds, see :mod:`pixel_patrol_base.rounds`).
     """
-    grid = LeafGrid.from_header(header, slice_size)
+    grid = leaf_grid(header, slice_size)
     bounds = normalise_region(region, grid.shape)
     held = bounds if read is None else normalise_region(read, grid.shape)
     if tuple(array.shape) != tuple(b - a for a, b in held):
@@ -193,21 +229,20 @@ def finish_image(
     combinations of two axes, ... Memory-processor columns are filled on the obs_level-0 row
     only. The result does not depend on the order of ``chunks``.
     """
-    grid = LeafGrid.from_header(header, slice_size)
+    grid = leaf_grid(header, slice_size)
     leaf, memory = split_kinds(processors)
     columns = _leaf_columns(leaf)
-    validate_columns(columns)
+    _validate(leaf, columns)
     starts, sizes, values = _merge_chunks(chunks, columns)
-    _check_tiling(grid, starts, sizes)
+    if not _whole(chunks, grid):
+        _check_tiling(grid, starts, sizes)
     rounds.finish_planes(grid, starts, sizes, values, [c.planes for c in chunks], leaf)
-    block_idx = starts // np.array(grid.block, dtype=np.int64)
     public = [c for c in columns if not c.internal]
     plane_axes = tiled_plane_axes(slice_size)
     out: dict[str, list[Any]] = {}
-    for axes in axis_subsets(grid.row_axes):
-        ids, n_rows = row_ids(block_idx, axes, grid.n_blocks)
-        rolled = aggregate(columns, values, Groups.from_ids(ids, n_rows))
-        _extend(out, row_geometry(grid, axes, n_rows, plane_axes))
+    for axes, groups in _row_groups(grid, starts):
+        rolled = aggregate(columns, values, groups)
+        _extend(out, _row_geometry(grid, axes, len(groups.starts), plane_axes))
         _extend(out, {c.name: _to_list(rolled[c.name]) for c in public})
     image = ImageContext(header.dim_order, grid.shape, header.dtype, value_range)
     n_total = len(out["obs_level"])
@@ -256,8 +291,14 @@ def _merge_chunks(
         raise ValueError("finish_image needs at least one chunk")
     starts = concat([c.starts for c in chunks])
     sizes = concat([c.sizes for c in chunks])
-    order = np.lexsort(starts.T[::-1])
-    in_order = bool(np.all(order == np.arange(len(order))))
+    order = np.zeros(1, dtype=np.intp) if len(starts) == 1 else np.lexsort(starts.T[::-1])
+    in_order = len(starts) == 1 or bool(np.all(order == np.arange(len(order))))
+    if len(chunks) == 1 and in_order:  # one chunk: its columns as they are
+        leaf = chunks[0].leaf
+        missing = [col.name for col in columns if col.name not in leaf]
+        if missing:
+            raise ValueError(f"column {missing[0]!r} is missing from some chunks")
+        return starts, sizes, {col.name: leaf[col.name] for col in columns}
     values = {}
     for col in columns:
         parts = [c.leaf[col.name] for c in chunks if col.name in c.leaf]
@@ -268,6 +309,66 @@ def _merge_chunks(
     if in_order:
         return starts, sizes, values
     return starts[order], sizes[order], values
+
+
+def _whole(chunks: Sequence[ChunkResult], grid: LeafGrid) -> bool:
+    """One chunk holding the whole image: its pieces tile it by construction."""
+    return len(chunks) == 1 and all(
+        a == 0 and b == n for (a, b), n in zip(chunks[0].bounds, grid.shape, strict=True)
+    )
+
+
+CACHED_PIECES = 1024
+"""Row groupings of images with up to this many leaf pieces are kept per geometry."""
+
+
+def _row_groups(grid: LeafGrid, starts: np.ndarray) -> list[tuple[tuple[int, ...], Groups]]:
+    """The rows of every obs level and the pieces each row covers, in row order.
+
+    Images of one geometry cut into the same pieces share this, so it is computed once for
+    them (the arrays inside are read-only).
+    """
+    if len(starts) > CACHED_PIECES:
+        return _groups_of(grid, starts)
+    key = np.ascontiguousarray(starts, dtype=np.int64)
+    return _cached_groups(grid, key.shape, key.tobytes())
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_groups(
+    grid: LeafGrid, shape: tuple[int, ...], starts: bytes
+) -> list[tuple[tuple[int, ...], Groups]]:
+    groups = _groups_of(grid, np.frombuffer(starts, dtype=np.int64).reshape(shape))
+    for _, g in groups:
+        for arr in (g.order, g.starts, g.sizes, g.ids):
+            arr.setflags(write=False)
+    return groups
+
+
+def _groups_of(grid: LeafGrid, starts: np.ndarray) -> list[tuple[tuple[int, ...], Groups]]:
+    block_idx = starts // np.array(grid.block, dtype=np.int64)
+    out = []
+    for axes in axis_subsets(grid.row_axes):
+        ids, n_rows = row_ids(block_idx, axes, grid.n_blocks)
+        out.append((axes, Groups.from_ids(ids, n_rows)))
+    return out
+
+
+def _row_geometry(
+    grid: LeafGrid, axes: tuple[int, ...], n_rows: int, plane_axes: str
+) -> dict[str, list[Any]]:
+    """:func:`row_geometry`, once per geometry for images with few rows (callers copy the
+    lists, never change them)."""
+    if n_rows > CACHED_PIECES:
+        return row_geometry(grid, axes, n_rows, plane_axes)
+    return _cached_geometry(grid, axes, n_rows, plane_axes)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_geometry(
+    grid: LeafGrid, axes: tuple[int, ...], n_rows: int, plane_axes: str
+) -> dict[str, list[Any]]:
+    return row_geometry(grid, axes, n_rows, plane_axes)
 
 
 def _check_tiling(grid: LeafGrid, starts: np.ndarray, sizes: np.ndarray) -> None:

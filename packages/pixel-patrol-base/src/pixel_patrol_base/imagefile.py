@@ -100,13 +100,18 @@ class BaseImageFile:
     def _checked(
         self, header: ImageHeader, arr: np.ndarray, expected: tuple[int, ...]
     ) -> np.ndarray:
-        """Native byte order, and the shape and dtype the header promised."""
+        """Native byte order, and the shape and dtype the header promised.
+
+        A dtype can spell the machine's own order explicitly (zarr returns ``<u2`` with
+        ``byteorder == "<"``): relabelled as ``=`` without a copy; only foreign bytes are swapped.
+        """
         if arr.shape != expected:
             raise ImageReadError(
                 self.path, f"reader returned shape {arr.shape}, expected {expected}", self.reader
             )
         if arr.dtype.byteorder not in "=|":
-            arr = arr.astype(arr.dtype.newbyteorder("="))
+            native = arr.dtype.newbyteorder("=")
+            arr = arr.view(native) if arr.dtype.isnative else arr.astype(native)
         if arr.dtype.name != header.dtype:
             raise ImageReadError(
                 self.path,

@@ -9,7 +9,8 @@ last pass when the chunk holds part of it, whose partial is returned for the ima
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -75,11 +76,7 @@ def run_leaves(
     ``array`` holds the box ``read`` (the chunk grown by the tiled processors' halo), or
     exactly ``bounds`` when ``read`` is ``None``.
     """
-    groups = list(piece_groups(grid, bounds))
-    starts = [group_starts(g) for g in groups]
-    sizes = [
-        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
-    ]
+    groups, starts, sizes = piece_plan(grid, tuple(bounds))
     table = LeafTable(sum(len(s) for s in starts))
     partials: Partials = {}
     own = own_view(array, read, bounds)
@@ -105,6 +102,40 @@ def run_leaves(
     return concat(starts), cat_sizes, table.columns, partials
 
 
+CACHED_PIECES = 1024
+"""Piece plans of chunks with up to this many leaf pieces are kept per geometry."""
+
+Plan = tuple[list[tuple[PieceRun, ...]], list[np.ndarray], list[np.ndarray]]
+
+
+def piece_plan(grid: LeafGrid, bounds: Bounds) -> Plan:
+    """The chunk's groups of equal pieces with their global starts and sizes (read-only).
+
+    Pure geometry, so chunks of one geometry with few pieces (a folder of same-sized images)
+    compute it once; chunks of many pieces are planned afresh, keeping the cache small.
+    """
+    pieces = 1
+    for (a, b), blk in zip(bounds, grid.block, strict=True):
+        pieces *= (b - 1) // blk - a // blk + 1
+    return _cached_plan(grid, bounds) if pieces <= CACHED_PIECES else _plan(grid, bounds)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_plan(grid: LeafGrid, bounds: Bounds) -> Plan:
+    return _plan(grid, bounds)
+
+
+def _plan(grid: LeafGrid, bounds: Bounds) -> Plan:
+    groups = list(piece_groups(grid, bounds))
+    starts = [group_starts(g) for g in groups]
+    sizes = [
+        np.broadcast_to([r.length for r in g], s.shape) for g, s in zip(groups, starts, strict=True)
+    ]
+    for s in starts:
+        s.setflags(write=False)
+    return groups, starts, sizes
+
+
 def _run_stacks(
     own: np.ndarray,
     group: Sequence[PieceRun],
@@ -114,11 +145,19 @@ def _run_stacks(
     offset: int,
 ) -> None:
     """Plain leaf processing: stacks of equally shaped pieces (copies bounded in size)."""
-    for data in leaf_stacks(own, group):
+    for data in _stacks(own, group):
         stack = LeafStack(data, image)
         for proc in procs:
             table.put(proc, proc.run(stack), offset, len(data))
         offset += len(data)
+
+
+def _stacks(own: np.ndarray, group: Sequence[PieceRun]) -> Iterator[np.ndarray]:
+    """:func:`~pixel_patrol_base.blocks.leaf_stacks`, with the common case of a chunk that is
+    one whole piece (a small image) taken as a one-leaf stack directly."""
+    if own.shape == tuple(r.length for r in group) and all(r.offset == 0 for r in group):
+        return iter([np.ascontiguousarray(own)[None]])
+    return leaf_stacks(own, group)
 
 
 class _Planes:

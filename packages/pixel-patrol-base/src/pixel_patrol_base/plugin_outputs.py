@@ -78,7 +78,8 @@ def _same_keys(proc: Processor, out: Any, declared: Sequence[Column]) -> None:
     missing = [n for n in names if n not in out]
     if missing:
         raise _broken(proc, f"did not return declared column(s) {', '.join(map(repr, missing))}")
-    extra = sorted(str(k) for k in out if k not in set(names))
+    known = set(names)
+    extra = sorted(str(k) for k in out if k not in known)
     if extra:
         raise _broken(proc, f"returned column(s) {', '.join(map(repr, extra))} not in its COLUMNS")
 
@@ -104,16 +105,37 @@ def leaf_output(proc: LeafProcessor, out: Any, n: int) -> dict[str, np.ndarray]:
     """
     _same_keys(proc, out, proc.COLUMNS)
     result = {}
-    for col in proc.COLUMNS:
+    for col, row_shape, kind in _specs(proc.COLUMNS):
         arr = np.asarray(out[col.name])
-        want = (n, *_row_shape(col.type))
+        want = (n, *row_shape)
         if arr.shape != want:
             raise _broken(proc, f"column {col.name!r} has shape {arr.shape}, expected {want}")
-        kind = _kind_of(col.type)
         if arr.dtype.kind not in _KINDS[kind]:
             raise _broken(proc, f"column {col.name!r} holds {arr.dtype} values; declared {col.type}")
         result[col.name] = _widen(arr, kind)
     return result
+
+
+Specs = tuple[tuple[Column, tuple[int, ...], str], ...]
+_SPECS: dict[int, tuple[Sequence[Column], Specs]] = {}
+
+
+def _specs(columns: Sequence[Column]) -> Specs:
+    """Per column its per-row shape and value kind, derived from the Arrow types once per
+    processor rather than for every batch of leaves.
+
+    Kept by the identity of the processor's ``COLUMNS`` tuple (hashing the declarations
+    would cost as much as deriving them); the entry holds the tuple, so its id stays unique.
+    """
+    hit = _SPECS.get(id(columns))
+    if hit is not None and hit[0] is columns:
+        return hit[1]
+    specs = tuple((c, _row_shape(c.type), _kind_of(c.type)) for c in columns)
+    if isinstance(columns, tuple):  # immutable: safe to keep
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[id(columns)] = (columns, specs)
+    return specs
 
 
 def _widen(arr: np.ndarray, kind: str) -> np.ndarray:

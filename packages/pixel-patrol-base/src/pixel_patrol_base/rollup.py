@@ -222,7 +222,7 @@ CANCELLATION = 2.0**20
 def _needs_care(mean: np.ndarray, lo: np.ndarray | None, valid: np.ndarray) -> bool:
     """Whether plain weighted sums of these means would lose precision: extreme values,
     residuals that float64 means could not hold, or means large against their spread."""
-    if _extreme(mean) or (lo is not None and bool(np.any(lo[valid] != 0))):
+    if _extreme(mean) or (lo is not None and bool((lo[valid] != 0).any())):
         return True
     m = mean[valid]
     if m.size < 2:
@@ -369,6 +369,10 @@ _SIMPLE: dict[Agg, Callable[[Groups, np.ndarray], np.ndarray]] = {
 }
 
 
+_AS_IS = frozenset({Agg.MIN, Agg.MAX, Agg.HIST, Agg.FIRST, Agg.SUM_AT_EXTREME})
+"""Rules whose value for a row of one piece is that piece's value, unchanged."""
+
+
 def aggregate(
     columns: Sequence[Column], values: Mapping[str, np.ndarray], groups: Groups
 ) -> dict[str, np.ndarray]:
@@ -389,7 +393,9 @@ def aggregate(
     out: dict[str, np.ndarray] = {}
     for c in columns:
         v = ordered[c.name]
-        if c.agg is Agg.MEAN:
+        if groups.singletons and c.agg in _AS_IS and c.name not in residuals:
+            out[c.name] = v  # what these rules give a row of one piece
+        elif c.agg is Agg.MEAN:
             lo = ordered[c.residual] if c.residual else None
             out[c.name], row_lo = _agg_mean(groups, v, _weights(ordered, c.weight), lo)
             if c.residual:

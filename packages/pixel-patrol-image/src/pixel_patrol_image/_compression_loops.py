@@ -20,19 +20,14 @@ from typing import Any
 
 import numpy as np
 from numba import types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from pixel_patrol_image._jit import compiled
+from pixel_patrol_image._sites import FLANK_FAR, SMALL_INTS, site_x, site_y
 
 BLOCK = 8
 """Block size of the coding grid (JPEG, MPEG-1/2, H.261/263 luma transforms)."""
-
-FLANK_NEAR = 3
-FLANK_FAR = 6
-"""The ringing flank on each side of an edge site: pixels 3 to 6 along the edge normal."""
-
-FLANK = FLANK_FAR - FLANK_NEAR + 1
-"""Samples per flank (and per along-edge segment): equal lengths give noise equal odds."""
 
 ORIENTATION = 2.0
 """A site on the X axis needs ``|Dx| >= 2 |Dy|`` (edge within about 27 degrees of the Y axis)."""
@@ -175,10 +170,6 @@ def pixel_derivatives(x: Any, r: Any, c0: Any, c1: Any, one: Any, dx_row: Any, d
     raise NotImplementedError("only callable from compiled code")
 
 
-SMALL_INTS = (types.uint8, types.int8, types.uint16, types.int16)
-"""Pixel types whose Sobel sums are exact in int32 and float32."""
-
-
 @overload(pixel_derivatives, jit_options={"nogil": True, "error_model": "numpy"})
 def _pixel_derivatives(x, r, c0, c1, one, dx_row, dy_row):  # type: ignore[no-untyped-def]
     if x.dtype in SMALL_INTS:
@@ -218,8 +209,9 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
 
     X: ``|Dx| >= 2 |Dy|``, ``0 < |Dx| < inf``, strictly above the left and at least the right
     neighbour's ``|Dx|``. Y: the same with the axes swapped, against the rows above and below
-    (the two exclude each other). No branches, so the loop runs as SIMD code; callers then
-    visit the few flagged columns.
+    (the two exclude each other). ``floor`` is in the type of the maps, so the loop runs
+    without branches or conversions as SIMD code; the few columns of the union outside one
+    of the ranges are cleared afterwards. Callers then visit the few flagged columns.
     """
     two, zero, inf = dx.dtype.type(2), dx.dtype.type(0), dx.dtype.type(np.inf)
     lo, hi = min(x_cols[0], y_cols[0]), max(x_cols[1], y_cols[1])
@@ -227,75 +219,26 @@ def _row_sites(dx, dy, above, below, x_cols, y_cols, floor, flags):  # type: ign
         return lo, lo
     a, b, left, right = dx[lo:hi], dy[lo:hi], dx[lo - 1 : hi - 1], dx[lo + 1 : hi + 1]
     up, down, out = above[lo:hi], below[lo:hi], flags[lo:hi]
-    x0, x1, y0, y1 = x_cols[0] - lo, x_cols[1] - lo, y_cols[0] - lo, y_cols[1] - lo
     for j in range(hi - lo):
         u, v = a[j], b[j]
         on_x = (u >= two * v) & (u > left[j]) & (u >= right[j]) & (u < inf) & (u > zero)
         on_y = (v >= two * u) & (v > up[j]) & (v >= down[j]) & (v < inf) & (v > zero)
-        on_x &= (u >= floor) & (j >= x0) & (j < x1)
-        on_y &= (v >= floor) & (j >= y0) & (j < y1)
+        on_x &= u >= floor
+        on_y &= v >= floor
         out[j] = np.uint8(on_x) + np.uint8(on_y) * np.uint8(2)
+    for j in range(lo, min(x_cols[0], hi)):  # outside the X columns: no X site
+        flags[j] &= np.uint8(2)
+    for j in range(max(x_cols[1], lo), hi):
+        flags[j] &= np.uint8(2)
+    for j in range(lo, min(y_cols[0], hi)):
+        flags[j] &= np.uint8(1)
+    for j in range(max(y_cols[1], lo), hi):
+        flags[j] &= np.uint8(1)
     return lo, hi
 
 
 @compiled
-def _flagged(flags, lo, hi):  # type: ignore[no-untyped-def]
-    """The columns ``lo..hi-1`` whose flag is set, skipping eight zero flags at a time
-    (``flags`` is 8-byte aligned, zero beyond ``hi``)."""
-    words = flags.view(np.uint64)
-    out = []
-    for w in range(lo // 8, (hi + 7) // 8):
-        if words[w] != 0:
-            for j in range(max(8 * w, lo), min(8 * w + 8, hi)):
-                if flags[j]:
-                    out.append(j)
-    return out
-
-
-@compiled
-def _tv_excess(a, b, c, d):  # type: ignore[no-untyped-def]
-    """Total variation of the run ``a, b, c, d`` minus its net change: 0 when monotone."""
-    a, b, c, d = np.float64(a), np.float64(b), np.float64(c), np.float64(d)
-    return abs(b - a) + abs(c - b) + abs(d - c) - abs(d - a)
-
-
-@compiled
-def _flank(x, i, c):  # type: ignore[no-untyped-def]
-    """Across and along ripple of one flank of an X-axis site on row ``i``: the 4x4 block of
-    rows ``i-2..i+1`` and columns ``c..c+3``.
-
-    Across: the non-monotone excess of row ``i`` over the four columns. Along: the same for
-    each column over the four rows, summed (the caller divides by ``FLANK``).
-    """
-    r0, r1, r2, r3 = x[i - 2, c : c + 4], x[i - 1, c : c + 4], x[i, c : c + 4], x[i + 1, c : c + 4]
-    along = 0.0
-    for k in range(4):
-        along += _tv_excess(r0[k], r1[k], r2[k], r3[k])
-    return _tv_excess(r2[0], r2[1], r2[2], r2[3]), along
-
-
-@compiled
-def _site_x(x, i, j):  # type: ignore[no-untyped-def]
-    """Ripple (across - along) and step of an X-axis site at ``(i, j)``."""
-    a1, b1 = _flank(x, i, j + FLANK_NEAR)
-    a2, b2 = _flank(x, i, j - FLANK_FAR)
-    hi = x[i - 1, j + 6] + 2.0 * x[i, j + 6] + x[i + 1, j + 6]
-    lo = x[i - 1, j - 6] + 2.0 * x[i, j - 6] + x[i + 1, j - 6]
-    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
-
-
-@compiled
-def _site_y(x, i, j):  # type: ignore[no-untyped-def]
-    """:func:`_site_x` with the axes swapped (a Y-axis site: the edge runs along X)."""
-    a1, b1 = _flank(x.T, j, i + FLANK_NEAR)
-    a2, b2 = _flank(x.T, j, i - FLANK_FAR)
-    hi = x[i + 6, j - 1] + 2.0 * x[i + 6, j] + x[i + 6, j + 1]
-    lo = x[i - 6, j - 1] + 2.0 * x[i - 6, j] + x[i - 6, j + 1]
-    return a1 + a2 - (b1 + b2) / FLANK, abs(hi - lo) * 0.25
-
-
-@compiled
-def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, counts, touched, blocking):  # type: ignore[no-untyped-def]
+def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, hist, touched, blocking):  # type: ignore[no-untyped-def]
     """First pass: blocking sums, the derivative maps, and the strength histogram of the
     edge sites on the counted rows (plane rows ``0, COUNT_EVERY, 2 COUNT_EVERY, ..``).
 
@@ -318,8 +261,8 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
         ``(right shift, offset)`` turning ``bits`` into the strength bin of ``BIN_SHIFT``.
     found
         uint8 scratch of ``x.shape[1]`` (site flags of a row).
-    counts
-        float64 histogram of site strengths, added to.
+    hist
+        float64 ``(5, BINS)`` histograms: the site strengths are counted in row 0 (added to).
     touched
         int64 ``[first, last + 1]`` of the bins written so far (widened).
     blocking
@@ -340,13 +283,8 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, count
     no_y = (jy0, jy0)
     for i in range(first, i1, COUNT_EVERY):
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
-        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, 0.0, found)
-        bx, by = bits[0, i], bits[1, i]
-        for j in _flagged(found, lo, hi):
-            q = ((bx[j] if found[j] == 1 else by[j]) >> shift[0]) + shift[1]
-            counts[q] += 1.0
-            touched[0] = min(touched[0], q)
-            touched[1] = max(touched[1], q + 1)
+        lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, one - one, found)
+        _visit_sites(x, i, found, lo, hi, bits[0, i], bits[1, i], shift, hist, touched, False)
 
 
 @compiled
@@ -391,8 +329,11 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
 
-    ``screen`` is ``floor`` in the type of the maps, rounded down: spans of a row without a
-    derivative that reaches it are skipped (they hold no such site).
+    ``floor`` and ``screen`` are that strength in the type of the maps, rounded up and
+    down (a map value reaches one exactly when it reaches the other): spans of a row without a
+    derivative that reaches it are skipped (they hold no such site), and the sites of each
+    run of consecutive spans that reach it are flagged and visited in one go. After a row
+    with a site per span or more (noise), the next row is flagged whole without the test.
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -405,28 +346,78 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     oy = origin[0]
     h = shape[0]
     dx, dy = maps[0], maps[1]
+    dense = False  # the last row had a site per span or more: flag the next one whole
     for i in range(i0, i1):
         yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
         lo, hi = min(jx0, yc0), max(jx1, yc1)
-        bx, by = bits[0, i], bits[1, i]
-        for b0 in range(lo, hi, SKIP):  # the strong sites are few: skip the spans without any
-            b1 = min(b0 + SKIP, hi)
-            if not _reaches(dx[i, b0:b1], dy[i, b0:b1], screen):
-                continue
+        b0 = lo if dense else _reaching(dx[i], dy[i], lo, hi, screen, True)
+        n = 0
+        while b0 < hi:  # the strong sites are few: skip the spans without any
+            b1 = hi if dense else _reaching(dx[i], dy[i], b0, hi, screen, False)
             x_cols = (max(jx0, b0), min(jx1, b1))
             y_cols = (max(yc0, b0), min(yc1, b1))
-            a, b = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
-            for j in _flagged(found, a, b):
-                f = found[j]
-                r, s = _site_x(x, i, j) if f == 1 else _site_y(x, i, j)
-                if np.isfinite(r) and np.isfinite(s):
-                    q = ((bx[j] if f == 1 else by[j]) >> shift[0]) + shift[1]
-                    hist[1, q] += 1.0
-                    hist[2, q] += r
-                    hist[3, q] += r * r
-                    hist[4, q] += s
-                    touched[0] = min(touched[0], q)
-                    touched[1] = max(touched[1], q + 1)
+            a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
+            n += _visit_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched, True)
+            b0 = hi if dense else _reaching(dx[i], dy[i], b1, hi, screen, True)
+        dense = n * SKIP >= hi - lo
+
+
+@compiled
+def _reaching(dx, dy, b0, hi, screen, wanted):  # type: ignore[no-untyped-def]
+    """Start of the first span of ``SKIP`` columns from ``b0`` on (before ``hi``) that has a
+    derivative reaching ``screen`` (``wanted``) or has none (not ``wanted``); ``hi`` if no
+    span is such."""
+    while b0 < hi:
+        b1 = min(b0 + SKIP, hi)
+        if _reaches(dx[b0:b1], dy[b0:b1], screen) == wanted:
+            return b0
+        b0 = b1
+    return hi
+
+
+@compiled
+def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, measure):  # type: ignore[no-untyped-def]
+    """Visit the flagged sites of row ``i``, columns ``lo..hi-1``, left to right (a fixed
+    order of the float sums): count them in ``hist[0]`` or, with ``measure``, add their
+    ripple and step to ``hist[1:5]`` (see :func:`measure`); the number of sites.
+
+    A site is found by the position of the lowest set bit of a word of eight flags (its
+    byte is its column on a little-endian machine, and a flag, 1 or 2, is one bit), so the
+    walk takes one step per site instead of one test per column: with sites at random
+    columns, as in noise, a test per column mispredicts about once per site. The range of
+    bins written is kept in locals (no store-to-load chain per site). Counting and measuring
+    share one compiled function, one compile per pixel type.
+    """
+    words = found.view(np.uint64)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    first, last = touched[0], touched[1]
+    n = 0
+    for w in range(lo // 8, (hi + 7) // 8):
+        word = words[w]
+        if lo > 8 * w:
+            word &= ones << np.uint64(8 * (lo - 8 * w))
+        if hi < 8 * w + 8:
+            word &= ones >> np.uint64(8 * (8 * w + 8 - hi))
+        while word != 0:
+            j = 8 * w + (np.int64(trailing_zeros(word)) >> 3)  # type: ignore[call-arg]
+            word &= word - np.uint64(1)
+            on_x = found[j] == 1
+            n += 1
+            q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
+            if not measure:
+                hist[0, q] += 1.0
+            else:
+                r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
+                if not (np.isfinite(r) and np.isfinite(s)):
+                    continue
+                hist[1, q] += 1.0
+                hist[2, q] += r
+                hist[3, q] += r * r
+                hist[4, q] += s
+            first = min(first, q)
+            last = max(last, q + 1)
+    touched[0], touched[1] = first, last
+    return n
 
 
 @compiled

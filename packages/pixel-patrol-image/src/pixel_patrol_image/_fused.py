@@ -72,7 +72,6 @@ def _inverse_window_sums(n: int) -> np.ndarray:
 @compiled
 def _x_pass(
     row: np.ndarray,
-    sq: np.ndarray,
     out: np.ndarray,
     out_sq: np.ndarray,
     c0: int,
@@ -81,22 +80,25 @@ def _x_pass(
 ) -> None:
     """7-tap X pass of one row (and, with ``square``, of its square) for columns c0 .. c1.
 
-    ``row`` holds the row with three zeros before and after it (zero outside the row);
-    ``sq`` is a scratch as long. The squares are formed once per pixel, not once per tap.
+    ``row`` holds the row with three zeros before and after it (zero outside the row). Both
+    passes share one loop over the taps, and the squares are formed per tap: a multiply is
+    cheaper than another trip through a row of squares (stored, then read seven times).
     """
     r = row[c0 : c1 + 6]
     o = out[c0:c1]
-    for j in range(c1 - c0):
-        o[j] = K3 * (r[j] + r[j + 6]) + K2 * (r[j + 1] + r[j + 5]) + K1 * (r[j + 2] + r[j + 4])
-        o[j] += K0 * r[j + 3]
-    if square:
-        s = sq[c0 : c1 + 6]
-        for j in range(c1 - c0 + 6):
-            s[j] = r[j] * r[j]
-        q = out_sq[c0:c1]
+    if not square:
         for j in range(c1 - c0):
-            q[j] = K3 * (s[j] + s[j + 6]) + K2 * (s[j + 1] + s[j + 5]) + K1 * (s[j + 2] + s[j + 4])
-            q[j] += K0 * s[j + 3]
+            o[j] = K3 * (r[j] + r[j + 6]) + K2 * (r[j + 1] + r[j + 5]) + K1 * (r[j + 2] + r[j + 4])
+            o[j] += K0 * r[j + 3]
+        return
+    q = out_sq[c0:c1]
+    for j in range(c1 - c0):
+        a0, a1, a2, a3, a4, a5, a6 = r[j], r[j + 1], r[j + 2], r[j + 3], r[j + 4], r[j + 5], r[j + 6]
+        o[j] = K3 * (a0 + a6) + K2 * (a1 + a5) + K1 * (a2 + a4) + K0 * a3
+        q[j] = (
+            K3 * (a0 * a0 + a6 * a6) + K2 * (a1 * a1 + a5 * a5) + K1 * (a2 * a2 + a4 * a4)
+            + K0 * (a3 * a3)
+        )
 
 
 @compiled
@@ -143,7 +145,6 @@ def _fill_ring(
     w: int,
     c0: int,
     c1: int,
-    sq: np.ndarray,
     cx: np.ndarray,
     cm: np.ndarray,
     rx: np.ndarray,
@@ -155,9 +156,9 @@ def _fill_ring(
     slot = (r + 3) & 7
     if 0 <= r < h:
         _load(raw[r], masked, off, unit, cx[slot], cm[slot])
-        _x_pass(cx[slot], sq, rx[slot], rx2[slot], c0, c1, True)
+        _x_pass(cx[slot], rx[slot], rx2[slot], c0, c1, True)
         if masked:
-            _x_pass(cm[slot], sq, rm[slot], rm[slot], c0, c1, False)
+            _x_pass(cm[slot], rm[slot], rm[slot], c0, c1, False)
     else:
         rx[slot, :] = 0.0
         rx2[slot, :] = 0.0
@@ -215,7 +216,6 @@ def quality_sums(
     rx = np.zeros((8, w), dtype=np.float32)
     rx2 = np.zeros((8, w), dtype=np.float32)
     rm = np.zeros((8, w), dtype=np.float32)
-    sq = np.zeros(w + 6, dtype=np.float32)
     mu = np.zeros(w, dtype=np.float32)
     m2 = np.zeros(w, dtype=np.float32)
     inv = np.zeros(w, dtype=np.float32)
@@ -226,11 +226,11 @@ def quality_sums(
     for p in range(raw.shape[0]):
         rp, o, u = raw[p], off[p], unit[p]
         for r in range(r0 - 4, r0 + 3):
-            _fill_ring(rp, masked, o, u, r, h, w, c0, c1, sq, cx, cm, rx, rx2, rm)
+            _fill_ring(rp, masked, o, u, r, h, w, c0, c1, cx, cm, rx, rx2, rm)
         total[:] = 0.0
         wide[:] = 0.0
         for i in range(r0, r1):
-            _fill_ring(rp, masked, o, u, i + 3, h, w, c0, c1, sq, cx, cm, rx, rx2, rm)
+            _fill_ring(rp, masked, o, u, i + 3, h, w, c0, c1, cx, cm, rx, rx2, rm)
             _y_pass(rx, i, mu, c0, c1)
             _y_pass(rx2, i, m2, c0, c1)
             if masked:

@@ -186,7 +186,7 @@ def _first_pass(
     scan(
         x, own, origin, shape, ringing, work(1), maps, bits, SHIFTS[work],
         s.found,
-        s.hist[0], s.touched, blocking,
+        s.hist, s.touched, blocking,
     )  # fmt: skip
     return maps
 
@@ -203,8 +203,11 @@ def _measure(
     screen = work(floor)
     if float(screen) > floor:  # float32 rounded up: one step down keeps every site
         screen = np.nextafter(screen, work(-np.inf))
+    limit = work(floor)  # the least map value >= floor: the same test in the maps' type
+    if float(limit) < floor:
+        limit = np.nextafter(limit, work(np.inf))
     measure(
-        x, own, origin, shape, maps, bits, SHIFTS[work], floor, screen, s.found, s.hist, s.touched
+        x, own, origin, shape, maps, bits, SHIFTS[work], limit, screen, s.found, s.hist, s.touched
     )
 
 

@@ -77,6 +77,9 @@ def extreme_counts(x: np.ndarray) -> dict[str, np.ndarray]:
         hi, lo = np.full(n, _I64.min), np.full(n, _I64.max)
         zero = np.zeros(n, dtype=np.int64)
         return {"count_at_max": zero, "count_at_min": zero.copy(), MAX_KEY: hi, MIN_KEY: lo}
+    if len(plan) == 1 and plan[0][0] == slice(0, n):  # one piece holds every row whole
+        hi, n_hi, lo, n_lo = _piece_extremes(x[plan[0][0], plan[0][1]])
+        return {"count_at_max": n_hi, "count_at_min": n_lo, MAX_KEY: hi, MIN_KEY: lo}
     parts = [_piece_extremes(x[rows, cols]) for rows, cols in plan]
     hi, n_hi, lo, n_lo = (np.concatenate(v) if len(v) > 1 else v[0] for v in zip(*parts, strict=True))
     if len(hi) != n:

@@ -26,6 +26,7 @@ lines are a whole number of words (benchmarks/hash_cost.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,8 @@ _WORDS_PER_STEP = 1 << 16
 """Words hashed per step: the byte-swapped copy stays in the CPU cache."""
 _SEEDS = (0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98EC4E6C89)
 """Lane seeds (digits of pi): line weights of lanes 1 and 2, word weights of lanes 1 and 2."""
+_CACHED_LINES = 1 << 14
+"""Line weights of chunks with up to this many lines are kept for chunks of the same box."""
 
 
 def splitmix64(x: np.ndarray, seed: int) -> np.ndarray:
@@ -111,13 +114,13 @@ def lane_sums(chunk: np.ndarray, region: Region, image: ImageContext) -> tuple[i
     rows = math.prod(arr.shape[:n_row])
     elem = arr.dtype.itemsize * math.prod(arr.shape[n_row + 1 :])
     start_byte, n_bytes = x_bounds[0] * elem, (x_bounds[1] - x_bounds[0]) * elem
-    row_keys = _row_keys(region, image, n_row)
     data = np.ascontiguousarray(arr).reshape(rows, n_bytes // arr.dtype.itemsize)
     first_word, pad = divmod(start_byte, 8)
     n_words = -(-(pad + n_bytes) // 8)
-    w1 = _odd_weights(np.arange(first_word, first_word + n_words, dtype=np.uint64), _SEEDS[2])
-    w2 = _odd_weights(np.arange(first_word, first_word + n_words, dtype=np.uint64), _SEEDS[3])
-    r1, r2 = _odd_weights(row_keys, _SEEDS[0]), _odd_weights(row_keys, _SEEDS[1])
+    w1, w2 = _word_weights(first_word, n_words)
+    shape = tuple(int(n) for n in image.shape)
+    weights = _line_weights if rows <= _CACHED_LINES else _line_weights.__wrapped__
+    r1, r2 = weights(_box(region, shape), image.dim_order, shape, n_row)
     step = max(1, _WORDS_PER_STEP // n_words)
     total1 = total2 = np.zeros(1, dtype=np.uint64)
     for r in range(0, rows, step):
@@ -125,6 +128,37 @@ def lane_sums(chunk: np.ndarray, region: Region, image: ImageContext) -> tuple[i
         total1 = total1 + (r1[r : r + step] * (words @ w1)).sum(dtype=np.uint64)
         total2 = total2 + (r2[r : r + step] * (words.byteswap() @ w2)).sum(dtype=np.uint64)
     return int(total1[0]), int(total2[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _word_weights(first_word: int, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of both lanes for words ``first_word ..`` of a line (read-only, cached: every
+    image of one width uses the same)."""
+    positions = np.arange(first_word, first_word + n_words, dtype=np.uint64)
+    return _frozen(_odd_weights(positions, _SEEDS[2])), _frozen(_odd_weights(positions, _SEEDS[3]))
+
+
+@functools.lru_cache(maxsize=64)
+def _line_weights(
+    box: tuple[tuple[int, int], ...], dim_order: str, shape: tuple[int, ...], n_row: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of both lanes for the lines of a chunk at ``box`` (read-only, cached)."""
+    region = tuple(slice(a, b) for a, b in box)
+    keys = _row_keys(region, ImageContext(dim_order, shape, "uint8", None), n_row)
+    return _frozen(_odd_weights(keys, _SEEDS[0])), _frozen(_odd_weights(keys, _SEEDS[1]))
+
+
+def _box(region: Region, shape: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """``(start, stop)`` per axis of a region (hashable, unlike slices)."""
+    return tuple(
+        (s.start or 0, s.stop if s.stop is not None else int(n))
+        for s, n in zip(region, shape, strict=True)
+    )
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
 
 
 def _native(chunk: np.ndarray) -> np.ndarray:

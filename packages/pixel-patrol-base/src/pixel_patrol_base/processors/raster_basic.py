@@ -104,23 +104,35 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n, width = x.shape
-    acc = _Moments.empty(n)
     ws = thread_workspace("raster-basic")
     ref = _references(x)
     plan = pieces(n, width)
-    if plan[0][1].stop - plan[0][1].start < width:
+    if len(plan) == 1 and width > 0:  # one piece holds every row: its moments are the rows'
+        acc = _piece_moments(x, ref, ws)
+    elif plan[0][1].stop - plan[0][1].start < width:
+        acc = _Moments.empty(n)
         _merge_cut_rows(x, ref, [cols for rows, cols in plan if rows.start == 0], acc, ws)
     else:
+        acc = _Moments.empty(n)
         for rows, cols in plan:
             if cols.stop > cols.start:
                 acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws))
-    none = acc.count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(acc.m2 / acc.count)
     framed = bool(acc.frame.any())
     if framed:
         std = np.ldexp(std, -acc.frame)
     mean, residual = _mean_parts(ref, acc, framed)
+    none = acc.count == 0
+    if not none.any():  # every row has a value: nothing to blank out
+        return {
+            "min_intensity": acc.lo,
+            "max_intensity": acc.hi,
+            "mean_intensity": mean,
+            "std_intensity": std,
+            "finite_pixel_count": acc.count,
+            "mean_intensity_residual": residual,
+        }
     return {
         "min_intensity": np.where(none, np.nan, acc.lo),
         "max_intensity": np.where(none, np.nan, acc.hi),
@@ -182,17 +194,53 @@ def _merge_cut_rows(
 ) -> None:
     """Moments of rows longer than a piece: column pieces merged into ``acc`` left to right.
 
-    The moments of column piece j are gathered for every row first and then merged into all
-    rows with one vectorised update, instead of one tiny-array update per (row, piece): the
-    arithmetic per row, and so every bit of the result, is the same, with far less overhead.
+    The moments of every column piece are gathered first. Rows in the ordinary frame (every
+    piece's frame 0) are then merged in Python floats, which perform the same IEEE operations
+    as :meth:`_Moments.merge` in the same order, so every bit is the same, without the cost
+    of a dozen tiny-array operations per piece; framed rows take the vectorised update.
     """
     n = len(x)
-    for cols in col_pieces:
-        part = _Moments.empty(n)
-        for r in range(n):
-            row = slice(r, r + 1)
-            part.assign(row, _piece_moments(x[row, cols], _rows_of(ref, row), ws))
-        acc.merge(slice(None), part)
+    parts = [_cut_piece(x, ref, cols, ws) for cols in col_pieces]
+    if any(p.frame.any() for p in parts):
+        for part in parts:
+            acc.merge(slice(None), part)
+        return
+    columns = [(p.count.tolist(), p.mean.tolist(), p.m2.tolist()) for p in parts]
+    for r in range(n):
+        row = [(c[r], m[r], q[r]) for c, m, q in columns]
+        acc.count[r], acc.mean[r], acc.m2[r] = _fold_row(row)
+    for part in parts:
+        np.fmin(acc.lo, part.lo, out=acc.lo)
+        np.fmax(acc.hi, part.hi, out=acc.hi)
+
+
+def _cut_piece(x: np.ndarray, ref: np.ndarray | None, cols: slice, ws: Workspace) -> _Moments:
+    """Moments of column piece ``cols`` of every row (rows one at a time: bounded memory)."""
+    if len(x) == 1:
+        return _piece_moments(x[:, cols], ref, ws)
+    part = _Moments.empty(len(x))
+    for r in range(len(x)):
+        row = slice(r, r + 1)
+        part.assign(row, _piece_moments(x[row, cols], _rows_of(ref, row), ws))
+    return part
+
+
+def _fold_row(pieces_: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """Count, mean and m2 of one row from its pieces', merged left to right from nothing.
+
+    The arithmetic of :meth:`_Moments.merge` with every frame 0 (``ldexp`` by 0 is exact),
+    in the same order: ``nb / total`` of two integers below 2**53 rounds like the float64
+    division numpy performs, and ``delta * delta * na`` converts ``na`` exactly.
+    """
+    count, mean, m2 = 0, 0.0, 0.0
+    for nb, mean_b, m2_b in pieces_:
+        total = count + nb
+        delta = mean_b - mean
+        share = nb / total if total > 0 else 0.0
+        mean = mean + delta * share
+        m2 = m2 + m2_b + delta * delta * count * share
+        count = total
+    return count, mean, m2
 
 
 @dataclass(slots=True)

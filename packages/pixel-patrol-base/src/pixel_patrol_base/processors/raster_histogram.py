@@ -29,7 +29,13 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
-from pixel_patrol_base.processors._pixels import Workspace, check_real, flat_leaves, pieces
+from pixel_patrol_base.processors._pixels import (
+    Workspace,
+    check_real,
+    flat_leaves,
+    pieces,
+    thread_workspace,
+)
 
 BINS = 256
 NAN_BIN = BINS
@@ -129,7 +135,7 @@ def leaf_counts(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
         x = x.view(np.uint8)
     n = len(x)
     counts = np.zeros((n, BINS + 1), dtype=np.int64)
-    ws = Workspace()
+    ws = thread_workspace("raster-histogram")
     for rows, cols in pieces(*x.shape):
         k = rows.stop - rows.start
         if _add_level_counts(x[rows, cols], edges, counts[rows], ws):
@@ -158,9 +164,13 @@ def _add_level_counts(
         return False
     first = (pmin - lo) // width
     n_bins = (pmax - lo) // width - first + 1
+    fold = width == 1 or len(p) * n_bins * width * _FOLD_RATIO <= p.size
+    if fold and len(p) == 1 and pmin >= 0:
+        out[:, first : first + n_bins] += _raw_level_counts(p[0], lo + first * width, n_bins, width)
+        return True
     idx = ws.get("index", np.intp, p.shape)
     np.copyto(idx, p)
-    if width == 1 or len(p) * n_bins * width * _FOLD_RATIO <= p.size:
+    if fold:
         out[:, first : first + n_bins] += _level_counts(idx, lo + first * width, n_bins, width)
     else:
         out[:, :BINS] += _divided_counts(idx, lo, width)
@@ -181,6 +191,17 @@ def _level_counts(idx: np.ndarray, base: int, n_bins: int, width: int) -> np.nda
     k, span = len(idx), n_bins * width
     idx -= base - np.arange(k, dtype=np.intp)[:, None] * span
     levels = np.bincount(idx.ravel(), minlength=k * span).reshape(k, n_bins, width)
+    return levels[:, :, 0] if width == 1 else levels.sum(axis=2)
+
+
+def _raw_level_counts(row: np.ndarray, base: int, n_bins: int, width: int) -> np.ndarray:
+    """:func:`_level_counts` of one row of non-negative values, counted as they are.
+
+    ``bincount`` of the raw levels holds the same per-level counts from index ``base`` on;
+    this saves the pass that shifts every value to ``base``.
+    """
+    span = n_bins * width
+    levels = np.bincount(row, minlength=base + span)[base : base + span].reshape(1, n_bins, width)
     return levels[:, :, 0] if width == 1 else levels.sum(axis=2)
 
 
