@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import Any
 
 from pixel_patrol_base.contracts import Loader, Processor
@@ -80,15 +80,22 @@ class PluginInfo:
 
 
 @cache
+def _installed_entry_points() -> EntryPoints:
+    """Every installed entry point, read once per process until :func:`refresh`: a read scans
+    every installed distribution whatever the group asked for, so the groups share one."""
+    return entry_points()
+
+
+@cache
 def _entry_points(group: str) -> dict[str, EntryPoint]:
-    """Entry points of ``group`` by name; read once per process (each read scans every
-    installed distribution), until :func:`refresh`."""
-    eps = sorted(entry_points(group=group), key=lambda e: e.name)
+    """Entry points of ``group`` by name."""
+    eps = sorted(_installed_entry_points().select(group=group), key=lambda e: e.name)
     return {ep.name: ep for ep in eps}
 
 
 def refresh() -> None:
     """Forget what was read about installed plugins (after installing one into this process)."""
+    _installed_entry_points.cache_clear()
     _entry_points.cache_clear()
     _load_class.cache_clear()
     origin.cache_clear()

@@ -1,5 +1,8 @@
 """The one way this package compiles kernels, so that every kernel behaves alike.
 
+Kernels load their cached code without numba's compiler registries (``_numba_start``): a run
+whose kernels are all cached never sets those up.
+
 ``cache``: compiled code is stored next to the module (or in the user's cache directory when
 that is read-only), so a process pays the compile time once per machine, not per run.
 ``nogil``: kernels release the GIL, so threads of a Dask worker can run them side by side.
@@ -9,14 +12,22 @@ is what lets the compiler vectorise the loops with divisions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
 
-from pixel_patrol_image._numba_start import set_up_numba
+from pixel_patrol_image._numba_start import load_cached_without_registries
 
-set_up_numba()
+_njit = njit(cache=True, nogil=True, error_model="numpy")
 
-compiled = njit(cache=True, nogil=True, error_model="numpy")
+
+def compiled(function: Callable[..., Any]) -> Any:
+    """Compile ``function`` as a kernel (numba dispatcher) with this package's options."""
+    dispatcher = _njit(function)
+    load_cached_without_registries(dispatcher)
+    return dispatcher
 
 
 def kernel_input(a: np.ndarray) -> np.ndarray:

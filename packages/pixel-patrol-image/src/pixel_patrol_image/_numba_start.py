@@ -1,12 +1,19 @@
-"""Numba's one-time set-up in a process, without importing all of ``scipy.linalg``.
+"""Numba's one-time set-up in a process, paid only when a kernel has to be compiled.
 
-Before numba can load a cached kernel (or compile one) it registers its implementations of
-numpy; the module for array maths checks on import whether BLAS is available by importing
-``scipy.linalg.cython_blas``. Importing that submodule runs ``scipy.linalg``'s package
-``__init__``, which imports most of SciPy's linear algebra and its array-API layer: about
-0.2 s of CPU, a sixth of a one-file run, for bindings the kernels never call.
+Before numba loads a cached kernel it registers its implementations of numpy and Python for
+the compiler (``refresh``): it imports some fifty modules and installs thousands of typing
+templates, about 0.2 s of CPU in every process, a fifth of a one-file run and the same again
+in every worker. Code loaded from the cache needs none of it: it is machine code that calls
+only numba's runtime (memory management) and the C maths and helper symbols numba installs
+when its CPU target is created. :func:`load_cached_without_registries` makes a kernel's cache
+load that way; when the cache misses, the full set-up runs before numba compiles (numba's
+compiler refreshes too, so a compile never sees a partial registry).
 
-The bindings themselves are one extension module that needs nothing from ``scipy.linalg``.
+The full set-up itself avoids importing all of ``scipy.linalg``: the module for array maths
+checks on import whether BLAS is available by importing ``scipy.linalg.cython_blas``, and
+importing that submodule runs ``scipy.linalg``'s package ``__init__``, which imports most of
+SciPy's linear algebra and its array-API layer (about 0.2 s of CPU) for bindings the kernels
+never call. The bindings are one extension module that needs nothing from ``scipy.linalg``.
 Loaded alone under its own name, it answers numba's check (and numba's check of the BLAS
 integer width, read from ``scipy.__config__``) for a tenth of the cost. The entry is taken
 out of ``sys.modules`` again once numba is set up, so a later ``import scipy.linalg`` runs
@@ -21,17 +28,46 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 _BINDINGS = "scipy.linalg.cython_blas"
 
 
-def set_up_numba() -> None:
-    """Register numba's implementations for this process (what the first kernel call would
-    do), with SciPy's BLAS bindings loaded on their own."""
-    from numba.core.registry import cpu_target
+def load_cached_without_registries(dispatcher: Any) -> None:
+    """Have ``dispatcher`` load its cached code without numba's registries (see the module).
 
+    Replaces the ``load_overload`` of this dispatcher's own cache object only, so numba code
+    of other packages in the process is untouched. A cache of an unexpected shape (another
+    numba version) is left as it is: loads then pay the set-up, as without this module.
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    needed = ("_load_overload", "_guard_against_spurious_io_errors", "load_overload")
+    if cache is None or not all(hasattr(cache, name) for name in needed):
+        return
+
+    def load_overload(sig: Any, target_context: Any) -> Any:
+        from numba.core.runtime import rtsys
+
+        rtsys.initialize(target_context)  # what loaded code calls: numba's memory management
+        data = None
+        with cache._guard_against_spurious_io_errors():
+            data = cache._load_overload(sig, target_context)
+        if data is None:  # numba compiles next: it needs every registry
+            set_up_numba(target_context)
+        return data
+
+    cache.load_overload = load_overload
+
+
+def set_up_numba(target_context: Any = None) -> None:
+    """Register numba's implementations for this process (what numba does before its first
+    compile), with SciPy's BLAS bindings loaded on their own."""
+    if target_context is None:
+        from numba.core.registry import cpu_target
+
+        target_context = cpu_target.target_context
     with _blas_bindings_alone():
-        cpu_target.target_context.refresh()
+        target_context.refresh()
 
 
 @contextmanager
