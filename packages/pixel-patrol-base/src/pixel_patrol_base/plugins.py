@@ -10,10 +10,11 @@ every error names the plugin and the distribution that supplied it (:func:`descr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import EntryPoint, EntryPoints, entry_points
-from typing import Any
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Protocol
 
 from pixel_patrol_base.contracts import Loader, Processor
 from pixel_patrol_base.errors import PluginError
@@ -79,8 +80,14 @@ class PluginInfo:
     target: str
 
 
+class _Selectable(Protocol):
+    """What ``entry_points()`` returns (``SelectableGroups`` before Python 3.12)."""
+
+    def select(self, *, group: str) -> Iterable[EntryPoint]: ...
+
+
 @cache
-def _installed_entry_points() -> EntryPoints:
+def _installed_entry_points() -> _Selectable:
     """Every installed entry point, read once per process until :func:`refresh`: a read scans
     every installed distribution whatever the group asked for, so the groups share one."""
     return entry_points()

@@ -46,7 +46,7 @@ def load_cached_without_registries(dispatcher: Any) -> None:
         return
 
     def load_overload(sig: Any, target_context: Any) -> Any:
-        from numba.core.runtime import rtsys
+        from numba.core.runtime.nrt import rtsys
 
         rtsys.initialize(target_context)  # what loaded code calls: numba's memory management
         data = None
