@@ -1,5 +1,5 @@
 """``python -m pixel_patrol_base`` = ``pixel-patrol`` (used by pixel-patrol-slurm)."""
 
-from pixel_patrol_base.cli import main
+from pixel_patrol_base.cli import entry
 
-main()
+entry()

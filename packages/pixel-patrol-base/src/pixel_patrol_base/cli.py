@@ -184,12 +184,19 @@ def _arrow_without_pandas() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Run one command line; raises ``SystemExit`` with its status, as a Typer app does."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="pixel-patrol")
 
 
+def entry() -> None:
+    """Console-script entry point: :func:`main`, then a quick exit (see ``quick_exit``)."""
+    from pixel_patrol_base.quick_exit import run_then_exit
+
+    run_then_exit(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "entry", "main"]
