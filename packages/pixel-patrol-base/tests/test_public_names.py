@@ -25,7 +25,7 @@ PUBLIC = {
         "process_files",
         "report",
     ],
-    "pixel_patrol_base.cli": ["app", "main"],
+    "pixel_patrol_base.cli": ["app", "entry", "main"],
     "pixel_patrol_base.contracts": [
         "AXES",
         "Agg",
