@@ -141,9 +141,13 @@ def test_interrupt_before_any_work_leaves_nothing(tmp_path: Path) -> None:
     assert not parts_dir(out).exists() and not out.exists()
 
 
-def test_failed_final_write_keeps_every_row_for_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full disk during the final write: the rows still in memory are saved as a part
-    before their files are listed as done, so --resume writes the whole report."""
+@pytest.mark.parametrize("rows_per_part", [10_000, 50])
+def test_failed_final_write_keeps_every_row_for_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_part: int
+) -> None:
+    """A full disk during the final write: the rows still in memory (all of them, or those
+    after the last spilled part) are saved as a part before their files are listed as done,
+    so --resume writes the whole report."""
     import errno
 
     from pixel_patrol_base import report
@@ -151,10 +155,11 @@ def test_failed_final_write_keeps_every_row_for_resume(tmp_path: Path, monkeypat
 
     out = tmp_path / "r.parquet"
     tables = shuffled_tables()
-    w = ReportWriter(out, SCHEMA, 10_000, 10, fingerprint={"a": 1})
+    w = ReportWriter(out, SCHEMA, rows_per_part, 10, fingerprint={"a": 1})
     for t in tables:
         w.add(t)
         w.complete(sorted(set(t.column("_source").to_pylist())))
+    assert bool(w.parts) == (rows_per_part < 120) and w._buffered > 0
     real = report.pq.ParquetWriter
 
     class Full(real):  # type: ignore[misc, valid-type]
@@ -237,3 +242,38 @@ def test_part_footer_range_matches_its_rows(tmp_path: Path) -> None:
     with pa.ipc.new_file(str(bare), table.schema) as w:
         w.write_table(table, max_chunksize=5)
     assert parts._key_range(bare) == (min(keys), max(keys)) and parts.part_rows(bare) == 24
+
+
+@pytest.mark.parametrize("tables", [2, 7, 40])
+def test_sort_rows_is_a_stable_sort_by_key(tables: int) -> None:
+    """Few runs of consecutive rows (slices) and a fine shuffle (gathered) sort alike."""
+    from pixel_patrol_base import parts
+
+    rng = np.random.default_rng(tables)
+    chunks = [batch([int(k)], rows_per_key=int(rng.integers(1, 4))) for k in rng.integers(0, 30, tables)]
+    table = pa.concat_tables(chunks)
+    keys = table.column(ORDER_FIELD).to_numpy()
+    order = np.argsort(keys, kind="stable")
+    got = parts.sort_rows(table)
+    assert got.column(ORDER_FIELD).to_pylist() == keys[order].tolist()
+    assert got.column("v").to_pylist() == table.column("v").to_numpy()[order].tolist()
+    assert got.column("h").to_pylist() == [table.column("h").to_pylist()[i] for i in order]
+
+
+def test_sorting_a_few_sorted_batches_needs_no_gather() -> None:
+    """Batches that each cover their own key range are put in order from slices, without
+    ``pyarrow.compute`` (whose import alone costs a run's coordinator about 0.07 s). The
+    child first sets Arrow up as the command line does (no pandas, which imports it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pyarrow as pa\n"
+        "from pixel_patrol_base import cli, parts\n"
+        "cli._arrow_without_pandas()\n"
+        "t = pa.table({parts.ORDER_FIELD: [5, 6, 7, 1, 2, 9, 3, 4]})\n"
+        "print(parts.sort_rows(t).column(parts.ORDER_FIELD).to_pylist())\n"
+        "print('pyarrow.compute' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[1, 2, 3, 4, 5, 6, 7, 9]", "False"]

@@ -135,12 +135,29 @@ def part_rows(path: Path) -> int:
     return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
 
 
+SLICED_RUNS = 64
+"""Sorted orders of at most this many runs of consecutive rows are assembled from slices."""
+
+
 def sort_rows(table: pa.Table) -> pa.Table:
-    """Rows by key; rows of one key keep their order."""
+    """Rows by key; rows of one key keep their order.
+
+    Rows to sort usually come as a few tables, each sorted and covering its own key range
+    (the batches of a run): their order is a few runs of consecutive rows, put together from
+    zero-copy slices. Only a finer shuffle is gathered row by row (``take``), which copies
+    every thumbnail and, on its first call in a process, imports ``pyarrow.compute``.
+    """
     keys = table.column(ORDER_FIELD).to_numpy()
     if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):
         return table
-    return table.take(pa.array(np.argsort(keys, kind="stable")))
+    order = np.argsort(keys, kind="stable")
+    starts = np.flatnonzero(np.diff(order, prepend=-2) != 1)
+    if len(starts) > SLICED_RUNS:
+        return table.take(pa.array(order))
+    lengths = np.diff(starts, append=len(order))
+    return pa.concat_tables(
+        [table.slice(int(order[s]), int(n)) for s, n in zip(starts, lengths, strict=True)]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,31 +210,22 @@ def _error_rows(table: pa.Table, column: pa.ChunkedArray) -> pa.Table:
 
 
 class _Chain:
-    """Parts whose key ranges follow one another, read as one sorted stream of batches."""
+    """One sorted stream of batches: parts whose key ranges follow one another, or rows held
+    in memory (already sorted)."""
 
-    def __init__(self, paths: list[Path]) -> None:
-        self.paths = iter(paths)
-        self.reader: pa.ipc.RecordBatchFileReader | None = None
-        self.batch = 0
+    def __init__(self, source: list[Path] | pa.Table) -> None:
+        self._batches = _batches_of(source)
         self.table: pa.Table | None = None
         self.keys = np.empty(0, np.int64)
         self._load()
 
     def _load(self) -> None:
-        while True:
-            if self.reader is None or self.batch >= self.reader.num_record_batches:
-                path = next(self.paths, None)
-                if path is None:
-                    self.table, self.keys, self.reader = None, np.empty(0, np.int64), None
-                    return
-                self.reader, self.batch = part_reader(path), 0
-                continue
-            batch = self.reader.get_batch(self.batch)
-            self.batch += 1
+        for batch in self._batches:
             if batch.num_rows:
                 self.table = pa.Table.from_batches([batch]).replace_schema_metadata(None)
                 self.keys = batch.column(ORDER_FIELD).to_numpy()
                 return
+        self.table, self.keys = None, np.empty(0, np.int64)
 
     def take_upto(self, bound: int) -> pa.Table | None:
         """Rows with key ≤ ``bound`` from the current batch (moving on when it is used up)."""
@@ -231,6 +239,18 @@ class _Chain:
         else:
             self.table, self.keys = self.table.slice(n), self.keys[n:]
         return head
+
+
+def _batches_of(source: list[Path] | pa.Table) -> Iterator[pa.RecordBatch]:
+    """The record batches of a table, or of part files one after the other (one file open at
+    a time)."""
+    if isinstance(source, pa.Table):
+        yield from source.to_batches()
+        return
+    for path in source:
+        reader = part_reader(path)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
 
 
 def _key_range(path: Path) -> tuple[int, int] | None:
@@ -266,8 +286,11 @@ def chains(parts: list[Path]) -> list[list[Path]]:
     return out
 
 
-def merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
-    """Yield the rows of sorted part files in global ``_order`` order, streaming.
+def merge_parts(
+    parts: list[Path], scratch: Path, held: pa.Table | None = None
+) -> Iterator[pa.Table]:
+    """Yield the rows of sorted part files (and the sorted rows ``held`` in memory) in global
+    ``_order`` order, streaming.
 
     Every part is sorted and each key's rows lie in one part, so a k-way merge over record
     batches suffices: each round takes, from every chain's current batch, the rows up to the
@@ -275,10 +298,12 @@ def merge_parts(parts: list[Path], scratch: Path) -> Iterator[pa.Table]:
     when more than one chain contributed. Memory holds one batch per chain whatever the number
     of rows; more than ``FAN_IN`` chains are first merged in groups.
     """
-    lines = chains(parts)
+    lines: list[list[Path] | pa.Table] = [*chains(parts)]
+    if held is not None and held.num_rows:
+        lines.append(held)
     level = 0
     while len(lines) > FAN_IN:
-        merged = []
+        merged: list[list[Path] | pa.Table] = []
         for g in range(0, len(lines), FAN_IN):
             out = scratch / f"merge-{level}-{g // FAN_IN:06d}.arrow"
             _write_stream(_kway(lines[g : g + FAN_IN]), out)
@@ -300,8 +325,8 @@ def _write_stream(tables: Iterator[pa.Table], out: Path) -> None:
             writer.close()
 
 
-def _kway(lines: list[list[Path]]) -> Iterator[pa.Table]:
-    cursors = [c for c in (_Chain(paths) for paths in lines) if c.table is not None]
+def _kway(lines: list[list[Path] | pa.Table]) -> Iterator[pa.Table]:
+    cursors = [c for c in (_Chain(line) for line in lines) if c.table is not None]
     while cursors:
         bound = min(int(c.keys[-1]) for c in cursors)
         pieces = [t for c in cursors if (t := c.take_upto(bound)) is not None]

@@ -178,13 +178,14 @@ class ReportWriter:
 
     def _ordered_tables(self) -> Iterator[pa.Table]:
         """The report's rows in order. Rows still in memory stay buffered until the report is
-        written: if writing fails (a full disk), :meth:`interrupt` saves them as a part, and
-        only then are their files listed as done."""
+        written, and join the merge of the parts from there: if writing fails (a full disk),
+        :meth:`interrupt` saves them as a part, and only then are their files listed as done.
+        Nothing is synced to disk for a journal the written report makes obsolete."""
+        held = self._sorted_buffer()
         if not self.parts:
-            yield self._sorted_buffer()
+            yield held
             return
-        self._spill()
-        yield from merge_parts(self.parts, self.journal.folder)
+        yield from merge_parts(self.parts, self.journal.folder, held)
 
 
 def _encoding(schema: pa.Schema) -> dict[str, Any]:
