@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 
 from pixel_patrol_base.planning import BatchTask
 
-RAMP = (1, 4, 8, 16, 32, 64, 128)
-"""Sizes of the first batches on local workers; later batches keep the planner's size."""
+RAMP = (1, 2, 4, 8, 16, 32, 64, 128)
+"""Sizes of the first batches on local workers; later batches keep the planner's size. The
+first two run in the coordinator (``runner.PROBE_TASKS``): the second is the first measured
+one, kept to two files because a core waits while it runs (0.3 s on 16-plane stacks)."""
 
 TAIL_SHARE = 2
 """A batch takes at most ``1 / (TAIL_SHARE × workers)`` of the files left: each worker's last
