@@ -6,6 +6,8 @@ by that object's identity in one process: the next run misses the cache and comp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import types
 from numba.core.registry import CPUDispatcher
@@ -49,3 +51,32 @@ def test_no_compiled_kernel_takes_a_function_argument() -> None:
 def test_every_kernel_is_cached_on_disk() -> None:
     for kernel in _kernels():
         assert kernel._cache.__class__.__name__ != "NullCache", kernel.__name__
+
+
+def test_every_kernel_is_keyed_by_the_whole_package() -> None:
+    """A kernel's cached code is fresh only for the package it was compiled from: a change to
+    a callee's module (another file) must not leave the caller's old compiled code in use."""
+    import pixel_patrol_image._jit as jit
+
+    stamp = jit.package_stamp(Path(jit.__file__).parent)
+    for kernel in _kernels():
+        assert kernel._cache._cache_file._source_stamp == stamp, kernel.__name__
+
+
+def test_the_package_stamp_changes_with_any_module(tmp_path: Path) -> None:
+    from pixel_patrol_image._jit import package_stamp
+
+    def stamp_of(files: dict[str, str]) -> bytes:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        return package_stamp(folder)
+
+    base = {"a.py": "x = 1\n", "b.py": "y = 2\n"}
+    same = stamp_of(base)
+    assert stamp_of(dict(base)) == same
+    assert stamp_of({**base, "b.py": "y = 3\n"}) != same
+    assert stamp_of({**base, "c.py": ""}) != same
+    assert stamp_of({"a.py": "x = 1\ny = 2\n", "b.py": ""}) != same
+    assert stamp_of({**base, "notes.txt": "not a module"}) == same

@@ -3,6 +3,12 @@
 Kernels load their cached code without numba's compiler registries (``_numba_start``): a run
 whose kernels are all cached never sets those up.
 
+``cache`` validity: numba keys a kernel's cached code by the content of the file that defines
+it, so a kernel whose callee lives in another module (``_sites``, ``_fused``, ...) would keep
+running its old compiled callee after that module changed (an upgrade that leaves the
+caller's file alone). Every kernel's cache is keyed by the content of the whole package
+instead: any change to its modules recompiles every kernel once.
+
 ``cache``: compiled code is stored next to the module (or in the user's cache directory when
 that is read-only), so a process pays the compile time once per machine, not per run.
 ``nogil``: kernels release the GIL, so threads of a Dask worker can run them side by side.
@@ -12,7 +18,10 @@ is what lets the compiler vectorise the loops with divisions.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +36,20 @@ def compiled(function: Callable[..., Any]) -> Any:
     """Compile ``function`` as a kernel (numba dispatcher) with this package's options."""
     dispatcher = _njit(function)
     load_cached_without_registries(dispatcher)
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is not None and hasattr(cache_file, "_source_stamp"):
+        cache_file._source_stamp = package_stamp(Path(__file__).parent)
     return dispatcher
+
+
+@cache
+def package_stamp(folder: Path) -> bytes:
+    """SHA-256 of the Python modules in ``folder`` (names and contents, in name order): the
+    freshness of every kernel's cached code (see the module)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
 
 
 def kernel_input(a: np.ndarray) -> np.ndarray:
