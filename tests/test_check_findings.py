@@ -107,3 +107,26 @@ def test_same_pixels_in_png_and_tiff_have_one_hash(tmp_path: Path) -> None:
     assert hashes["a.png"] == hashes["b.tif"] != hashes["c.tif"]
     dup = [f for f in api.check(table) if f.id == "duplicate"]
     assert [sorted(Path(p).name for p in f.files) for f in dup] == [["a.png", "b.tif"]]
+
+
+def test_a_stack_of_mostly_flat_slices_is_checked_without_numpy_warnings(tmp_path: Path) -> None:
+    """Slices of one value (std 0 over a non-zero p99) make the median of the faint-slice
+    ratio 0; the check must neither print numpy's division warning nor flag those slices as
+    faint against it (they are constant, a finding of their own)."""
+    import warnings
+
+    import numpy as np
+    import tifffile
+    from planted import scan
+
+    stack = np.full((6, 16, 16), 100, dtype=np.uint16)
+    stack[2] = np.random.default_rng(0).integers(50, 150, (16, 16))
+    (tmp_path / "data" / "a").mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "data" / "a" / "flat.tif", stack, metadata={"axes": "ZYX"})
+    report = scan(tmp_path / "data", tmp_path / "r.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        findings = api.check(report)
+    assert [(f.id, f.severity, f.message) for f in findings] == [
+        ("blank", "error", "5 slices in 1 file are constant (every pixel 100)")
+    ]

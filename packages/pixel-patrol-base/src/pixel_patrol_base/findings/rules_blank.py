@@ -55,7 +55,8 @@ def _signal_free(ctx: Context) -> tuple[np.ndarray, dict[int, float]]:
             continue
         r = ratio[g.rows]
         modz, med = modz_and_median(r, g.group, g.n_groups)
-        rel = r / med
+        with np.errstate(divide="ignore", invalid="ignore"):  # a median of 0: no slice is faint
+            rel = r / med
         small = g.sizes() >= ctx.per_row("blank", "min_slices", g.rows)
         hit = small & (modz < ctx.per_row("blank", "modz", g.rows))
         hit &= rel < ctx.per_row("blank", "max_ratio", g.rows)
