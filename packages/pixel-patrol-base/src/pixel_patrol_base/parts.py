@@ -153,11 +153,16 @@ def sort_rows(table: pa.Table) -> pa.Table:
     order = np.argsort(keys, kind="stable")
     starts = np.flatnonzero(np.diff(order, prepend=-2) != 1)
     if len(starts) > SLICED_RUNS:
-        return table.take(pa.array(order))
+        return _gather(table, order)
     lengths = np.diff(starts, append=len(order))
     return pa.concat_tables(
         [table.slice(int(order[s]), int(n)) for s, n in zip(starts, lengths, strict=True)]
     )
+
+
+def _gather(table: pa.Table, order: np.ndarray) -> pa.Table:
+    """The rows of ``table`` in ``order``, copied one by one."""
+    return table.take(pa.array(order))
 
 
 @dataclass(frozen=True, slots=True)
