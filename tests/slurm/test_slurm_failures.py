@@ -11,6 +11,13 @@ from pathlib import Path
 import pytest
 from slurm_helpers import SMALL, our_jobs, run_slurm, wait_for_jobs
 
+from pixel_patrol_slurm.launcher import CLOSE_TIMEOUT_S, GONE_TIMEOUT_S
+
+SHUTDOWN_S = CLOSE_TIMEOUT_S + GONE_TIMEOUT_S + 30
+"""How long a signalled launcher may take to exit: its cluster close and its wait for SLURM
+to let go of the jobs are bounded by these two limits (a loaded machine can use them up),
+plus its own start and exit."""
+
 pytestmark = pytest.mark.slurm
 
 QUICK_S = 30.0
@@ -155,7 +162,7 @@ def test_signal_while_waiting_cancels_the_jobs(
         assert wait_for_jobs(present=True, timeout=60), "no job was submitted"
         time.sleep(1)
         child.send_signal(sig)
-        _, stderr = child.communicate(timeout=60)
+        _, stderr = child.communicate(timeout=SHUTDOWN_S)
     finally:
         if child.poll() is None:
             child.kill()
