@@ -20,6 +20,13 @@ plus its own start and exit."""
 
 pytestmark = pytest.mark.slurm
 
+
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a test run started in the background (CI runners,
+    ``cmd &``) inherits SIGINT ignored, and Python keeps an ignored SIGINT ignored, so the
+    launcher would never see the signal this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 QUICK_S = 30.0
 """Refused before any submission: only Python start-up and a few SLURM queries."""
 
@@ -157,6 +164,7 @@ def test_signal_while_waiting_cancels_the_jobs(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         assert wait_for_jobs(present=True, timeout=60), "no job was submitted"
