@@ -10,8 +10,10 @@ within ``SUPPORT`` of a pixel in plane coordinates, so a tile scanned with a hal
 
 Speed: rows are processed as whole-row loops without branches (derivatives, site tests,
 steps), which the compiler turns into SIMD code; the Sobel derivatives of 8- and 16-bit
-images are exact in float32 and computed so, other types in float64. Only the list of sites
-(a few percent of the pixels) is walked one by one.
+images are exact in float32 and computed so, other types in float64. Only the sites (a few
+percent of the pixels) are visited one by one; on rows dense with them (noise, texture) the
+sites of 8- and 16-bit images read their ripple from excess maps that each row computes once
+(``_sites.excess_rows``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from pixel_patrol_image._jit import compiled
-from pixel_patrol_image._sites import FLANK_FAR, SMALL_INTS, site_x, site_y
+from pixel_patrol_image._sites import (
+    FLANK_FAR,
+    SMALL_INTS,
+    excess_rows,
+    mapped_site_x,
+    mapped_site_y,
+    site_x,
+    site_y,
+    uses_excess_maps,
+)
 
 BLOCK = 8
 """Block size of the coding grid (JPEG, MPEG-1/2, H.261/263 luma transforms)."""
@@ -284,7 +295,7 @@ def scan(x, own, origin, shape, find_sites, one, maps, bits, shift, found, hist,
     for i in range(first, i1, COUNT_EVERY):
         y_cols = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else no_y
         lo, hi = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], (jx0, jx1), y_cols, one - one, found)
-        _visit_sites(x, i, found, lo, hi, bits[0, i], bits[1, i], shift, hist, touched, False)
+        _visit_sites(x, i, found, lo, hi, bits[0, i], bits[1, i], shift, hist, touched, None)
 
 
 @compiled
@@ -326,14 +337,17 @@ def _bounds(own, origin, shape):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched):  # type: ignore[no-untyped-def]
+def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist, touched, excess):  # type: ignore[no-untyped-def]
     """Second pass: ripple and step of every edge site with strength at least ``floor``.
 
     ``floor`` and ``screen`` are that strength in the type of the maps, rounded up and
     down (a map value reaches one exactly when it reaches the other): spans of a row without a
     derivative that reaches it are skipped (they hold no such site), and the sites of each
     run of consecutive spans that reach it are flagged and visited in one go. After a row
-    with a site per span or more (noise), the next row is flagged whole without the test.
+    with a site per span or more (noise), the next row is flagged whole without the test,
+    and, for 8- and 16-bit pixels, its sites are measured from excess maps of the rows
+    around it (``excess``: the ring of rows and their tags, see
+    :func:`pixel_patrol_image._sites.excess_rows`) instead of one by one.
 
     Uses the derivative maps of :func:`scan`. ``hist`` rows 1..4 get, per strength bin, the
     number of sites with a finite ripple and step, and the sums of ripple, squared ripple
@@ -346,10 +360,16 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
     oy = origin[0]
     h = shape[0]
     dx, dy = maps[0], maps[1]
+    ring, tags, sites = excess
+    tags[:] = -1  # rows of another region
     dense = False  # the last row had a site per span or more: flag the next one whole
     for i in range(i0, i1):
         yc0, yc1 = (jy0, jy1) if SUPPORT <= oy + i < h - SUPPORT else (jy0, jy0)
         lo, hi = min(jx0, yc0), max(jx1, yc1)
+        mapped = dense and uses_excess_maps(x)
+        if mapped:
+            excess_rows(x, i, yc1 > yc0, ring, tags)
+        how = (mapped, ring, sites)
         b0 = lo if dense else _reaching(dx[i], dy[i], lo, hi, screen, True)
         n = 0
         while b0 < hi:  # the strong sites are few: skip the spans without any
@@ -357,7 +377,7 @@ def measure(x, own, origin, shape, maps, bits, shift, floor, screen, found, hist
             x_cols = (max(jx0, b0), min(jx1, b1))
             y_cols = (max(yc0, b0), min(yc1, b1))
             a, e = _row_sites(dx[i], dy[i], dy[i - 1], dy[i + 1], x_cols, y_cols, floor, found)
-            n += _visit_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched, True)
+            n += _visit_sites(x, i, found, a, e, bits[0, i], bits[1, i], shift, hist, touched, how)
             b0 = hi if dense else _reaching(dx[i], dy[i], b1, hi, screen, True)
         dense = n * SKIP >= hi - lo
 
@@ -376,10 +396,11 @@ def _reaching(dx, dy, b0, hi, screen, wanted):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, measure):  # type: ignore[no-untyped-def]
+def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, how):  # type: ignore[no-untyped-def]
     """Visit the flagged sites of row ``i``, columns ``lo..hi-1``, left to right (a fixed
-    order of the float sums): count them in ``hist[0]`` or, with ``measure``, add their
-    ripple and step to ``hist[1:5]`` (see :func:`measure`); the number of sites.
+    order of the float sums): count them in ``hist[0]`` (``how`` None) or add their ripple
+    and step to ``hist[1:5]`` (see :func:`measure`; ``how`` is ``(mapped, ring)``: whether
+    to measure from the excess rows of ``_sites.excess_rows``); the number of sites.
 
     A site is found by the position of the lowest set bit of a word of eight flags (its
     byte is its column on a little-endian machine, and a flag, 1 or 2, is one bit), so the
@@ -388,6 +409,8 @@ def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, measure):  #
     bins written is kept in locals (no store-to-load chain per site). Counting and measuring
     share one compiled function, one compile per pixel type.
     """
+    if how is not None and how[0]:
+        return _visit_mapped(x, i, found, lo, hi, bx, by, shift, hist, touched, how[1], how[2])
     words = found.view(np.uint64)
     ones = np.uint64(0xFFFFFFFFFFFFFFFF)
     first, last = touched[0], touched[1]
@@ -404,20 +427,62 @@ def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, measure):  #
             on_x = found[j] == 1
             n += 1
             q = ((bx[j] if on_x else by[j]) >> shift[0]) + shift[1]
-            if not measure:
+            if how is None:
                 hist[0, q] += 1.0
             else:
                 r, s = site_x(x, i, j) if on_x else site_y(x, i, j)
-                if not (np.isfinite(r) and np.isfinite(s)):
+                if not _add_site(hist, q, r, s):
                     continue
-                hist[1, q] += 1.0
-                hist[2, q] += r
-                hist[3, q] += r * r
-                hist[4, q] += s
             first = min(first, q)
             last = max(last, q + 1)
     touched[0], touched[1] = first, last
     return n
+
+
+@compiled
+def _add_site(hist, q, r, s):  # type: ignore[no-untyped-def]
+    """Add a measured site of strength bin ``q`` to ``hist[1:5]``; False (nothing added) when
+    its ripple or step is not finite."""
+    if not (np.isfinite(r) and np.isfinite(s)):
+        return False
+    hist[1, q] += 1.0
+    hist[2, q] += r
+    hist[3, q] += r * r
+    hist[4, q] += s
+    return True
+
+
+@compiled
+def _visit_mapped(x, i, found, lo, hi, bx, by, shift, hist, touched, ring, sites):  # type: ignore[no-untyped-def]
+    """:func:`_visit_sites` measuring the sites of a row dense with them from the excess
+    rows in ``ring`` (8- and 16-bit pixels): the flagged columns are first gathered into
+    the two lists of ``sites`` (X sites, Y sites) without a branch, then each list is
+    measured in a loop of known length, so neither finding a site nor its orientation costs
+    a mispredicted branch. The X sites of the columns are added before the Y sites: every
+    value added is a multiple of 1/16 from integer sums, exact in any order."""
+    xs, ys = sites[0], sites[1]
+    nx = ny = 0
+    for j in range(lo, hi):
+        f = found[j]
+        xs[nx] = j
+        ys[ny] = j
+        nx += f & 1
+        ny += f >> 1
+    first, last = touched[0], touched[1]
+    for k in range(nx):
+        j = xs[k]
+        q = (bx[j] >> shift[0]) + shift[1]
+        r, s = mapped_site_x(x, i, j, ring)
+        if _add_site(hist, q, r, s):
+            first, last = min(first, q), max(last, q + 1)
+    for k in range(ny):
+        j = ys[k]
+        q = (by[j] >> shift[0]) + shift[1]
+        r, s = mapped_site_y(x, i, j, ring)
+        if _add_site(hist, q, r, s):
+            first, last = min(first, q), max(last, q + 1)
+    touched[0], touched[1] = first, last
+    return nx + ny
 
 
 @compiled

@@ -29,6 +29,7 @@ from pixel_patrol_image._compression_loops import (
 )
 from pixel_patrol_image._jit import kernel_input
 from pixel_patrol_image._ringing import RingingPartials, strong_bin
+from pixel_patrol_image._sites import RING
 
 WHOLE = (slice(None), slice(None))
 
@@ -41,11 +42,17 @@ class Scratch:
         self.maps: dict[type, np.ndarray] = {}
         self.found = np.zeros(0, np.uint8)
         self.touched = np.array([BINS, 0], np.int64)  # bins written since the last take
+        self.ring = np.zeros((2, RING, 0), np.float32)  # excess rows (see _sites.excess_rows)
+        self.tags = np.full((2, RING), -1, np.int64)
+        self.sites = np.zeros((2, 1), np.int64)  # columns of X and Y sites of a row
 
     def fit(self, x: np.ndarray) -> np.ndarray:
         """The ``(2, *x.shape)`` derivative maps for region ``x`` (in :func:`exact_type`)."""
         if len(self.found) < x.shape[1] + 8:  # whole 8-byte words, zero beyond the row
             self.found = np.zeros(-(-(x.shape[1] + 8) // 8) * 8, np.uint8)
+        if self.ring.shape[2] < x.shape[1]:
+            self.ring = np.zeros((2, RING, x.shape[1]), np.float32)
+            self.sites = np.zeros((2, x.shape[1] + 1), np.int64)
         work = exact_type(x.dtype)
         size = 2 * x.shape[0] * x.shape[1]
         flat = self.maps.get(work)
@@ -207,8 +214,9 @@ def _measure(
     if float(limit) < floor:
         limit = np.nextafter(limit, work(np.inf))
     measure(
-        x, own, origin, shape, maps, bits, SHIFTS[work], limit, screen, s.found, s.hist, s.touched
-    )
+        x, own, origin, shape, maps, bits, SHIFTS[work], limit, screen, s.found, s.hist, s.touched,
+        (s.ring, s.tags, s.sites),
+    )  # fmt: skip
 
 
 def _take(s: Scratch, summed_from: int) -> RingingPartials:
