@@ -234,10 +234,15 @@ class LeafStack:
 
     ``data.shape == (n, *leaf_shape)`` and the leaf axes are ``image.dim_order``.
     Processors reduce every block independently and return arrays whose first axis is ``n``.
+
+    ``memo`` holds facts about ``data`` that several processors of the same stack use (the
+    built-in ones share the per-level counts of 8- and 16-bit pixels there, see
+    ``processors._census``); it lives as long as the stack and is never compared.
     """
 
     data: np.ndarray
     image: ImageContext
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @runtime_checkable

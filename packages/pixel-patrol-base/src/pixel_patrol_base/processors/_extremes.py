@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column
+from pixel_patrol_base.processors._census import Census, Levels, rows_of
 from pixel_patrol_base.processors._pixels import pieces
 
 MAX_KEY = "_max_key"
@@ -62,13 +63,15 @@ def order_keys(values: np.ndarray) -> np.ndarray:
     return np.where(bits < 0, bits ^ _LOW63, bits)
 
 
-def extreme_counts(x: np.ndarray) -> dict[str, np.ndarray]:
+def extreme_counts(x: np.ndarray, census: Census | None = None) -> dict[str, np.ndarray]:
     """Counts at the finite max / min and their order keys for each row of ``(leaves, pixels)``.
 
     Rows are reduced in the same cache-sized pieces as the other statistics. When a row is cut
     into several pieces, the pieces' results are merged per row at the end: only the pieces
-    whose extreme equals the row's extreme contribute their counts.
+    whose extreme equals the row's extreme contribute their counts. One-row pieces with level
+    counts in ``census`` (see ``_census``) read their extremes and counts from them.
     """
+    census = census or {}
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n = len(x)
@@ -78,9 +81,9 @@ def extreme_counts(x: np.ndarray) -> dict[str, np.ndarray]:
         zero = np.zeros(n, dtype=np.int64)
         return {"count_at_max": zero, "count_at_min": zero.copy(), MAX_KEY: hi, MIN_KEY: lo}
     if len(plan) == 1 and plan[0][0] == slice(0, n):  # one piece holds every row whole
-        hi, n_hi, lo, n_lo = _piece_extremes(x[plan[0][0], plan[0][1]])
+        hi, n_hi, lo, n_lo = _piece_extremes(x[plan[0][0], plan[0][1]], rows_of(census, *plan[0]))
         return {"count_at_max": n_hi, "count_at_min": n_lo, MAX_KEY: hi, MIN_KEY: lo}
-    parts = [_piece_extremes(x[rows, cols]) for rows, cols in plan]
+    parts = [_piece_extremes(x[rows, cols], rows_of(census, rows, cols)) for rows, cols in plan]
     hi, n_hi, lo, n_lo = (np.concatenate(v) if len(v) > 1 else v[0] for v in zip(*parts, strict=True))
     if len(hi) != n:
         owner = np.array([rows.start for rows, _ in plan])
@@ -100,8 +103,16 @@ def _merge_cut(
     return row_key, np.add.reduceat(np.where(at, counts, 0), starts)
 
 
-def _piece_extremes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(max key, count at max, min key, count at min) of each row of a small piece."""
+def _piece_extremes(
+    p: np.ndarray, levels: list[Levels] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(max key, count at max, min key, count at min) of each row of a small piece (from the
+    rows' level counts when given: integer keys are the values themselves)."""
+    if levels is not None:
+        hi = np.array([row.top for row in levels], np.int64)
+        lo = np.array([row.base for row in levels], np.int64)
+        n_hi = np.array([row.counts[-1] for row in levels], np.int64)
+        return hi, n_hi, lo, np.array([row.counts[0] for row in levels], np.int64)
     with np.errstate(invalid="ignore"):
         hi, lo = _reduce(np.maximum, p), _reduce(np.minimum, p)
     if p.dtype.kind == "f" and not (np.isfinite(hi).all() and np.isfinite(lo).all()):

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
 from pixel_patrol_base.processors import _extremes
+from pixel_patrol_base.processors._census import Census, Levels, level_census, rows_of
 from pixel_patrol_base.processors._pixels import (
     Workspace,
     check_real,
@@ -91,16 +92,20 @@ class RasterBasic:
         """Statistics of every leaf of ``stack``; float columns use NaN for "no finite value"."""
         check_real(stack.data.dtype)
         flat = flat_leaves(stack.data)
-        return {**basic_stats(flat), **_extremes.extreme_counts(flat)}
+        census = level_census(stack)
+        return {**basic_stats(flat, census), **_extremes.extreme_counts(flat, census)}
 
 
-def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
+def basic_stats(x: np.ndarray, census: Census | None = None) -> dict[str, np.ndarray]:
     """Per-row statistics of a 2-D array ``(leaves, pixels)`` over its finite values.
 
     Rows are reduced in cache-sized pieces: each piece gets an exact two-pass mean and sum of
     squared deviations, and pieces of one row are merged with Chan's pairwise update, which
-    stays accurate when the mean is large compared with the spread.
+    stays accurate when the mean is large compared with the spread. Pieces with level counts
+    in ``census`` (8/16-bit pixels, see ``_census``) take their moments from the counts:
+    exact integer sums, so the mean and the squared deviations are correctly rounded.
     """
+    census = census or {}
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n, width = x.shape
@@ -108,15 +113,17 @@ def basic_stats(x: np.ndarray) -> dict[str, np.ndarray]:
     ref = _references(x)
     plan = pieces(n, width)
     if len(plan) == 1 and width > 0:  # one piece holds every row: its moments are the rows'
-        acc = _piece_moments(x, ref, ws)
+        acc = _piece_moments(x, ref, ws, rows_of(census, slice(0, n), plan[0][1]))
     elif plan[0][1].stop - plan[0][1].start < width:
         acc = _Moments.empty(n)
-        _merge_cut_rows(x, ref, [cols for rows, cols in plan if rows.start == 0], acc, ws)
+        first_row = [cols for rows, cols in plan if rows.start == 0]
+        _merge_cut_rows(x, ref, first_row, acc, ws, census)
     else:
         acc = _Moments.empty(n)
         for rows, cols in plan:
             if cols.stop > cols.start:
-                acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws))
+                levels = rows_of(census, rows, cols)
+                acc.assign(rows, _piece_moments(x[rows, cols], _rows_of(ref, rows), ws, levels))
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(acc.m2 / acc.count)
     framed = bool(acc.frame.any())
@@ -190,7 +197,12 @@ def _rows_of(ref: np.ndarray | None, rows: slice) -> np.ndarray | None:
 
 
 def _merge_cut_rows(
-    x: np.ndarray, ref: np.ndarray | None, col_pieces: list[slice], acc: _Moments, ws: Workspace
+    x: np.ndarray,
+    ref: np.ndarray | None,
+    col_pieces: list[slice],
+    acc: _Moments,
+    ws: Workspace,
+    census: Census,
 ) -> None:
     """Moments of rows longer than a piece: column pieces merged into ``acc`` left to right.
 
@@ -200,7 +212,7 @@ def _merge_cut_rows(
     of a dozen tiny-array operations per piece; framed rows take the vectorised update.
     """
     n = len(x)
-    parts = [_cut_piece(x, ref, cols, ws) for cols in col_pieces]
+    parts = [_cut_piece(x, ref, cols, ws, census) for cols in col_pieces]
     if any(p.frame.any() for p in parts):
         for part in parts:
             acc.merge(slice(None), part)
@@ -214,14 +226,17 @@ def _merge_cut_rows(
         np.fmax(acc.hi, part.hi, out=acc.hi)
 
 
-def _cut_piece(x: np.ndarray, ref: np.ndarray | None, cols: slice, ws: Workspace) -> _Moments:
+def _cut_piece(
+    x: np.ndarray, ref: np.ndarray | None, cols: slice, ws: Workspace, census: Census
+) -> _Moments:
     """Moments of column piece ``cols`` of every row (rows one at a time: bounded memory)."""
     if len(x) == 1:
-        return _piece_moments(x[:, cols], ref, ws)
+        return _piece_moments(x[:, cols], ref, ws, rows_of(census, slice(0, 1), cols))
     part = _Moments.empty(len(x))
     for r in range(len(x)):
         row = slice(r, r + 1)
-        part.assign(row, _piece_moments(x[row, cols], _rows_of(ref, row), ws))
+        levels = rows_of(census, row, cols)
+        part.assign(row, _piece_moments(x[row, cols], _rows_of(ref, row), ws, levels))
     return part
 
 
@@ -310,8 +325,13 @@ def _frames(lo: np.ndarray, hi: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.where(extreme, -np.frexp(np.where(extreme, big, 1.0))[1], 0).astype(np.int64)
 
 
-def _piece_moments(p: np.ndarray, ref: np.ndarray | None, ws: Workspace) -> _Moments:
-    """Moments of each row of a small 2-D piece (fast path when every value is finite)."""
+def _piece_moments(
+    p: np.ndarray, ref: np.ndarray | None, ws: Workspace, levels: list[Levels] | None = None
+) -> _Moments:
+    """Moments of each row of a small 2-D piece (fast path when every value is finite); from
+    the rows' level counts when given."""
+    if levels is not None:
+        return _level_moments(levels)
     with np.errstate(invalid="ignore"):
         lo, hi = p.min(axis=1), p.max(axis=1)
     if p.dtype.kind == "f" and not (np.isfinite(lo).all() and np.isfinite(hi).all()):
@@ -336,6 +356,22 @@ def _piece_moments(p: np.ndarray, ref: np.ndarray | None, ws: Workspace) -> _Mom
     m2 = np.einsum("ij,ij->i", d, d)
     lo64, hi64 = lo.astype(np.float64), hi.astype(np.float64)
     return _Moments(count, lo64, hi64, mean, np.maximum(m2, 0.0), frame)
+
+
+def _level_moments(levels: list[Levels]) -> _Moments:
+    """Moments of the rows of a piece from their level counts, correctly rounded: the sums
+    are exact integers, and Python divides integers with one rounding. The mean is the one
+    the pixel path gives (its float64 sum of such values is exact too)."""
+    count, mean, m2 = [], [], []
+    for row in levels:
+        n, first, second = row.sums()
+        count.append(n)
+        mean.append((row.base * n + first) / n)
+        m2.append((n * second - first * first) / n)
+    lo = np.array([row.base for row in levels], np.float64)
+    hi = np.array([row.top for row in levels], np.float64)
+    frame = np.zeros(len(levels), np.int64)
+    return _Moments(np.array(count, np.int64), lo, hi, np.array(mean), np.array(m2), frame)
 
 
 def _exact_deviations(p: np.ndarray, ref: np.ndarray, out: np.ndarray) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
+from pixel_patrol_base.processors._census import Census, Levels, level_census, rows_of
 from pixel_patrol_base.processors._pixels import (
     Workspace,
     check_real,
@@ -116,7 +117,7 @@ class RasterHistogram:
     def run(self, stack: LeafStack) -> Mapping[str, np.ndarray]:
         """Histogram of every leaf of ``stack`` with the image-wide edges."""
         edges = histogram_edges(stack.image.dtype, stack.image.value_range)
-        counts = leaf_counts(flat_leaves(stack.data), edges)
+        counts = leaf_counts(flat_leaves(stack.data), edges, level_census(stack))
         n = len(counts)
         lo = np.nan if edges is None else float(edges.lo)
         hi = np.nan if edges is None else float(edges.hi)
@@ -128,9 +129,15 @@ class RasterHistogram:
         }
 
 
-def leaf_counts(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
-    """Counts ``(leaves, BINS + 1)`` of a ``(leaves, pixels)`` array; the last column counts NaN."""
+def leaf_counts(
+    x: np.ndarray, edges: HistogramEdges | None, census: Census | None = None
+) -> np.ndarray:
+    """Counts ``(leaves, BINS + 1)`` of a ``(leaves, pixels)`` array; the last column counts NaN.
+
+    One-row pieces with level counts in ``census`` (see ``_census``) fold those into bins.
+    """
     check_real(x.dtype)
+    census = census or {}
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     n = len(x)
@@ -138,6 +145,9 @@ def leaf_counts(x: np.ndarray, edges: HistogramEdges | None) -> np.ndarray:
     ws = thread_workspace("raster-histogram")
     for rows, cols in pieces(*x.shape):
         k = rows.stop - rows.start
+        levels = rows_of(census, rows, cols)
+        if levels is not None and _add_census_counts(levels, edges, counts[rows]):
+            continue
         if _add_level_counts(x[rows, cols], edges, counts[rows], ws):
             continue
         idx = bin_index(x[rows, cols], edges, ws)
@@ -174,6 +184,29 @@ def _add_level_counts(
         out[:, first : first + n_bins] += _level_counts(idx, lo + first * width, n_bins, width)
     else:
         out[:, :BINS] += _divided_counts(idx, lo, width)
+    return True
+
+
+def _add_census_counts(
+    levels: list[Levels], edges: HistogramEdges | None, out: np.ndarray
+) -> bool:
+    """Add the bins of the level counts of a piece's rows to ``out``; ``False`` (nothing
+    added) if some level lies outside the edges (left to the clipping pixel path)."""
+    if edges is None:
+        return False
+    lo, width = int(edges.lo), int(edges.width)
+    if any(row.base < lo or row.top >= lo + BINS * width for row in levels):
+        return False
+    for k, row in enumerate(levels):
+        first = (row.base - lo) // width
+        if width == 1:
+            out[k, first : first + len(row.counts)] += row.counts
+            continue
+        pad = row.base - (lo + first * width)  # levels of the first bin below the row's min
+        n_bins = -(-(pad + len(row.counts)) // width)
+        spread = np.zeros(n_bins * width, np.int64)
+        spread[pad : pad + len(row.counts)] = row.counts
+        out[k, first : first + n_bins] += spread.reshape(n_bins, width).sum(axis=1)
     return True
 
 
