@@ -459,7 +459,8 @@ def _visit_mapped(x, i, found, lo, hi, bx, by, shift, hist, touched, ring, sites
     the two lists of ``sites`` (X sites, Y sites) without a branch, then each list is
     measured in a loop of known length, so neither finding a site nor its orientation costs
     a mispredicted branch. The X sites of the columns are added before the Y sites: every
-    value added is a multiple of 1/16 from integer sums, exact in any order."""
+    value added is a multiple of 1/16 from integer sums, so the sums are exact in any order
+    (up to 2**49, far beyond any plane's)."""
     xs, ys = sites[0], sites[1]
     nx = ny = 0
     for j in range(lo, hi):
@@ -469,18 +470,13 @@ def _visit_mapped(x, i, found, lo, hi, bx, by, shift, hist, touched, ring, sites
         nx += f & 1
         ny += f >> 1
     first, last = touched[0], touched[1]
-    for k in range(nx):
-        j = xs[k]
-        q = (bx[j] >> shift[0]) + shift[1]
-        r, s = mapped_site_x(x, i, j, ring)
-        if _add_site(hist, q, r, s):
-            first, last = min(first, q), max(last, q + 1)
-    for k in range(ny):
-        j = ys[k]
-        q = (by[j] >> shift[0]) + shift[1]
-        r, s = mapped_site_y(x, i, j, ring)
-        if _add_site(hist, q, r, s):
-            first, last = min(first, q), max(last, q + 1)
+    for axis in range(2):
+        columns, strengths = (xs[:nx], bx) if axis == 0 else (ys[:ny], by)
+        for j in columns:
+            q = (strengths[j] >> shift[0]) + shift[1]
+            r, s = mapped_site_x(x, i, j, ring) if axis == 0 else mapped_site_y(x, i, j, ring)
+            if _add_site(hist, q, r, s):
+                first, last = min(first, q), max(last, q + 1)
     touched[0], touched[1] = first, last
     return nx + ny
 
