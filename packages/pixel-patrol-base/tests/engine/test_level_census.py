@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pixel_patrol_base.contracts import ImageContext, LeafStack
 from pixel_patrol_base.processors import RasterBasic, RasterHistogram, _census
@@ -104,3 +106,37 @@ def test_one_count_serves_every_processor_of_a_stack(monkeypatch: pytest.MonkeyP
     RasterBasic().run(stack)
     RasterHistogram().run(stack)
     assert calls == [(2, 128 * 128)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["uint8", "int8", "uint16", "int16", "bool"]),
+    st.integers(1, 5),
+    st.integers(1, 60),
+    st.integers(1, 60),
+    st.integers(0, 2**16 - 1),
+    st.sampled_from([0, 1, 3, 15, 63, 255, 1023]),  # few levels (counted) to many (not)
+)
+def test_any_cut_of_small_pieces_gives_the_pixel_path_values(
+    dtype: str, n: int, h: int, w: int, seed: int, spread: int
+) -> None:
+    """Pieces of 256 values (grouped leaves, cut leaves, short last pieces), level counts
+    from 64 values on: every statistic equals the pixel path's (std to rounding)."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        image = rng.random((n, h, w)) < 0.5
+    else:
+        info = np.iinfo(dtype)
+        base = int(rng.integers(info.min, info.max - min(spread, info.max - info.min) + 1))
+        image = (base + rng.integers(0, spread + 1, (n, h, w))).clip(info.min, info.max).astype(dtype)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("pixel_patrol_base.processors._pixels.PIECE_ELEMENTS", 256)
+        mp.setattr(_census, "MIN_VALUES", 64)
+        for proc in (RasterBasic(), RasterHistogram()):
+            got = proc.run(_stack(image))
+            want = proc.run(_stack(image, census=False))
+            for name, values in want.items():
+                if name == "std_intensity":
+                    np.testing.assert_allclose(got[name], values, rtol=1e-12, atol=1e-300)
+                else:
+                    np.testing.assert_array_equal(got[name], values, err_msg=name)
