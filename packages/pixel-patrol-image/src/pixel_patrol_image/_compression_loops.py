@@ -399,8 +399,9 @@ def _reaching(dx, dy, b0, hi, screen, wanted):  # type: ignore[no-untyped-def]
 def _visit_sites(x, i, found, lo, hi, bx, by, shift, hist, touched, how):  # type: ignore[no-untyped-def]
     """Visit the flagged sites of row ``i``, columns ``lo..hi-1``, left to right (a fixed
     order of the float sums): count them in ``hist[0]`` (``how`` None) or add their ripple
-    and step to ``hist[1:5]`` (see :func:`measure`; ``how`` is ``(mapped, ring)``: whether
-    to measure from the excess rows of ``_sites.excess_rows``); the number of sites.
+    and step to ``hist[1:5]`` (see :func:`measure`; ``how`` is ``(mapped, ring, sites)``:
+    whether to measure from the excess rows of ``_sites.excess_rows``, and the scratch of
+    :func:`_visit_mapped`); the number of sites.
 
     A site is found by the position of the lowest set bit of a word of eight flags (its
     byte is its column on a little-endian machine, and a flag, 1 or 2, is one bit), so the

@@ -125,7 +125,7 @@ def int_site_y(x, i, j):  # type: ignore[no-untyped-def]
 
 RING = 16
 """Rows of each excess map kept by :func:`excess_rows`: the sites of row ``i`` read rows
-``i - 6`` to ``i + 6``, which fit in 16 slots (``row % 16``) without two sharing one."""
+``i - 6`` to ``i + 6``, which fit in 16 slots (``row & 15``) without two sharing one."""
 
 
 @compiled
@@ -144,7 +144,7 @@ def _excess_line(a, b, c, d, out):  # type: ignore[no-untyped-def]
 def _excess_row(x, r, kind, ring, tags):  # type: ignore[no-untyped-def]
     """Row ``r`` of the vertical (``kind`` 0: rows ``r..r+3`` of each column) or horizontal
     (``kind`` 1: columns ``c..c+3`` of row ``r``) excess map, computed once into its slot."""
-    slot = r % RING
+    slot = r & (RING - 1)
     out = ring[kind, slot]
     if tags[kind, slot] != r:
         tags[kind, slot] = r

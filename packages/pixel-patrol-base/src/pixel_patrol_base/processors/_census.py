@@ -90,7 +90,8 @@ def count_levels(x: np.ndarray) -> Census:
 def rows_of(census: Census, rows: slice, cols: slice) -> list[Levels] | None:
     """The level counts of every row of a piece, or ``None`` if some row has none."""
     found = [census.get((r, cols.start)) for r in range(rows.start, rows.stop)]
-    return None if None in found or not found else found  # type: ignore[return-value]
+    complete = [levels for levels in found if levels is not None]
+    return complete if complete and len(complete) == len(found) else None
 
 
 def piece_levels(p: np.ndarray) -> Levels | None:
@@ -98,6 +99,11 @@ def piece_levels(p: np.ndarray) -> Levels | None:
     lo, hi = int(p.min()), int(p.max())
     if (hi - lo + 1) * LEVEL_SHARE > len(p):
         return None
+    return count_row(p, lo, hi)
+
+
+def count_row(p: np.ndarray, lo: int, hi: int) -> Levels:
+    """Level counts of a row of integers whose min and max are ``lo`` and ``hi``."""
     if 0 <= lo <= hi - lo:  # counting from 0 saves the pass that shifts every value
         counts = np.bincount(p, minlength=hi + 1)[lo:]
     else:

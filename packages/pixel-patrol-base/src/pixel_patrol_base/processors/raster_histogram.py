@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from pixel_patrol_base.contracts import Agg, Column, LeafStack
-from pixel_patrol_base.processors._census import Census, Levels, level_census, rows_of
+from pixel_patrol_base.processors._census import Census, Levels, count_row, level_census, rows_of
 from pixel_patrol_base.processors._pixels import (
     Workspace,
     check_real,
@@ -146,7 +146,7 @@ def leaf_counts(
     for rows, cols in pieces(*x.shape):
         k = rows.stop - rows.start
         levels = rows_of(census, rows, cols)
-        if levels is not None and _add_census_counts(levels, edges, counts[rows]):
+        if levels is not None and _add_folded_levels(levels, edges, counts[rows]):
             continue
         if _add_level_counts(x[rows, cols], edges, counts[rows], ws):
             continue
@@ -175,9 +175,8 @@ def _add_level_counts(
     first = (pmin - lo) // width
     n_bins = (pmax - lo) // width - first + 1
     fold = width == 1 or len(p) * n_bins * width * _FOLD_RATIO <= p.size
-    if fold and len(p) == 1 and pmin >= 0:
-        out[:, first : first + n_bins] += _raw_level_counts(p[0], lo + first * width, n_bins, width)
-        return True
+    if fold and len(p) == 1:  # one row: its level counts, folded into bins
+        return _add_folded_levels([count_row(p[0], pmin, pmax)], edges, out)
     idx = ws.get("index", np.intp, p.shape)
     np.copyto(idx, p)
     if fold:
@@ -187,11 +186,12 @@ def _add_level_counts(
     return True
 
 
-def _add_census_counts(
+def _add_folded_levels(
     levels: list[Levels], edges: HistogramEdges | None, out: np.ndarray
 ) -> bool:
-    """Add the bins of the level counts of a piece's rows to ``out``; ``False`` (nothing
-    added) if some level lies outside the edges (left to the clipping pixel path)."""
+    """Add the bins of the level counts of a piece's rows (shared from ``_census`` or
+    counted for this piece) to ``out``; ``False`` (nothing added) if some level lies outside
+    the edges (left to the clipping pixel path)."""
     if edges is None:
         return False
     lo, width = int(edges.lo), int(edges.width)
@@ -224,17 +224,6 @@ def _level_counts(idx: np.ndarray, base: int, n_bins: int, width: int) -> np.nda
     k, span = len(idx), n_bins * width
     idx -= base - np.arange(k, dtype=np.intp)[:, None] * span
     levels = np.bincount(idx.ravel(), minlength=k * span).reshape(k, n_bins, width)
-    return levels[:, :, 0] if width == 1 else levels.sum(axis=2)
-
-
-def _raw_level_counts(row: np.ndarray, base: int, n_bins: int, width: int) -> np.ndarray:
-    """:func:`_level_counts` of one row of non-negative values, counted as they are.
-
-    ``bincount`` of the raw levels holds the same per-level counts from index ``base`` on;
-    this saves the pass that shifts every value to ``base``.
-    """
-    span = n_bins * width
-    levels = np.bincount(row, minlength=base + span)[base : base + span].reshape(1, n_bins, width)
     return levels[:, :, 0] if width == 1 else levels.sum(axis=2)
 
 
